@@ -1,0 +1,41 @@
+// swift-tools-version:5.10
+import PackageDescription
+
+// Layout and dependency direction: see DESIGN.md. descent -> Plugins -> Host -> Core; Host -> CLua.
+let package = Package(
+    name: "Descent",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "descent", targets: ["descent"]),
+        .library(name: "DescentCore", targets: ["DescentCore"]),
+        .library(name: "DescentHost", targets: ["DescentHost"]),
+        .library(name: "DescentPlugins", targets: ["DescentPlugins"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CLua", path: "Sources/CLua", pkgConfig: "lua5.4",
+            providers: [.apt(["liblua5.4-dev"])]),
+        .systemLibrary(
+            name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]),
+        .target(name: "DescentCore", dependencies: ["COpenBLAS"], path: "Sources/Core"),
+        .target(name: "DescentHost", dependencies: ["DescentCore", "CLua"], path: "Sources/Host"),
+        .target(name: "DescentPlugins", dependencies: ["DescentHost", "DescentCore"], path: "Sources/Plugins"),
+        .executableTarget(
+            name: "descent",
+            dependencies: [
+                "DescentPlugins", "DescentHost", "DescentCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Sources/descent"),
+        .testTarget(name: "DescentCoreTests", dependencies: ["DescentCore"], path: "Tests/CoreTests"),
+        .testTarget(
+            name: "DescentHostTests", dependencies: ["DescentHost", "DescentCore", "CLua"],
+            path: "Tests/HostTests", resources: [.copy("Lua"), .copy("Fixtures")]),
+        .testTarget(
+            name: "DescentEndToEndTests", dependencies: ["descent"], path: "Tests/EndToEndTests"),
+    ]
+)

@@ -1,0 +1,80 @@
+import Foundation
+
+/// Pointwise activations. Each computes `y = f(x)` and in backward `gradIn = gradOut * f'(x)`;
+/// those whose derivative is cheaper from the output (sigmoid, tanh) keep the output.
+public class Activation: Module {
+    /// The last forward's output (used by backward where the derivative is a function of it).
+    var output: Tensor?
+
+    func check(_ input: Tensor, _ gradOutput: Tensor) throws {
+        try checkGradOutput(gradOutput, input.shape, "nn.\(type(of: self))")
+    }
+
+    /// `gradOut * d(x, y)` for every element, with y the kept output (or x where none is kept).
+    @inline(__always)
+    func chain(_ input: Tensor, _ gradOutput: Tensor, _ d: (Float, Float) -> Float) throws -> Tensor {
+        try check(input, gradOutput)
+        let y = (output?.shape == input.shape ? output : nil) ?? input
+        let out = Tensor(zeros: input.shape)
+        let x = input.data, yy = y.data, g = gradOutput.data, o = out.data
+        Parallel.forRanges(input.count) { r in for i in r { o[i] = g[i] * d(x[i], yy[i]) } }
+        return out
+    }
+}
+
+/// `max(0, x)`.
+public final class ReLU: Activation {
+    public override func forward(_ input: Tensor) throws -> Tensor { input.map { Swift.max($0, 0) } }
+    public override func backward(_ input: Tensor, _ gradOutput: Tensor) throws -> Tensor {
+        try chain(input, gradOutput) { x, _ in x > 0 ? 1 : 0 }
+    }
+}
+
+/// `x` for x > 0, else `slope * x` (PyTorch's default slope 0.01).
+public final class LeakyReLU: Activation {
+    public let slope: Float
+    public init(slope: Float = 0.01) { self.slope = slope }
+    public override var description: String { "nn.LeakyReLU(\(slope))" }
+    public override func forward(_ input: Tensor) throws -> Tensor { let s = slope; return input.map { $0 > 0 ? $0 : s * $0 } }
+    public override func backward(_ input: Tensor, _ gradOutput: Tensor) throws -> Tensor {
+        let s = slope
+        return try chain(input, gradOutput) { x, _ in x > 0 ? 1 : s }
+    }
+}
+
+/// Logistic sigmoid, computed without overflow for large |x|.
+@inline(__always) public func sigmoid(_ x: Float) -> Float {
+    x >= 0 ? 1 / (1 + Foundation.exp(-x)) : { let e = Foundation.exp(x); return e / (1 + e) }()
+}
+
+/// `x * sigmoid(x)` (a.k.a. swish).
+public final class SiLU: Activation {
+    public override func forward(_ input: Tensor) throws -> Tensor { input.map { $0 * sigmoid($0) } }
+    public override func backward(_ input: Tensor, _ gradOutput: Tensor) throws -> Tensor {
+        try chain(input, gradOutput) { x, _ in let s = sigmoid(x); return s * (1 + x * (1 - s)) }
+    }
+}
+
+public final class Sigmoid: Activation {
+    public override func forward(_ input: Tensor) throws -> Tensor {
+        let y = input.map { sigmoid($0) }
+        output = y
+        return y
+    }
+    public override func backward(_ input: Tensor, _ gradOutput: Tensor) throws -> Tensor {
+        if output?.shape != input.shape { output = try forward(input) }
+        return try chain(input, gradOutput) { _, y in y * (1 - y) }
+    }
+}
+
+public final class Tanh: Activation {
+    public override func forward(_ input: Tensor) throws -> Tensor {
+        let y = input.map { Foundation.tanh($0) }
+        output = y
+        return y
+    }
+    public override func backward(_ input: Tensor, _ gradOutput: Tensor) throws -> Tensor {
+        if output?.shape != input.shape { output = try forward(input) }
+        return try chain(input, gradOutput) { _, y in 1 - y * y }
+    }
+}

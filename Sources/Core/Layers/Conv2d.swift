@@ -1,0 +1,139 @@
+/// 2-D convolution over NCHW images: weight `[out, in, kh, kw]`, optional bias `[out]`.
+///
+/// Each image is lowered by im2col to a `[in*kh*kw, oh*ow]` matrix and multiplied by the weight
+/// with one SGEMM; images are spread over `Parallel.threads` workers, each with its own column
+/// buffer and (in backward) its own weight-gradient partial, summed in a fixed order so results
+/// do not depend on scheduling.
+public final class Conv2d: Module {
+    public let inChannels, outChannels: Int
+    public let kernel, stride, padding: (h: Int, w: Int)
+    public let weight, gradWeight: Tensor
+    public let bias, gradBias: Tensor?
+
+    private let columns = ScratchBuffers()
+    private let partials = ScratchBuffers()
+
+    public init(input: Int, output: Int, kernel: (Int, Int), stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0),
+                bias: Bool = true, rng: inout RandomGenerator) throws {
+        try requirePositive(input, "nn.Conv2d", "input")
+        try requirePositive(output, "nn.Conv2d", "output")
+        try requirePositive(kernel.0, "nn.Conv2d", "kernel")
+        try requirePositive(kernel.1, "nn.Conv2d", "kernel")
+        try requirePositive(stride.0, "nn.Conv2d", "stride")
+        try requirePositive(stride.1, "nn.Conv2d", "stride")
+        guard padding.0 >= 0, padding.1 >= 0 else { throw DescentError.argument("nn.Conv2d", "padding", "must be non-negative, got (\(padding.0), \(padding.1))") }
+        inChannels = input
+        outChannels = output
+        self.kernel = (kernel.0, kernel.1)
+        self.stride = (stride.0, stride.1)
+        self.padding = (padding.0, padding.1)
+        let fanIn = input * kernel.0 * kernel.1
+        weight = Initialization.uniformFanIn([output, input, kernel.0, kernel.1], fanIn: fanIn, rng: &rng)
+        gradWeight = weight.zerosLike()
+        if bias {
+            let b = Initialization.uniformFanIn([output], fanIn: fanIn, rng: &rng)
+            self.bias = b
+            gradBias = b.zerosLike()
+        } else {
+            self.bias = nil
+            gradBias = nil
+        }
+    }
+
+    public override var parameters: [Tensor] { [weight] + (bias.map { [$0] } ?? []) }
+    public override var gradients: [Tensor] { [gradWeight] + (gradBias.map { [$0] } ?? []) }
+    public override var parameterNames: [String] { bias == nil ? ["weight"] : ["weight", "bias"] }
+
+    public override var description: String {
+        let k = kernel.h == kernel.w ? "\(kernel.h)x\(kernel.h)" : "\(kernel.h)x\(kernel.w)"
+        let s = stride.h == stride.w ? "\(stride.h)" : "(\(stride.h),\(stride.w))"
+        let p = padding.h == padding.w ? "\(padding.h)" : "(\(padding.h),\(padding.w))"
+        return "nn.Conv2d(\(inChannels) -> \(outChannels), \(k), stride \(s), pad \(p)\(bias == nil ? ", no bias" : ""))"
+    }
+
+    func geometry(_ input: Tensor) throws -> (n: Int, ConvGeometry) {
+        let (n, c, h, w) = try imageDims(input, "nn.Conv2d", channels: inChannels)
+        let g = ConvGeometry(channels: c, height: h, width: w, kernelH: kernel.h, kernelW: kernel.w,
+                             strideH: stride.h, strideW: stride.w, padH: padding.h, padW: padding.w)
+        guard h + 2 * padding.h >= kernel.h, w + 2 * padding.w >= kernel.w else {
+            throw DescentError("nn.Conv2d", "input of \(h)x\(w) (padded \(h + 2 * padding.h)x\(w + 2 * padding.w)) is smaller than the \(kernel.h)x\(kernel.w) kernel")
+        }
+        return (n, g)
+    }
+
+    public override func forward(_ input: Tensor) throws -> Tensor {
+        let (n, g) = try geometry(input)
+        let out = Tensor(zeros: [n, outChannels, g.outHeight, g.outWidth])
+        let k = g.patchSize, p = g.outPixels, imageSize = g.channels * g.height * g.width
+        if !g.isPointwise { columns.prepare(workers: Parallel.threads, count: k * p) }
+        let w = weight.data, b = bias?.data, x = input.data, y = out.data, oc = outChannels
+        Parallel.forEachWorker(n) { i, worker in
+            let image = x + i * imageSize
+            var cols = UnsafePointer(image)
+            if !g.isPointwise {
+                g.im2col(image, columns.buffer(worker))
+                cols = UnsafePointer(columns.buffer(worker))
+            }
+            let dst = y + i * oc * p
+            gemm(transposeA: false, transposeB: false, m: oc, n: p, k: k, alpha: 1, a: w, lda: k, b: cols, ldb: p, beta: 0, c: dst, ldc: p)
+            if let b {
+                for o in 0..<oc {
+                    let row = dst + o * p, bo = b[o]
+                    for j in 0..<p { row[j] += bo }
+                }
+            }
+        }
+        return out
+    }
+
+    public override func backward(_ input: Tensor, _ gradOutput: Tensor) throws -> Tensor {
+        let (n, g) = try geometry(input)
+        try checkGradOutput(gradOutput, [n, outChannels, g.outHeight, g.outWidth], "nn.Conv2d")
+        let k = g.patchSize, p = g.outPixels, imageSize = g.channels * g.height * g.width, oc = outChannels
+        let gradInput = Tensor(zeros: input.shape)
+        let workers = max(1, min(Parallel.threads, n))
+        let partialSize = oc * k + oc
+        columns.prepare(workers: Parallel.threads, count: k * p)
+        if workers > 1 {
+            partials.prepare(workers: workers, count: partialSize)
+            for wk in 0..<workers { partials.buffer(wk).update(repeating: 0, count: partialSize) }
+        }
+        let w = weight.data, x = input.data, gy = gradOutput.data, gx = gradInput.data
+        let gw = gradWeight.data, gb = gradBias?.data, needInput = needsInputGradient
+        Parallel.forEachWorker(n) { i, worker in
+            // With one worker, accumulate straight into the layer's gradients.
+            let accW = workers > 1 ? partials.buffer(worker) : gw
+            let accB = workers > 1 ? partials.buffer(worker) + oc * k : gb
+            let image = x + i * imageSize
+            let go = gy + i * oc * p
+            let cols = columns.buffer(worker)
+            let colsIn: UnsafePointer<Float>
+            if g.isPointwise { colsIn = UnsafePointer(image) } else { g.im2col(image, cols); colsIn = UnsafePointer(cols) }
+            gemm(transposeA: false, transposeB: true, m: oc, n: k, k: p, alpha: 1, a: go, lda: p, b: colsIn, ldb: p, beta: 1, c: accW, ldc: k)
+            if let accB {
+                for o in 0..<oc {
+                    var s: Float = 0
+                    let row = go + o * p
+                    for j in 0..<p { s += row[j] }
+                    accB[o] += s
+                }
+            }
+            guard needInput else { return }
+            if g.isPointwise {
+                gemm(transposeA: true, transposeB: false, m: k, n: p, k: oc, alpha: 1, a: w, lda: k, b: go, ldb: p, beta: 0, c: gx + i * imageSize, ldc: p)
+            } else {
+                // The column buffer is free again once the weight gradient has used it.
+                gemm(transposeA: true, transposeB: false, m: k, n: p, k: oc, alpha: 1, a: w, lda: k, b: go, ldb: p, beta: 0, c: cols, ldc: p)
+                g.col2im(cols, gx + i * imageSize)
+            }
+        }
+        if workers > 1 {
+            for wk in 0..<workers {
+                let part = partials.buffer(wk)
+                for j in 0..<oc * k { gw[j] += part[j] }
+                if let gb { for o in 0..<oc { gb[o] += part[oc * k + o] } }
+            }
+        }
+        return gradInput
+    }
+}

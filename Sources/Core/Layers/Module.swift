@@ -1,0 +1,63 @@
+/// The base of every layer and container, in the Torch7 `nn` shape.
+///
+/// `forward(input)` computes the output and keeps what backward needs; `backward(input,
+/// gradOutput)` returns the gradient with respect to the input and *accumulates* parameter
+/// gradients into `gradients` (call `zeroGrad()` between steps). `parameters` and `gradients`
+/// list tensors in module order, weight before bias; they are the layer's own tensors, so
+/// writing into them changes the layer.
+open class Module: CustomStringConvertible {
+    /// Training mode (batch statistics, dropout active) or evaluation mode.
+    public private(set) var isTraining = true
+    /// When false, `backward` may skip computing the input gradient and return zeros: set on the
+    /// first layer of a model, whose input (the data) needs no gradient — it saves a GEMM.
+    open var needsInputGradient = true
+
+    public init() {}
+
+    open func forward(_ input: Tensor) throws -> Tensor { fatalError("\(type(of: self)) must override forward") }
+    open func backward(_ input: Tensor, _ gradOutput: Tensor) throws -> Tensor { fatalError("\(type(of: self)) must override backward") }
+
+    /// Trainable tensors, module order, weight before bias.
+    open var parameters: [Tensor] { [] }
+    /// Gradients of `parameters`, same order.
+    open var gradients: [Tensor] { [] }
+    /// Non-trainable state saved with the model (BatchNorm running statistics).
+    open var buffers: [(name: String, tensor: Tensor)] { [] }
+    /// Names of `parameters`, same order (`weight`, `bias`).
+    open var parameterNames: [String] { [] }
+    /// Sub-modules of containers.
+    open var children: [Module] { [] }
+
+    open var description: String { "nn.\(type(of: self))" }
+
+    public func train() { setTraining(true) }
+    public func evaluate() { setTraining(false) }
+
+    private func setTraining(_ on: Bool) {
+        isTraining = on
+        for c in children { c.setTraining(on) }
+    }
+
+    public func zeroGrad() {
+        for g in gradients { g.zero_() }
+    }
+
+    /// Every parameter and buffer with a dotted path name (`0.weight`, `2.running_mean`), the
+    /// order a checkpoint stores them in.
+    public func namedTensors(prefix: String = "") -> [(name: String, tensor: Tensor)] {
+        if children.isEmpty {
+            return zip(parameterNames, parameters).map { (prefix + $0, $1) } + buffers.map { (prefix + $0.name, $0.tensor) }
+        }
+        return children.enumerated().flatMap { $1.namedTensors(prefix: "\(prefix)\($0).") }
+    }
+
+    /// Total number of trainable scalars.
+    public var parameterCount: Int { parameters.reduce(0) { $0 + $1.count } }
+
+    /// Throws unless `gradOutput` has the shape the last forward produced.
+    public func checkGradOutput(_ gradOutput: Tensor, _ expected: [Int], _ op: String) throws {
+        guard gradOutput.shape == expected else {
+            throw DescentError("\(op).backward", "gradOutput of shape \(formatShape(expected)) expected, got \(formatShape(gradOutput.shape))")
+        }
+    }
+}

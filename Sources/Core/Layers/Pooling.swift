@@ -1,0 +1,166 @@
+/// Window parameters shared by the pooling layers, validated once.
+public struct PoolWindow {
+    public let kernel, stride, padding: (h: Int, w: Int)
+
+    init(_ op: String, kernel: (Int, Int), stride: (Int, Int)?, padding: (Int, Int)) throws {
+        let s = stride ?? kernel
+        for (v, name) in [(kernel.0, "kernel"), (kernel.1, "kernel"), (s.0, "stride"), (s.1, "stride")] {
+            try requirePositive(v, op, name)
+        }
+        guard padding.0 >= 0, padding.1 >= 0, padding.0 * 2 <= kernel.0, padding.1 * 2 <= kernel.1 else {
+            throw DescentError.argument(op, "padding", "must be between 0 and half the kernel, got (\(padding.0), \(padding.1))")
+        }
+        self.kernel = (kernel.0, kernel.1)
+        self.stride = (s.0, s.1)
+        self.padding = (padding.0, padding.1)
+    }
+
+    func geometry(_ input: Tensor, _ op: String) throws -> (n: Int, ConvGeometry) {
+        let (n, c, h, w) = try imageDims(input, op)
+        guard h + 2 * padding.h >= kernel.h, w + 2 * padding.w >= kernel.w else {
+            throw DescentError(op, "input of \(h)x\(w) is smaller than the \(kernel.h)x\(kernel.w) window")
+        }
+        return (n, ConvGeometry(channels: c, height: h, width: w, kernelH: kernel.h, kernelW: kernel.w,
+                                strideH: stride.h, strideW: stride.w, padH: padding.h, padW: padding.w))
+    }
+
+    var text: String {
+        let k = kernel.h == kernel.w ? "\(kernel.h)x\(kernel.h)" : "\(kernel.h)x\(kernel.w)"
+        return "\(k), stride \(stride.h == stride.w ? "\(stride.h)" : "(\(stride.h),\(stride.w))")" + (padding == (0, 0) ? "" : ", pad \(padding.h)")
+    }
+}
+
+/// Max pooling; padding counts as -inf. Keeps the argmax of each window for backward.
+public final class MaxPool2d: Module {
+    public let window: PoolWindow
+    private var argmax: [Int32] = []
+
+    public init(kernel: (Int, Int), stride: (Int, Int)? = nil, padding: (Int, Int) = (0, 0)) throws {
+        window = try PoolWindow("nn.MaxPool2d", kernel: kernel, stride: stride, padding: padding)
+    }
+
+    public override var description: String { "nn.MaxPool2d(\(window.text))" }
+
+    public override func forward(_ input: Tensor) throws -> Tensor {
+        let (n, g) = try window.geometry(input, "nn.MaxPool2d")
+        let (oh, ow) = (g.outHeight, g.outWidth)
+        let out = Tensor(zeros: [n, g.channels, oh, ow])
+        argmax = [Int32](repeating: -1, count: out.count)
+        let planes = n * g.channels, plane = g.height * g.width
+        let x = input.data, y = out.data
+        argmax.withUnsafeMutableBufferPointer { am in
+            let am = am.baseAddress!
+            Parallel.forEach(planes) { pl in
+                let src = x + pl * plane
+                for oy in 0..<oh {
+                    for ox in 0..<ow {
+                        var best = -Float.infinity, bestIndex: Int32 = -1
+                        for ky in 0..<g.kernelH {
+                            let iy = oy * g.strideH - g.padH + ky
+                            guard iy >= 0, iy < g.height else { continue }
+                            for kx in 0..<g.kernelW {
+                                let ix = ox * g.strideW - g.padW + kx
+                                guard ix >= 0, ix < g.width else { continue }
+                                let v = src[iy * g.width + ix]
+                                if v > best || bestIndex < 0 || v.isNaN { best = v; bestIndex = Int32(iy * g.width + ix) }
+                            }
+                        }
+                        let o = pl * oh * ow + oy * ow + ox
+                        y[o] = best
+                        am[o] = bestIndex
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    public override func backward(_ input: Tensor, _ gradOutput: Tensor) throws -> Tensor {
+        let (n, g) = try window.geometry(input, "nn.MaxPool2d")
+        try checkGradOutput(gradOutput, [n, g.channels, g.outHeight, g.outWidth], "nn.MaxPool2d")
+        guard argmax.count == gradOutput.count else { throw DescentError("nn.MaxPool2d.backward", "forward must run on this input first") }
+        let gradInput = Tensor(zeros: input.shape)
+        let per = g.outHeight * g.outWidth, plane = g.height * g.width
+        for o in 0..<gradOutput.count where argmax[o] >= 0 {
+            gradInput.data[(o / per) * plane + Int(argmax[o])] += gradOutput.data[o]
+        }
+        return gradInput
+    }
+}
+
+/// Average pooling; with padding, padded zeros count in the average (PyTorch's default
+/// `count_include_pad=True`).
+public final class AvgPool2d: Module {
+    public let window: PoolWindow
+
+    public init(kernel: (Int, Int), stride: (Int, Int)? = nil, padding: (Int, Int) = (0, 0)) throws {
+        window = try PoolWindow("nn.AvgPool2d", kernel: kernel, stride: stride, padding: padding)
+    }
+
+    public override var description: String { "nn.AvgPool2d(\(window.text))" }
+
+    public override func forward(_ input: Tensor) throws -> Tensor {
+        let (n, g) = try window.geometry(input, "nn.AvgPool2d")
+        let out = Tensor(zeros: [n, g.channels, g.outHeight, g.outWidth])
+        visit(g, n) { o, i, scale in out.data[o] += input.data[i] * scale }
+        return out
+    }
+
+    public override func backward(_ input: Tensor, _ gradOutput: Tensor) throws -> Tensor {
+        let (n, g) = try window.geometry(input, "nn.AvgPool2d")
+        try checkGradOutput(gradOutput, [n, g.channels, g.outHeight, g.outWidth], "nn.AvgPool2d")
+        let gradInput = Tensor(zeros: input.shape)
+        visit(g, n) { o, i, scale in gradInput.data[i] += gradOutput.data[o] * scale }
+        return gradInput
+    }
+
+    /// Calls `body(outputIndex, inputIndex, 1/windowArea)` for every in-image window element.
+    private func visit(_ g: ConvGeometry, _ n: Int, _ body: (Int, Int, Float) -> Void) {
+        let scale = 1 / Float(g.kernelH * g.kernelW)
+        let (oh, ow) = (g.outHeight, g.outWidth)
+        for pl in 0..<n * g.channels {
+            for oy in 0..<oh {
+                for ox in 0..<ow {
+                    let o = (pl * oh + oy) * ow + ox
+                    for ky in 0..<g.kernelH {
+                        let iy = oy * g.strideH - g.padH + ky
+                        guard iy >= 0, iy < g.height else { continue }
+                        for kx in 0..<g.kernelW {
+                            let ix = ox * g.strideW - g.padW + kx
+                            guard ix >= 0, ix < g.width else { continue }
+                            body(o, (pl * g.height + iy) * g.width + ix, scale)
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Mean over each channel's H x W: `[N,C,H,W] -> [N,C]`.
+public final class GlobalAvgPool: Module {
+    public override func forward(_ input: Tensor) throws -> Tensor {
+        let (n, c, h, w) = try imageDims(input, "nn.GlobalAvgPool")
+        let out = Tensor(zeros: [n, c])
+        let plane = h * w
+        for pl in 0..<n * c {
+            var s: Float = 0
+            let src = input.data + pl * plane
+            for i in 0..<plane { s += src[i] }
+            out.data[pl] = plane > 0 ? s / Float(plane) : 0
+        }
+        return out
+    }
+
+    public override func backward(_ input: Tensor, _ gradOutput: Tensor) throws -> Tensor {
+        let (n, c, h, w) = try imageDims(input, "nn.GlobalAvgPool")
+        try checkGradOutput(gradOutput, [n, c], "nn.GlobalAvgPool")
+        let gradInput = Tensor(zeros: input.shape)
+        let plane = h * w
+        for pl in 0..<n * c {
+            let g = gradOutput.data[pl] / Float(plane)
+            (gradInput.data + pl * plane).update(repeating: g, count: plane)
+        }
+        return gradInput
+    }
+}

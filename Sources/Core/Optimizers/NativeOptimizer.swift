@@ -1,0 +1,89 @@
+/// The shared machinery of the native optimizers: hyperparameter tables built from defaults,
+/// per-position state, and the two cross-cutting transforms every native optimizer offers:
+///
+/// - `weight_decay` (L2, coupled as in PyTorch's SGD/Adam): the gradient becomes `g + wd*p`
+///   (AdamW redefines it as decoupled decay);
+/// - `clip_norm` (0 = off): gradients are scaled by `clip_norm / max(global_norm, clip_norm)`,
+///   where global_norm is the norm of all gradients together (TF `clip_by_global_norm`).
+///
+/// Both are folded into each optimizer's single fused pass: the kernel reads `g*scale + wd*p`.
+/// Subclasses implement `validate()` and `update(...)`.
+open class NativeOptimizer: Optimizer {
+    public let name: String
+    public let doc: String
+    public private(set) var hyper: Hyperparameters
+    public private(set) var states: [OptimizerState] = []
+
+    /// `defaults` are the optimizer's own keys; `overrides` the caller's values.
+    public init(name: String, doc: String, keys defaults: [(String, HyperValue)], overrides: [(String, HyperValue)]) throws {
+        self.name = name
+        self.doc = doc
+        var all = defaults
+        for (k, v) in [("weight_decay", HyperValue.number(0)), ("clip_norm", .number(0))] where !all.contains(where: { $0.0 == k }) {
+            all.append((k, v))
+        }
+        hyper = Hyperparameters(owner: name, defaults: all)
+        try hyper.merge(overrides)
+        try validate(hyper)
+    }
+
+    /// Range checks of the whole table; called at construction and on every `setHyper`.
+    open func validate(_ h: Hyperparameters) throws {
+        try h.require("lr", min: 0)
+        try h.require("weight_decay", min: 0)
+        try h.require("clip_norm", min: 0)
+    }
+
+    /// Hook for keys that imply others (RMSProp's `form`): returns the table after `key` changed.
+    open func cascade(_ h: Hyperparameters, changed key: String) throws -> Hyperparameters { h }
+
+    public func setHyper(_ key: String, _ value: HyperValue) throws {
+        var h = hyper
+        try h.set(key, value)
+        h = try cascade(h, changed: key)
+        try validate(h)
+        hyper = h
+    }
+
+    public func restore(states: [OptimizerState]) throws {
+        self.states = states.map { $0.copy() }
+    }
+
+    /// Updates one parameter in place. `step` is this parameter's 1-based step count;
+    /// `gradScale` is the clipping factor (1 when not clipping).
+    open func update(_ p: Tensor, _ g: Tensor, _ state: OptimizerState, step: Int, gradScale: Float) {
+        fatalError("\(type(of: self)) must override update")
+    }
+
+    public func step(_ params: [Tensor], _ grads: [Tensor]) throws {
+        try checkStepArguments(params, grads, previous: states)
+        if states.isEmpty { states = params.map { _ in OptimizerState() } }
+        for (i, (p, s)) in zip(params, states).enumerated() {
+            for (k, v) in s.pairs {
+                if case .tensor(let t) = v, t.shape != p.shape {
+                    throw DescentError("\(name).step", "parameter \(i + 1) of shape \(formatShape(t.shape)) expected (its state '\(k)'), got \(formatShape(p.shape))")
+                }
+            }
+        }
+        var scale: Float = 1
+        let clip = hyper.number("clip_norm")
+        if clip > 0 {
+            let norm = grads.reduce(0.0) { $0 + $1.sumOfSquares() }.squareRoot()
+            scale = Float(clip / Swift.max(norm, clip))
+        }
+        for (i, p) in params.enumerated() {
+            let s = states[i]
+            let t = Int(s.number("step") ?? 0) + 1
+            s["step"] = .number(Double(t))
+            update(p, grads[i], s, step: t, gradScale: scale)
+        }
+    }
+
+    /// Throws unless `form` is one of `allowed`.
+    func requireForm(_ h: Hyperparameters, _ allowed: [String]) throws {
+        let f = h.string("form")
+        guard allowed.contains(f) else {
+            throw DescentError.argument(name, "form", "must be one of \(allowed.map { "\"\($0)\"" }.joined(separator: ", ")), got \"\(f)\"")
+        }
+    }
+}

@@ -1,0 +1,89 @@
+import COpenBLAS
+import Dispatch
+import Foundation
+
+/// Descent's threading: one knob, `DESCENT_THREADS` (default: all cores), caps every pool —
+/// the chunked loops below and OpenBLAS's own threads.
+///
+/// Work is split across threads at the outermost level (batch images, chunks of a long vector),
+/// and OpenBLAS runs single-threaded inside each piece: on small CNNs splitting the batch beats
+/// threading inside each GEMM (DESIGN.md, Performance). `withBLASThreads` opens OpenBLAS's own
+/// pool for the one place that wants it (a single large GEMM).
+public enum Parallel {
+    /// The thread cap, read once from `DESCENT_THREADS`.
+    public private(set) static var threads: Int = {
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let env = ProcessInfo.processInfo.environment["DESCENT_THREADS"].flatMap { Int($0) }
+        let n = max(1, env ?? cores)
+        openblas_set_num_threads(1)
+        return n
+    }()
+
+    /// Changes the cap at run time (benchmarks take 1- and N-thread figures in one process).
+    public static func setThreads(_ n: Int) {
+        _ = threads
+        threads = max(1, n)
+    }
+
+    /// Runs `body(i)` for i in 0..<count on up to `threads` threads; `count` is the number of
+    /// independent pieces (e.g. images in a batch). Sequential when there is one piece or one thread.
+    public static func forEach(_ count: Int, _ body: (Int) -> Void) {
+        let workers = min(threads, count)
+        if workers <= 1 {
+            for i in 0..<count { body(i) }
+            return
+        }
+        // Static round-robin assignment: piece i always runs on worker i % workers, so per-worker
+        // accumulators see the same pieces in the same order and results are bit-identical run to run.
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            var i = w
+            while i < count {
+                body(i)
+                i += workers
+            }
+        }
+    }
+
+    /// Like `forEach`, but the body also gets its worker index (0..<workers) so it can use
+    /// per-worker scratch buffers; returns the number of workers used.
+    @discardableResult
+    public static func forEachWorker(_ count: Int, _ body: (_ item: Int, _ worker: Int) -> Void) -> Int {
+        let workers = max(1, min(threads, count))
+        if workers == 1 {
+            for i in 0..<count { body(i, 0) }
+            return 1
+        }
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            var i = w
+            while i < count {
+                body(i, w)
+                i += workers
+            }
+        }
+        return workers
+    }
+
+    /// Splits 0..<count into contiguous ranges, one per thread, for memory-bound elementwise
+    /// loops; ranges are multiples of 64 elements so chunks start on cache lines. Small inputs
+    /// (under `grain` elements) stay on the calling thread.
+    public static func forRanges(_ count: Int, grain: Int = 1 << 16, _ body: (Range<Int>) -> Void) {
+        let workers = min(threads, max(1, count / grain))
+        if workers <= 1 {
+            body(0..<count)
+            return
+        }
+        let chunk = ((count + workers - 1) / workers + 63) / 64 * 64
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            let lo = min(count, w * chunk)
+            let hi = min(count, lo + chunk)
+            if lo < hi { body(lo..<hi) }
+        }
+    }
+
+    /// Runs `body` with OpenBLAS allowed `threads` threads, then returns it to one.
+    public static func withBLASThreads<T>(_ body: () throws -> T) rethrows -> T {
+        openblas_set_num_threads(Int32(threads))
+        defer { openblas_set_num_threads(1) }
+        return try body()
+    }
+}
