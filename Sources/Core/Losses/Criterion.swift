@@ -11,7 +11,7 @@ open class Criterion: CustomStringConvertible {
     /// Throws unless output and target have one shape.
     func sameShape(_ output: Tensor, _ target: Tensor) throws {
         guard output.shape == target.shape else {
-            throw DescentError(description.prefix { $0 != "(" } + "", "target of shape \(formatShape(output.shape)) expected (the output's), got \(formatShape(target.shape))")
+            throw DescentError(String(description.prefix { $0 != "(" }), "target of shape \(formatShape(output.shape)) expected (the output's), got \(formatShape(target.shape))")
         }
     }
 

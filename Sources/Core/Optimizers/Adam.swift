@@ -41,17 +41,18 @@ public final class Adam: NativeOptimizer {
         let bc1 = 1 - Foundation.pow(b1, Double(t)), bc2 = 1 - Foundation.pow(b2, Double(t))
         let (a, c): (Double, Double) = hyper.string("form") == "tf" ? (lr * bc2.squareRoot() / bc1, 1) : (lr / bc1, 1 / bc2.squareRoot())
         let stepSize = Float(a), vScale = Float(c), eps = Float(hyper.number("epsilon"))
-        let beta1 = Float(b1), beta2 = Float(b2)
+        // 1-beta in Double, then Float (as PyTorch): 1 - Float(0.999) is off by 5e-5 relative.
+        let beta1 = Float(b1), beta2 = Float(b2), oneMinusB1 = Float(1 - b1), oneMinusB2 = Float(1 - b2)
         let wd = Float(hyper.number("weight_decay"))
-        let coupled = decoupled ? 0 : wd, shrink = decoupled ? 1 - Float(lr) * wd : 1
+        let coupled = decoupled ? 0 : wd, shrink = decoupled ? Float(1 - lr * hyper.number("weight_decay")) : 1
         let m = state.tensor("exp_avg", like: p).data, v = state.tensor("exp_avg_sq", like: p).data
         let pp = p.data, gg = g.data
         Parallel.forRanges(p.count) { r in
             for i in r {
                 let pi = pp[i] * shrink
                 let gi = gg[i] * gs + coupled * pi
-                let mi = beta1 * m[i] + (1 - beta1) * gi
-                let vi = beta2 * v[i] + (1 - beta2) * gi * gi
+                let mi = beta1 * m[i] + oneMinusB1 * gi
+                let vi = beta2 * v[i] + oneMinusB2 * gi * gi
                 m[i] = mi
                 v[i] = vi
                 pp[i] = pi - stepSize * mi / (vi.squareRoot() * vScale + eps)

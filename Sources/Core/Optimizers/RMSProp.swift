@@ -60,7 +60,7 @@ public final class RMSProp: NativeOptimizer {
 
     public override func update(_ p: Tensor, _ g: Tensor, _ state: OptimizerState, step: Int, gradScale gs: Float) {
         let lr = Float(hyper.number("lr") / (1 + hyper.number("decay") * Double(step - 1)))
-        let rho = Float(hyper.number("rho")), mu = Float(hyper.number("momentum")), eps = Float(hyper.number("epsilon"))
+        let rho = Float(hyper.number("rho")), oneMinusRho = Float(1 - hyper.number("rho")), mu = Float(hyper.number("momentum")), eps = Float(hyper.number("epsilon"))
         let wd = Float(hyper.number("weight_decay"))
         let centered = hyper.bool("centered"), inside = hyper.bool("eps_inside_sqrt"), lrInMomentum = hyper.bool("lr_in_momentum")
         let s = state.tensor("square_avg", like: p, initial: Float(hyper.number("initial_ms"))).data
@@ -70,11 +70,11 @@ public final class RMSProp: NativeOptimizer {
         Parallel.forRanges(p.count) { r in
             for i in r {
                 let gi = gg[i] * gs + wd * pp[i]
-                let si = rho * s[i] + (1 - rho) * gi * gi
+                let si = rho * s[i] + oneMinusRho * gi * gi
                 s[i] = si
                 var ms = si
                 if let mg {
-                    let m = rho * mg[i] + (1 - rho) * gi
+                    let m = rho * mg[i] + oneMinusRho * gi
                     mg[i] = m
                     ms -= m * m
                 }

@@ -1,0 +1,153 @@
+import XCTest
+@testable import DescentCore
+
+final class LayerGradientTests: XCTestCase {
+    var rng = RandomGenerator(seed: 7)
+
+    func testConv2dVariants() throws {
+        // (in, out, kernel, stride, padding, H, W, batch)
+        let cases: [(Int, Int, (Int, Int), (Int, Int), (Int, Int), Int, Int, Int)] = [
+            (2, 3, (3, 3), (1, 1), (1, 1), 5, 5, 2),
+            (2, 3, (3, 3), (2, 2), (0, 0), 7, 6, 2),
+            (1, 2, (3, 2), (2, 1), (2, 2), 4, 5, 3),
+            (3, 2, (1, 1), (1, 1), (0, 0), 4, 3, 2),
+            (2, 2, (5, 5), (1, 1), (2, 2), 3, 4, 1),
+        ]
+        for (cin, cout, k, s, p, h, w, n) in cases {
+            let conv = try Conv2d(input: cin, output: cout, kernel: k, stride: s, padding: p, rng: &rng)
+            try checkGradients(conv, input: randn([n, cin, h, w]))
+        }
+        let noBias = try Conv2d(input: 2, output: 2, kernel: (3, 3), padding: (1, 1), bias: false, rng: &rng)
+        try checkGradients(noBias, input: randn([2, 2, 4, 4]))
+    }
+
+    func testConv2dThreadedMatchesSingleThread() throws {
+        let conv = try Conv2d(input: 3, output: 4, kernel: (3, 3), padding: (1, 1), rng: &rng)
+        let x = randn([5, 3, 6, 6]), g = randn([5, 4, 6, 6], 2)
+        Parallel.setThreads(1)
+        let y1 = try conv.forward(x); conv.zeroGrad(); let gx1 = try conv.backward(x, g); let gw1 = conv.gradWeight.clone()
+        Parallel.setThreads(2)
+        let y2 = try conv.forward(x); conv.zeroGrad(); let gx2 = try conv.backward(x, g); let gw2 = conv.gradWeight.clone()
+        XCTAssertEqual(y1.values, y2.values)
+        XCTAssertEqual(gx1.values, gx2.values)
+        for (a, b) in zip(gw1.values, gw2.values) { XCTAssertEqual(a, b, accuracy: 1e-5 * max(1, abs(a))) }
+    }
+
+    func testConvForwardMatchesDirectSum() throws {
+        let conv = try Conv2d(input: 2, output: 3, kernel: (3, 3), stride: (2, 2), padding: (1, 1), rng: &rng)
+        let x = randn([1, 2, 5, 5])
+        let y = try conv.forward(x)
+        XCTAssertEqual(y.shape, [1, 3, 3, 3])
+        for o in 0..<3 { for oy in 0..<3 { for ox in 0..<3 {
+            var s = Double(conv.bias!.data[o])
+            for c in 0..<2 { for ky in 0..<3 { for kx in 0..<3 {
+                let iy = oy * 2 - 1 + ky, ix = ox * 2 - 1 + kx
+                guard iy >= 0, iy < 5, ix >= 0, ix < 5 else { continue }
+                s += Double(conv.weight.data[((o * 2 + c) * 3 + ky) * 3 + kx]) * Double(x.data[(c * 5 + iy) * 5 + ix])
+            } } }
+            XCTAssertEqual(Double(y.data[(o * 3 + oy) * 3 + ox]), s, accuracy: 1e-5)
+        } } }
+    }
+
+    func testLinear() throws {
+        try checkGradients(try Linear(input: 5, output: 3, rng: &rng), input: randn([4, 5]))
+        try checkGradients(try Linear(input: 3, output: 2, bias: false, rng: &rng), input: randn([1, 3]))
+    }
+
+    func testActivations() throws {
+        let x = randn([2, 3, 4])
+        for m: Module in [ReLU(), LeakyReLU(slope: 0.1), SiLU(), Sigmoid(), Tanh()] {
+            try checkGradients(m, input: x, eps: 1e-3, tolerance: 5e-3)
+        }
+    }
+
+    func testPooling() throws {
+        try checkGradients(try MaxPool2d(kernel: (2, 2)), input: randn([2, 2, 4, 6]), eps: 1e-3)
+        try checkGradients(try MaxPool2d(kernel: (3, 3), stride: (2, 2), padding: (1, 1)), input: randn([1, 2, 5, 5]), eps: 1e-3)
+        try checkGradients(try AvgPool2d(kernel: (2, 2)), input: randn([2, 2, 4, 4]))
+        try checkGradients(try AvgPool2d(kernel: (3, 3), stride: (2, 2), padding: (1, 1)), input: randn([1, 2, 5, 6]))
+        try checkGradients(GlobalAvgPool(), input: randn([2, 3, 3, 2]))
+    }
+
+    func testBatchNormTrainAndEval() throws {
+        let bn = try BatchNorm2d(channels: 3)
+        try bn.weight.copy_(randn([3], 4))
+        try bn.bias.copy_(randn([3], 5))
+        try checkGradients(bn, input: randn([4, 3, 3, 2]))
+        bn.evaluate()
+        try checkGradients(bn, input: randn([2, 3, 2, 2]))
+    }
+
+    func testBatchNormRunningStatisticsFollowPyTorch() throws {
+        let bn = try BatchNorm2d(channels: 1)
+        let x = try Tensor([1, 2, 3, 4], shape: [2, 1, 1, 2])
+        let y = try bn.forward(x)
+        // mean 2.5, biased var 1.25, unbiased 5/3
+        XCTAssertEqual(bn.runningMean.data[0], 0.25, accuracy: 1e-6)
+        XCTAssertEqual(bn.runningVar.data[0], 0.9 + 0.1 * 5 / 3, accuracy: 1e-6)
+        XCTAssertEqual(y.data[0], Float((1 - 2.5) / (1.25 + 1e-5).squareRoot()), accuracy: 1e-5)
+    }
+
+    func testContainersAndDropout() throws {
+        let seq = Sequential([try Linear(input: 4, output: 5, rng: &rng), Tanh(), try Linear(input: 5, output: 2, rng: &rng)])
+        try checkGradients(seq, input: randn([3, 4]))
+        let res = Residual(Sequential([try Conv2d(input: 2, output: 2, kernel: (3, 3), padding: (1, 1), rng: &rng), Sigmoid()]))
+        try checkGradients(res, input: randn([2, 2, 3, 3]))
+        let proj = Residual(try Conv2d(input: 2, output: 3, kernel: (3, 3), padding: (1, 1), rng: &rng),
+                            shortcut: try Conv2d(input: 2, output: 3, kernel: (1, 1), rng: &rng))
+        try checkGradients(proj, input: randn([2, 2, 3, 3]))
+        let cat = try Concat([try Conv2d(input: 2, output: 1, kernel: (1, 1), rng: &rng), Sequential([Flatten(), try Linear(input: 18, output: 9, rng: &rng)]).asImage(1, 3, 3)])
+        try checkGradients(cat, input: randn([2, 2, 3, 3]))
+        let drop = try Dropout(p: 0.3, rng: &rng)
+        let saved = drop.rng
+        try checkGradients(drop, input: randn([4, 5]), reset: { drop.rng = saved })
+        drop.evaluate()
+        XCTAssertEqual(try drop.forward(randn([3])).values, randn([3]).values)
+    }
+
+    func testFlattenKeepsBatch() throws {
+        let f = Flatten()
+        XCTAssertEqual(try f.forward(randn([2, 3, 4, 5])).shape, [2, 60])
+        try checkGradients(f, input: randn([2, 3, 2]))
+    }
+
+    func testSkippedInputGradientIsZeroAndParametersStillCorrect() throws {
+        let conv = try Conv2d(input: 2, output: 2, kernel: (3, 3), padding: (1, 1), rng: &rng)
+        conv.needsInputGradient = false
+        try checkGradients(conv, input: randn([2, 2, 4, 4]))
+        XCTAssertEqual(try conv.backward(randn([2, 2, 4, 4]), randn([2, 2, 4, 4], 3)).max(), 0)
+    }
+}
+
+/// A reshaping wrapper so a Linear branch can sit in a channel Concat in the test above.
+private final class Reshape: Module {
+    let inner: Module, shape: [Int]
+    init(_ inner: Module, _ shape: [Int]) { self.inner = inner; self.shape = shape }
+    override var children: [Module] { [inner] }
+    override var parameters: [Tensor] { inner.parameters }
+    override var gradients: [Tensor] { inner.gradients }
+    override func forward(_ input: Tensor) throws -> Tensor {
+        let y = try inner.forward(input)
+        return try y.reshape([y.shape[0]] + shape)
+    }
+    override func backward(_ input: Tensor, _ gradOutput: Tensor) throws -> Tensor {
+        try inner.backward(input, try gradOutput.reshape([gradOutput.shape[0], gradOutput.count / gradOutput.shape[0]]))
+    }
+}
+
+private extension Module {
+    func asImage(_ c: Int, _ h: Int, _ w: Int) -> Module { Reshape(self, [c, h, w]) }
+}
+
+/// The checker must reject a wrong backward, or every test above proves nothing.
+final class GradientCheckerSelfTest: XCTestCase {
+    private final class WrongReLU: Module {
+        override func forward(_ input: Tensor) throws -> Tensor { input.map { max($0, 0) } }
+        override func backward(_ input: Tensor, _ gradOutput: Tensor) throws -> Tensor { gradOutput.multiplying(0.9) }
+    }
+
+    func testCheckerDetectsAWrongGradient() throws {
+        XCTAssertGreaterThan(try gradientErrors(WrongReLU(), input: randn([3, 3])).max()!, 0.1)
+        XCTAssertLessThan(try gradientErrors(ReLU(), input: randn([3, 3]), eps: 1e-3).max()!, 1e-3)
+    }
+}
