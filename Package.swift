@@ -24,10 +24,11 @@ let package = Package(
         .target(name: "DescentCore", dependencies: ["COpenBLAS"], path: "Sources/Core"),
         .target(name: "DescentHost", dependencies: ["DescentCore", "CLua"], path: "Sources/Host"),
         .target(name: "DescentPlugins", dependencies: ["DescentHost", "DescentCore"], path: "Sources/Plugins"),
+        .target(name: "DescentBench", dependencies: ["DescentPlugins"], path: "Sources/Bench"),
         .executableTarget(
             name: "descent",
             dependencies: [
-                "DescentPlugins", "DescentHost", "DescentCore",
+                "DescentBench", "DescentPlugins", "DescentHost", "DescentCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/descent"),

@@ -15,7 +15,7 @@ public class Activation: Module {
     func chain(_ input: Tensor, _ gradOutput: Tensor, _ d: (Float, Float) -> Float) throws -> Tensor {
         try check(input, gradOutput)
         let y = (output?.shape == input.shape ? output : nil) ?? input
-        let out = Tensor(zeros: input.shape)
+        let out = Tensor(uninitialized: input.shape)
         let x = input.data, yy = y.data, g = gradOutput.data, o = out.data
         Parallel.forRanges(input.count) { r in for i in r { o[i] = g[i] * d(x[i], yy[i]) } }
         return out

@@ -63,7 +63,7 @@ public final class Conv2d: Module {
 
     public override func forward(_ input: Tensor) throws -> Tensor {
         let (n, g) = try geometry(input)
-        let out = Tensor(zeros: [n, outChannels, g.outHeight, g.outWidth])
+        let out = Tensor(uninitialized: [n, outChannels, g.outHeight, g.outWidth])
         let k = g.patchSize, p = g.outPixels, imageSize = g.channels * g.height * g.width
         if !g.isPointwise { columns.prepare(workers: Parallel.threads, count: k * p) }
         let w = weight.data, b = bias?.data, x = input.data, y = out.data, oc = outChannels

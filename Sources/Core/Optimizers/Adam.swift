@@ -48,14 +48,14 @@ public final class Adam: NativeOptimizer {
         let m = state.tensor("exp_avg", like: p).data, v = state.tensor("exp_avg_sq", like: p).data
         let pp = p.data, gg = g.data
         Parallel.forRanges(p.count) { r in
-            for i in r {
-                let pi = pp[i] * shrink
-                let gi = gg[i] * gs + coupled * pi
-                let mi = beta1 * m[i] + oneMinusB1 * gi
-                let vi = beta2 * v[i] + oneMinusB2 * gi * gi
-                m[i] = mi
-                v[i] = vi
-                pp[i] = pi - stepSize * mi / (vi.squareRoot() * vScale + eps)
+            forEachVector(r) { i in
+                let pi = pp.vector(i) * shrink
+                let gi = gg.vector(i) * gs + coupled * pi
+                let mi = beta1 * m.vector(i) + oneMinusB1 * gi
+                let vi = beta2 * v.vector(i) + oneMinusB2 * gi * gi
+                m.setVector(i, mi)
+                v.setVector(i, vi)
+                pp.setVector(i, pi - stepSize * mi / (vi.squareRoot() * vScale + eps))
             }
         }
     }

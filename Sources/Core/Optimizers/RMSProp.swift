@@ -68,29 +68,30 @@ public final class RMSProp: NativeOptimizer {
         let b = mu > 0 ? state.tensor("momentum_buffer", like: p).data : nil
         let pp = p.data, gg = g.data
         Parallel.forRanges(p.count) { r in
-            for i in r {
-                let gi = gg[i] * gs + wd * pp[i]
-                let si = rho * s[i] + oneMinusRho * gi * gi
-                s[i] = si
+            forEachVector(r) { i in
+                let pi = pp.vector(i)
+                let gi = gg.vector(i) * gs + wd * pi
+                let si = rho * s.vector(i) + oneMinusRho * gi * gi
+                s.setVector(i, si)
                 var ms = si
                 if let mg {
-                    let m = rho * mg[i] + oneMinusRho * gi
-                    mg[i] = m
+                    let m = rho * mg.vector(i) + oneMinusRho * gi
+                    mg.setVector(i, m)
                     ms -= m * m
                 }
                 let d = inside ? (ms + eps).squareRoot() : ms.squareRoot() + eps
                 if let b {
                     if lrInMomentum {
-                        let bi = mu * b[i] + lr * gi / d
-                        b[i] = bi
-                        pp[i] -= bi
+                        let bi = mu * b.vector(i) + lr * gi / d
+                        b.setVector(i, bi)
+                        pp.setVector(i, pi - bi)
                     } else {
-                        let bi = mu * b[i] + gi / d
-                        b[i] = bi
-                        pp[i] -= lr * bi
+                        let bi = mu * b.vector(i) + gi / d
+                        b.setVector(i, bi)
+                        pp.setVector(i, pi - lr * bi)
                     }
                 } else {
-                    pp[i] -= lr * gi / d
+                    pp.setVector(i, pi - lr * gi / d)
                 }
             }
         }

@@ -7,7 +7,7 @@ extension Tensor {
     /// `f` applied to every element, into a new tensor.
     @inlinable
     public func map(_ f: (Float) -> Float) -> Tensor {
-        let out = Tensor(zeros: shape)
+        let out = Tensor(uninitialized: shape)
         let src = data, dst = out.data
         Parallel.forRanges(count) { r in
             for i in r { dst[i] = f(src[i]) }
@@ -19,7 +19,7 @@ extension Tensor {
     @inlinable
     public func zipMap(_ other: Tensor, _ op: String, _ f: (Float, Float) -> Float) throws -> Tensor {
         try requireSameShape(other, op)
-        let out = Tensor(zeros: shape)
+        let out = Tensor(uninitialized: shape)
         let a = data, b = other.data, dst = out.data
         Parallel.forRanges(count) { r in
             for i in r { dst[i] = f(a[i], b[i]) }

@@ -24,6 +24,14 @@ public final class Tensor {
         self.storage = TensorStorage(count: n)
     }
 
+    /// A tensor whose contents are undefined: for outputs every element of which is written next.
+    public init(uninitialized shape: [Int]) {
+        let n = shape.reduce(1, *)
+        self.shape = shape
+        self.count = n
+        self.storage = TensorStorage(count: n, zeroed: false)
+    }
+
     /// A tensor over existing storage (views).
     public init(storage: TensorStorage, shape: [Int]) {
         self.storage = storage
@@ -73,7 +81,7 @@ public final class Tensor {
 
     /// An independent copy.
     public func clone() -> Tensor {
-        let t = Tensor(zeros: shape)
+        let t = Tensor(uninitialized: shape)
         t.data.update(from: data, count: count)
         return t
     }

@@ -1,32 +1,79 @@
 import Foundation
 
-/// The memory behind one or more tensors: a 64-byte aligned Float32 buffer, freed on deinit.
+/// The memory behind one or more tensors: a 64-byte aligned Float32 buffer.
 ///
-/// Buffers of 2 MiB and more are 2 MiB aligned and advised `MADV_HUGEPAGE`: on this machine that
-/// lifts streaming bandwidth from ~31 to ~40 GB/s (DESIGN.md, Performance), which is what the
-/// optimizer updates and large activations are bound by.
+/// Capacity is rounded up to whole 64-byte lines (16 floats), so kernels may read and write
+/// SIMD vectors past `count` up to the next multiple of 16 without leaving the allocation.
+///
+/// Large buffers are recycled through `StoragePool` instead of returned to the OS: a training
+/// step allocates tens of megabytes of activations and gradients, and fresh pages cost a page
+/// fault each (measured: ~15 ms of a 69 ms reference-CNN step before the pool).
+/// Buffers of 2 MiB and more are 2 MiB aligned and advised `MADV_HUGEPAGE`, which lifts streaming
+/// bandwidth on this machine (DESIGN.md, Performance).
 public final class TensorStorage {
     public let base: UnsafeMutablePointer<Float>
     public let count: Int
+    /// Bytes actually allocated (a multiple of 64).
+    let capacityBytes: Int
 
-    private static let hugePage = 2 << 20
-
-    /// Allocates `count` floats, zero-filled.
-    public init(count: Int) {
+    /// Allocates `count` floats, zero-filled unless `zeroed` is false (for outputs that the
+    /// caller overwrites entirely).
+    public init(count: Int, zeroed: Bool = true) {
         self.count = count
         let bytes = max(count, 1) * MemoryLayout<Float>.stride
-        let alignment = bytes >= Self.hugePage ? Self.hugePage : 64
+        capacityBytes = (bytes + 63) / 64 * 64
+        let raw = StoragePool.shared.take(capacityBytes) ?? StoragePool.allocate(capacityBytes)
+        if zeroed { memset(raw, 0, capacityBytes) }
+        base = raw.bindMemory(to: Float.self, capacity: capacityBytes / 4)
+    }
+
+    deinit { StoragePool.shared.give(UnsafeMutableRawPointer(base), capacityBytes) }
+}
+
+/// A size-keyed free list of large buffers (>= 64 KiB), capped in total bytes.
+final class StoragePool {
+    static let shared = StoragePool()
+    private static let minimum = 64 << 10
+    private static let hugePage = 2 << 20
+    private let cap = 1 << 30
+    private var free: [Int: [UnsafeMutableRawPointer]] = [:]
+    private var pooled = 0
+    private var lock = pthread_mutex_t()
+
+    init() { pthread_mutex_init(&lock, nil) }
+
+    static func allocate(_ bytes: Int) -> UnsafeMutableRawPointer {
+        let alignment = bytes >= hugePage ? hugePage : 64
         var raw: UnsafeMutableRawPointer?
-        let rounded = (bytes + alignment - 1) / alignment * alignment
-        guard posix_memalign(&raw, alignment, rounded) == 0, let raw else {
+        guard posix_memalign(&raw, alignment, bytes) == 0, let raw else {
             fatalError("out of memory allocating \(bytes) bytes for a tensor")
         }
         #if os(Linux)
-        if alignment == Self.hugePage { _ = madvise(raw, rounded, MADV_HUGEPAGE) }
+        if alignment == hugePage { _ = madvise(raw, bytes, MADV_HUGEPAGE) }
         #endif
-        memset(raw, 0, rounded)
-        base = raw.bindMemory(to: Float.self, capacity: max(count, 1))
+        return raw
     }
 
-    deinit { free(base) }
+    func take(_ bytes: Int) -> UnsafeMutableRawPointer? {
+        guard bytes >= Self.minimum else { return nil }
+        pthread_mutex_lock(&lock)
+        defer { pthread_mutex_unlock(&lock) }
+        guard let p = free[bytes]?.popLast() else { return nil }
+        pooled -= bytes
+        return p
+    }
+
+    func give(_ p: UnsafeMutableRawPointer, _ bytes: Int) {
+        if bytes >= Self.minimum {
+            pthread_mutex_lock(&lock)
+            if pooled + bytes <= cap {
+                free[bytes, default: []].append(p)
+                pooled += bytes
+                pthread_mutex_unlock(&lock)
+                return
+            }
+            pthread_mutex_unlock(&lock)
+        }
+        Foundation.free(p)
+    }
 }
