@@ -24,7 +24,7 @@ let package = Package(
         .target(name: "DescentCore", dependencies: ["COpenBLAS"], path: "Sources/Core"),
         .target(name: "DescentHost", dependencies: ["DescentCore", "CLua"], path: "Sources/Host"),
         .target(name: "DescentPlugins", dependencies: ["DescentHost", "DescentCore"], path: "Sources/Plugins"),
-        .target(name: "DescentBench", dependencies: ["DescentPlugins"], path: "Sources/Bench"),
+        .target(name: "DescentBench", dependencies: ["DescentHost", "DescentCore"], path: "Sources/Bench"),
         .executableTarget(
             name: "descent",
             dependencies: [

@@ -1,1 +1,118 @@
+#ifndef DESCENT_LUA_SHIM_H
+#define DESCENT_LUA_SHIM_H
+/*
+ * The parts of the Lua 5.4 C API that Swift cannot import (function-like macros, variadic
+ * functions, pseudo-indices) as static inline wrappers, plus the three pieces of C that keep
+ * Lua's longjmp away from Swift frames:
+ *
+ *  - descent_trampoline: every Swift function exposed to Lua runs under it. The Swift side
+ *    never raises; it returns DESCENT_RAISE after pushing a message, and the trampoline raises
+ *    the Lua error here, after the Swift frame (and everything it retained) is gone.
+ *  - descent_msghandler: the pcall message handler that appends a traceback (as lua.c).
+ *  - the SIGINT handler: like lua.c, it installs a count hook from the signal handler, and the
+ *    hook raises "interrupted!" inside Lua code, never inside Swift.
+ */
 #include <lua.h>
+#include <lualib.h>
+#include <lauxlib.h>
+#include <signal.h>
+#include <string.h>
+
+#define DESCENT_RAISE (-1)
+
+/* The Swift dispatcher: reads upvalue 2 (the function id) and runs the Swift closure. */
+typedef int (*descent_dispatch_fn)(lua_State *L);
+
+static inline int descent_trampoline(lua_State *L) {
+    descent_dispatch_fn fn = (descent_dispatch_fn)lua_touserdata(L, lua_upvalueindex(1));
+    int n = fn(L);
+    if (n == DESCENT_RAISE) {
+        /* The message is on top: prefix "file:line:" of the calling Lua code, as luaL_error does. */
+        luaL_where(L, 1);
+        lua_insert(L, -2);
+        lua_concat(L, 2);
+        return lua_error(L);
+    }
+    return n;
+}
+
+/* Pushes a Swift-backed C closure: upvalue 1 is the dispatcher, upvalue 2 the function id. */
+static inline void descent_pushfunction(lua_State *L, descent_dispatch_fn dispatch, lua_Integer id) {
+    lua_pushlightuserdata(L, (void *)dispatch);
+    lua_pushinteger(L, id);
+    lua_pushcclosure(L, descent_trampoline, 2);
+}
+
+static inline lua_Integer descent_functionid(lua_State *L) {
+    return lua_tointegerx(L, lua_upvalueindex(2), NULL);
+}
+
+/* Message handler for lua_pcall: message plus traceback; non-string errors use __tostring. */
+static inline int descent_msghandler(lua_State *L) {
+    const char *msg = lua_tostring(L, 1);
+    if (msg == NULL) {
+        if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
+            return 1;
+        msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+    }
+    luaL_traceback(L, L, msg, 1);
+    return 1;
+}
+
+static inline int descent_pcall(lua_State *L, int nargs, int nresults) {
+    int base = lua_gettop(L) - nargs;
+    lua_pushcfunction(L, descent_msghandler);
+    lua_insert(L, base);
+    int status = lua_pcall(L, nargs, nresults, base);
+    lua_remove(L, base);
+    return status;
+}
+
+/* Ctrl-C, the lua.c way: the handler only sets a hook (lua_sethook is signal-safe). */
+static lua_State *descent_sigint_state = NULL;
+static volatile sig_atomic_t descent_sigint_count = 0;
+
+static inline void descent_interrupt_hook(lua_State *L, lua_Debug *ar) {
+    (void)ar;
+    lua_sethook(L, NULL, 0, 0);
+    luaL_error(L, "interrupted!");
+}
+
+static inline void descent_sigint_handler(int sig) {
+    (void)sig;
+    descent_sigint_count++;
+    if (descent_sigint_state != NULL)
+        lua_sethook(descent_sigint_state, descent_interrupt_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKLINE | LUA_MASKCOUNT, 1);
+}
+
+/* Arms Ctrl-C for L (NULL disarms); returns the number of SIGINTs seen so far. */
+static inline int descent_arm_interrupt(lua_State *L) {
+    descent_sigint_state = L;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = L != NULL ? descent_sigint_handler : SIG_DFL;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    return (int)descent_sigint_count;
+}
+
+static inline int descent_interrupts(void) { return (int)descent_sigint_count; }
+
+/* Macro and variadic wrappers. */
+static inline void descent_pop(lua_State *L, int n) { lua_pop(L, n); }
+static inline void descent_newtable(lua_State *L) { lua_newtable(L); }
+static inline const char *descent_tostring(lua_State *L, int i) { return lua_tolstring(L, i, NULL); }
+static inline int descent_registryindex(void) { return LUA_REGISTRYINDEX; }
+static inline int descent_upvalueindex(int i) { return lua_upvalueindex(i); }
+static inline void *descent_newuserdata(lua_State *L, size_t size) { return lua_newuserdatauv(L, size, 1); }
+static inline const char *descent_typename(lua_State *L, int i) { return luaL_typename(L, i); }
+static inline int descent_getmetatable(lua_State *L, const char *name) { return luaL_getmetatable(L, name); }
+static inline int descent_isnoneornil(lua_State *L, int i) { return lua_type(L, i) <= 0; }
+static inline void descent_pushcfunction(lua_State *L, lua_CFunction f) { lua_pushcfunction(L, f); }
+static inline int descent_gc_count_kb(lua_State *L) { return lua_gc(L, LUA_GCCOUNT, 0); }
+static inline void descent_gc_collect(lua_State *L) { lua_gc(L, LUA_GCCOLLECT, 0); }
+static inline void **descent_extraspace(lua_State *L) { return (void **)lua_getextraspace(L); }
+static inline int descent_loadbuffer(lua_State *L, const char *buf, size_t len, const char *name) {
+    return luaL_loadbufferx(L, buf, len, name, NULL);
+}
+#endif

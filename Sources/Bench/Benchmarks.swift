@@ -1,0 +1,25 @@
+import DescentCore
+
+/// The sections of `descent bench`, in order.
+public enum Benchmarks {
+    public static let sections = ["sgemm", "conv", "train", "optim", "lua"]
+
+    public static func run(_ r: BenchmarkReport, sections: [String]) throws {
+        let threads = Parallel.threads
+        for s in sections {
+            switch s {
+            case "sgemm":
+                CoreBenchmarks.sgemm(r, threads: 1)
+                if threads > 1 {
+                    let n = Parallel.threads
+                    CoreBenchmarks.sgemm(r, threads: n)
+                }
+            case "conv": try CoreBenchmarks.convLayers(r)
+            case "train": try CoreBenchmarks.training(r, threads: threads)
+            case "optim": try CoreBenchmarks.optimizers(r)
+            case "lua": try LuaBenchmarks.run(r)
+            default: throw DescentError("bench", "unknown section '\(s)' (known: \(sections.joined(separator: ", ")))")
+            }
+        }
+    }
+}

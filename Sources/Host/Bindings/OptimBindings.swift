@@ -1,0 +1,161 @@
+import CLua
+import DescentCore
+
+/// `optim.*` and `schedule.*`: creation by name (native or plugin), `opt:step`, live
+/// `opt.hyper` / `s.hyper` tables, `opt:state(i)`.
+enum OptimBindings {
+    static func install(_ vm: LuaVM) {
+        let L = vm.L
+        lua_createtable(L, 0, 4)
+        vm.setFunction("new", prefix: "optim.") { vm, a in
+            let name = try a.string(1)
+            Userdata.push(vm, try vm.optimizerFactory(name, try HyperMarshal.pairs(a, 2)))
+            return 1
+        }
+        vm.setFunction("list", prefix: "optim.") { vm, _ in vm.push(.array(vm.optimizerNames().map { .string($0) })); return 1 }
+        lua_setglobal(L, "optim")
+
+        lua_createtable(L, 0, 4)
+        vm.setFunction("new", prefix: "schedule.") { vm, a in
+            let name = try a.string(1)
+            Userdata.push(vm, try vm.scheduleFactory(name, try HyperMarshal.pairs(a, 2)))
+            return 1
+        }
+        vm.setFunction("list", prefix: "schedule.") { vm, _ in vm.push(.array(vm.scheduleNames().map { .string($0) })); return 1 }
+        lua_setglobal(L, "schedule")
+
+        lua_createtable(L, 0, 4)
+        vm.setFunction("step", optimizerStep)
+        vm.setFunction("state") { vm, a in
+            let opt = try a.object(1, Optimizer.self, "optimizer")
+            let i = try a.integer(2, "parameter index (integer)")
+            guard i >= 1 else { throw a.fail(2, "parameter index >= 1 expected, got \(i)") }
+            guard i <= opt.states.count else { lua_pushnil(vm.L); return 1 }
+            pushState(vm, opt.states[i - 1])
+            return 1
+        }
+        lua_setfield(L, descent_registryindex(), "descent.Optimizer.methods")
+        descent_getmetatable(L, Userdata.optimizer)
+        vm.setFunction("__index") { vm, a in
+            let opt = try a.object(1, Optimizer.self, "optimizer")
+            return try index(vm, a, methods: "descent.Optimizer.methods", name: opt.name, owner: 1)
+        }
+        vm.setFunction("__tostring") { vm, a in vm.push(.string(try a.object(1, Optimizer.self, "optimizer").description)); return 1 }
+        descent_pop(L, 1)
+
+        lua_createtable(L, 0, 2)
+        vm.setFunction("at") { vm, a in
+            let s = try a.object(1, Schedule.self, "schedule")
+            let step = try a.integer(2, "step (integer)")
+            guard step >= 0 else { throw a.fail(2, "step >= 0 expected, got \(step)") }
+            lua_pushnumber(vm.L, try s.at(step))
+            return 1
+        }
+        lua_setfield(L, descent_registryindex(), "descent.Schedule.methods")
+        descent_getmetatable(L, Userdata.schedule)
+        vm.setFunction("__index") { vm, a in
+            let s = try a.object(1, Schedule.self, "schedule")
+            return try index(vm, a, methods: "descent.Schedule.methods", name: s.name, owner: 1)
+        }
+        vm.setFunction("__tostring") { vm, a in vm.push(.string(try a.object(1, Schedule.self, "schedule").description)); return 1 }
+        descent_pop(L, 1)
+    }
+
+    /// `__index` of optimizers and schedules: methods, then `name`, then `hyper`.
+    static func index(_ vm: LuaVM, _ a: Arguments, methods: String, name: String, owner: Int32) throws -> Int32 {
+        let L = vm.L
+        lua_getfield(L, descent_registryindex(), methods)
+        lua_pushvalue(L, 2)
+        if lua_rawget(L, -2) != LUA_TNIL { return 1 }
+        descent_pop(L, 2)
+        guard lua_type(L, 2) == LUA_TSTRING else { lua_pushnil(L); return 1 }
+        switch try a.string(2) {
+        case "name": vm.push(.string(name))
+        case "hyper": pushHyperProxy(vm, owner: owner)
+        default: lua_pushnil(L)
+        }
+        return 1
+    }
+
+    /// The object whose hyperparameters a proxy table shows: stored in its metatable.
+    static func hyperOwner(_ vm: LuaVM, _ a: Arguments) throws -> (get: Hyperparameters, set: (String, HyperValue) throws -> Void) {
+        guard lua_getmetatable(vm.L, 1) != 0 else { throw a.fail(1, "hyper table expected") }
+        lua_getfield(vm.L, -1, "__owner")
+        defer { descent_pop(vm.L, 2) }
+        if let o = Userdata.object(vm, at: -1, as: Optimizer.self) { return (o.hyper, o.setHyper) }
+        if let s = Userdata.object(vm, at: -1, as: Schedule.self) { return (s.hyper, s.setHyper) }
+        throw a.fail(1, "hyper table expected")
+    }
+
+    /// A live view of the owner's hyperparameters: reads and writes go to Swift, validated.
+    static func pushHyperProxy(_ vm: LuaVM, owner: Int32) {
+        let L = vm.L
+        let ownerIndex = lua_absindex(L, owner)
+        lua_createtable(L, 0, 0)
+        lua_createtable(L, 0, 5)
+        lua_pushvalue(L, ownerIndex)
+        lua_setfield(L, -2, "__owner")
+        vm.setFunction("__index", prefix: "hyper.") { vm, a in
+            let (h, _) = try hyperOwner(vm, a)
+            guard lua_type(vm.L, 2) == LUA_TSTRING, let v = h[try a.string(2)] else { lua_pushnil(vm.L); return 1 }
+            vm.push(HyperMarshal.lua(v))
+            return 1
+        }
+        vm.setFunction("__newindex", prefix: "hyper.") { vm, a in
+            let (h, set) = try hyperOwner(vm, a)
+            let key = try a.string(2)
+            guard h[key] != nil else {
+                throw ArgumentError(message: "\(h.owner): unknown hyperparameter '\(key)' (known: \(h.keys.joined(separator: ", ")))")
+            }
+            try set(key, try HyperMarshal.hyper(vm.value(at: 3), key: key, a, 3))
+            return 0
+        }
+        vm.setFunction("__pairs", prefix: "hyper.") { vm, a in
+            // pairs() iterates a snapshot; writes still go through __newindex.
+            let (h, _) = try hyperOwner(vm, a)
+            lua_getglobal(vm.L, "next")
+            vm.push(.table(Dictionary(uniqueKeysWithValues: h.pairs.map { ($0, HyperMarshal.lua($1)) })))
+            lua_pushnil(vm.L)
+            return 3
+        }
+        vm.setFunction("__tostring", prefix: "hyper.") { vm, a in vm.push(.string(try hyperOwner(vm, a).get.description)); return 1 }
+        lua_setmetatable(L, -2)
+    }
+
+    static func pushState(_ vm: LuaVM, _ s: OptimizerState) {
+        lua_createtable(vm.L, 0, Int32(s.keys.count))
+        for (k, v) in s.pairs {
+            switch v {
+            case .tensor(let t): Userdata.push(vm, t)
+            case .number(let n): lua_pushnumber(vm.L, n)
+            }
+            lua_setfield(vm.L, -2, k)
+        }
+    }
+
+    /// A tensor or an array of tensors at `i`.
+    static func tensorList(_ vm: LuaVM, _ a: Arguments, _ i: Int32) throws -> [Tensor] {
+        if let t = Userdata.object(vm, at: i, as: Tensor.self) { return [t] }
+        guard lua_type(a.L, i) == LUA_TTABLE else { throw a.fail(i, "tensor or array of tensors expected, got \(a.typeName(i))") }
+        let n = Int(lua_rawlen(a.L, i))
+        var out: [Tensor] = []
+        out.reserveCapacity(n)
+        for k in 1...max(1, n) where n > 0 {
+            lua_rawgeti(a.L, i, lua_Integer(k))
+            defer { descent_pop(a.L, 1) }
+            guard let t = Userdata.object(vm, at: -1, as: Tensor.self) else {
+                throw a.fail(i, "tensor expected at index \(k), got \(String(cString: descent_typename(a.L, -1)))")
+            }
+            out.append(t)
+        }
+        return out
+    }
+
+    static let optimizerStep: LuaFunction = { vm, a in
+        let opt = try a.object(1, Optimizer.self, "optimizer")
+        let params = try tensorList(vm, a, 2), grads = try tensorList(vm, a, 3)
+        try opt.step(params, grads)
+        lua_settop(a.L, 1)
+        return 1
+    }
+}

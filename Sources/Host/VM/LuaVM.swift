@@ -1,0 +1,131 @@
+import CLua
+import DescentCore
+import Foundation
+
+/// A Swift closure callable from Lua. It reads its arguments from `Arguments`, pushes results
+/// and returns how many; it reports failure by throwing, never by raising a Lua error itself.
+public typealias LuaFunction = (LuaVM, Arguments) throws -> Int32
+
+/// One Lua state and everything Swift keeps for it. All Lua C API calls go through here or
+/// through the bindings, which receive the VM.
+///
+/// Errors never longjmp across Swift: Swift functions run under `descent_trampoline` (see the
+/// CLua shim) and throw; the dispatcher below turns the throw into a pushed message and a
+/// sentinel, and the C trampoline raises after the Swift frame has returned. Calls from Swift
+/// into Lua are `lua_pcall`s with a traceback handler.
+public final class LuaVM {
+    /// The main thread's state.
+    public let L: OpaquePointer
+    private var functions: [(name: String, body: LuaFunction)] = []
+    /// Makes optimizers by name; Plugins replaces it to add Lua plugins.
+    public var optimizerFactory: (String, [(String, HyperValue)]) throws -> Optimizer = { try NativeOptimizers.make($0, $1) }
+    /// Makes schedules by name; Plugins replaces it to add Lua plugins.
+    public var scheduleFactory: (String, [(String, HyperValue)]) throws -> Schedule = { try NativeSchedules.make($0, $1) }
+    /// Names `optim.list()` and `schedule.list()` report.
+    public var optimizerNames: () -> [String] = { NativeOptimizers.all.map(\.name) }
+    public var scheduleNames: () -> [String] = { NativeSchedules.all.map(\.name) }
+    /// The generator behind layer initialisation and `tensor.randn` without a seed.
+    public var rng = RandomGenerator(seed: 0)
+
+    public init() {
+        guard let state = luaL_newstate() else { fatalError("cannot create a Lua state (out of memory)") }
+        L = state
+        descent_extraspace(L).pointee = Unmanaged.passUnretained(self).toOpaque()
+        luaL_openlibs(L)
+        Userdata.registerMetatables(self)
+        DescentAPI.install(self)
+    }
+
+    deinit {
+        lua_close(L)
+    }
+
+    /// The VM that owns `L` (any of its threads).
+    static func from(_ L: OpaquePointer) -> LuaVM {
+        Unmanaged<LuaVM>.fromOpaque(descent_extraspace(L).pointee!).takeUnretainedValue()
+    }
+
+    // MARK: Registering Swift functions
+
+    /// Pushes a Lua function that runs `body`; `name` is what argument errors call it.
+    public func pushFunction(_ name: String, _ body: @escaping LuaFunction) {
+        functions.append((name, body))
+        descent_pushfunction(L, luaDispatch, lua_Integer(functions.count - 1))
+    }
+
+    /// Sets `table[name] = function` for the table at `index`; errors name it `prefix + name`.
+    public func setFunction(_ name: String, at index: Int32 = -1, prefix: String = "", _ body: @escaping LuaFunction) {
+        let t = lua_absindex(L, index)
+        pushFunction(prefix + name, body)
+        lua_setfield(L, t, name)
+    }
+
+    fileprivate func call(id: Int, _ L: OpaquePointer) -> Int32 {
+        do {
+            let f = functions[id]
+            return try f.body(self, Arguments(L, function: f.name))
+        } catch {
+            lua_settop(L, 0)
+            _ = lua_pushstring(L, "\(error)")
+            return DESCENT_RAISE
+        }
+    }
+
+    // MARK: Running Lua
+
+    /// Loads and runs a chunk of source text; returns its results.
+    @discardableResult
+    public func run(_ source: String, name: String = "=(string)") throws -> [LuaValue] {
+        let top = lua_gettop(L)
+        defer { lua_settop(L, top) }
+        let status = source.withCString { descent_loadbuffer(L, $0, strlen($0), name) }
+        guard status == LUA_OK else { throw LuaError(message: popString()) }
+        try pcall(arguments: 0)
+        return (top + 1...max(top + 1, lua_gettop(L))).prefix(Int(lua_gettop(L) - top)).map { value(at: $0) }
+    }
+
+    /// Loads and runs a file.
+    @discardableResult
+    public func runFile(_ path: String) throws -> [LuaValue] {
+        let top = lua_gettop(L)
+        defer { lua_settop(L, top) }
+        guard luaL_loadfilex(L, path, nil) == LUA_OK else { throw LuaError(message: popString()) }
+        try pcall(arguments: 0)
+        return (0..<Int(lua_gettop(L) - top)).map { value(at: top + 1 + Int32($0)) }
+    }
+
+    /// Calls the function below `arguments` values on the stack, leaving all results.
+    /// Ctrl-C is armed for the duration of the call.
+    public func pcall(arguments: Int32, results: Int32 = LUA_MULTRET) throws {
+        descent_arm_interrupt(L)
+        defer { descent_arm_interrupt(nil) }
+        let status = descent_pcall(L, arguments, results)
+        if status != LUA_OK { throw LuaError(handled: popString()) }
+    }
+
+    /// Pops the top value as a string (for error messages).
+    func popString() -> String {
+        let s = descent_tostring(L, -1).map { String(cString: $0) } ?? "(error object is not a string)"
+        descent_pop(L, 1)
+        return s
+    }
+
+    /// Sets a global to a value.
+    public func setGlobal(_ name: String, _ v: LuaValue) {
+        push(v)
+        lua_setglobal(L, name)
+    }
+
+    /// Reads a global.
+    public func global(_ name: String) -> LuaValue {
+        lua_getglobal(L, name)
+        defer { descent_pop(L, 1) }
+        return value(at: -1)
+    }
+}
+
+/// The one `@convention(c)` entry point for every Swift function (see `descent_trampoline`).
+private func luaDispatch(_ L: OpaquePointer?) -> Int32 {
+    let L = L!
+    return LuaVM.from(L).call(id: Int(descent_functionid(L)), L)
+}

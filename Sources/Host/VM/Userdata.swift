@@ -1,0 +1,74 @@
+import CLua
+import DescentCore
+
+/// Swift objects in Lua: full userdata holding one retained reference, released by `__gc`.
+/// Each kind has a metatable in the registry (`descent.Tensor`, `descent.Module`, ...); the
+/// bindings fill in `__index` and the metamethods.
+public enum Userdata {
+    public static let tensor = "descent.Tensor"
+    public static let module = "descent.Module"
+    public static let criterion = "descent.Criterion"
+    public static let optimizer = "descent.Optimizer"
+    public static let schedule = "descent.Schedule"
+    static let all = [tensor, module, criterion, optimizer, schedule]
+
+    static func registerMetatables(_ vm: LuaVM) {
+        let L = vm.L
+        for name in all {
+            luaL_newmetatable(L, name)
+            descent_pushcfunction(L, { L in
+                // __gc: drop the Swift reference once, then mark the block empty.
+                guard let L, let block = lua_touserdata(L, 1)?.assumingMemoryBound(to: UnsafeMutableRawPointer?.self),
+                      let p = block.pointee else { return 0 }
+                block.pointee = nil
+                Unmanaged<AnyObject>.fromOpaque(p).release()
+                return 0
+            })
+            lua_setfield(L, -2, "__gc")
+            descent_pop(L, 1)
+        }
+    }
+
+    static func metatableName(_ object: AnyObject) -> String {
+        switch object {
+        case is Tensor: return tensor
+        case is Module: return module
+        case is Criterion: return criterion
+        case is Optimizer: return optimizer
+        default: return schedule
+        }
+    }
+
+    /// What error messages call an object: `tensor`, `module`, ...
+    static func typeName(_ object: AnyObject) -> String {
+        switch object {
+        case is Tensor: return "tensor"
+        case is Module: return "module"
+        case is Criterion: return "criterion"
+        case is Optimizer: return "optimizer"
+        case is Schedule: return "schedule"
+        default: return "userdata"
+        }
+    }
+
+    /// Pushes `object` as a new userdata with its kind's metatable.
+    public static func push(_ vm: LuaVM, _ object: AnyObject) {
+        let L = vm.L
+        let block = descent_newuserdata(L, MemoryLayout<UnsafeMutableRawPointer?>.size)!
+            .assumingMemoryBound(to: UnsafeMutableRawPointer?.self)
+        block.pointee = Unmanaged.passRetained(object).toOpaque()
+        luaL_setmetatable(L, metatableName(object))
+    }
+
+    /// The object at `index` if it is a Descent userdata of type `T` (no error raised).
+    public static func object<T>(_ vm: LuaVM, at index: Int32, as: T.Type) -> T? {
+        let L = vm.L
+        guard lua_type(L, index) == LUA_TUSERDATA, lua_getmetatable(L, index) != 0 else { return nil }
+        lua_getfield(L, -1, "__name")
+        let name = descent_tostring(L, -1).map { String(cString: $0) }
+        descent_pop(L, 2)
+        guard let name, all.contains(name),
+              let p = lua_touserdata(L, index)?.assumingMemoryBound(to: UnsafeMutableRawPointer?.self).pointee else { return nil }
+        return Unmanaged<AnyObject>.fromOpaque(p).takeUnretainedValue() as? T
+    }
+}

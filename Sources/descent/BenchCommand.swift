@@ -1,0 +1,22 @@
+import ArgumentParser
+import DescentBench
+import DescentCore
+
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Print performance figures (build with -c release).",
+        discussion: "SGEMM baseline, conv layers, reference CNN training step, native optimizer bandwidth against a triad, Lua call overhead. DESCENT_THREADS caps every thread pool.")
+
+    @Flag(help: "Print the figures as JSON instead of a table.")
+    var json = false
+
+    @Option(help: "Sections to run (sgemm, conv, train, optim, lua); default: all.")
+    var only: [String] = []
+
+    func run() throws {
+        let report = BenchmarkReport(live: !json)
+        try Benchmarks.run(report, sections: only.isEmpty ? Benchmarks.sections : only)
+        if json { print(try report.json()) }
+    }
+}

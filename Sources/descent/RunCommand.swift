@@ -1,0 +1,52 @@
+import ArgumentParser
+import DescentHost
+import Foundation
+
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a Lua script with the Descent API loaded.",
+        discussion: "Script arguments are in the standard `arg` table; --set overrides go into the `params` table. Exit status: 0 on success, 1 on a script error, 130 when interrupted with Ctrl-C.")
+
+    @Argument(help: "The Lua script to run.")
+    var script: String
+
+    @Option(name: .customLong("set"), help: ArgumentHelp("Put key=value into the script's `params` table (numbers and booleans are parsed).", valueName: "key=value"))
+    var overrides: [String] = []
+
+    @Argument(parsing: .captureForPassthrough, help: "Arguments passed to the script as arg[1], arg[2], ...")
+    var scriptArguments: [String] = []
+
+    /// `--set` may also follow the script name (`descent run s.lua --set steps=10 a b`); a `--`
+    /// ends option parsing, so `--set` after it reaches the script.
+    func split() -> (sets: [String], arguments: [String]) {
+        var sets = overrides, args: [String] = [], i = 0, literal = false
+        while i < scriptArguments.count {
+            let a = scriptArguments[i]
+            if !literal, a == "--" { literal = true } else if !literal, a == "--set", i + 1 < scriptArguments.count {
+                sets.append(scriptArguments[i + 1])
+                i += 1
+            } else if !literal, a.hasPrefix("--set=") {
+                sets.append(String(a.dropFirst(6)))
+            } else {
+                args.append(a)
+            }
+            i += 1
+        }
+        return (sets, args)
+    }
+
+    func run() throws {
+        let vm = LuaVM()
+        let (sets, arguments) = split()
+        do {
+            try ScriptRunner.run(vm, path: script, arguments: arguments, params: try ScriptRunner.overrides(sets))
+        } catch let e as LuaError {
+            FileHandle.standardError.write(Data("descent: \(e)\n".utf8))
+            throw ExitCode(e.isInterrupt ? 130 : 1)
+        } catch {
+            FileHandle.standardError.write(Data("descent: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+}
