@@ -1,0 +1,41 @@
+local conv = nn.Conv2d{input=3, output=16, kernel=3, padding=1}
+check_eq(tostring(conv), "nn.Conv2d(3 -> 16, 3x3, stride 1, pad 1)")
+check_eq(tostring(nn.Conv2d{input=3, output=8, kernel={3, 5}, stride={2, 1}, padding={1, 2}, bias=false}), "nn.Conv2d(3 -> 8, 3x5, stride (2,1), pad (1,2), no bias)")
+check_eq(tostring(nn.Linear{input=4096, output=128}), "nn.Linear(4096 -> 128)")
+-- weight and bias share storage with the native layer.
+local lin = nn.Linear{input=2, output=1}
+lin.weight:fill_(1); lin.bias:fill_(0.5)
+check_eq(lin:forward(tensor.from{{1, 2}}):get(1, 1), 3.5)
+local params, grads = lin:parameters()
+check_eq(#params, 2); check(params[1] == lin.weight and params[2] == lin.bias)
+lin:backward(tensor.from{{1, 2}}, tensor.from{{1}})
+check_eq(grads[1]:sum(), 3); check_eq(lin.gradWeight:sum(), 3)
+lin:zero_grad(); check_eq(grads[1]:sum(), 0)
+-- A small model end to end.
+local m = nn.Sequential{nn.Conv2d{input=1, output=2, kernel=3, padding=1}, nn.BatchNorm2d{channels=2}, nn.SiLU(),
+  nn.AvgPool2d{kernel=2}, nn.GlobalAvgPool(), nn.Linear{input=2, output=3}}
+local x = tensor.randn({4, 1, 6, 6}, 1)
+local y = m:forward(x)
+check_eq(y:shape()[1], 4); check_eq(y:shape()[2], 3)
+local ce = nn.CrossEntropy()
+local target = tensor.from{0, 1, 2, 0}
+local l = ce:forward(y, target)
+check(l > 0)
+local gx = m:backward(x, ce:backward(y, target))
+check_eq(gx:numel(), x:numel())
+check_eq(#m.modules, 6); check(m.modules[2].running_mean ~= nil)
+m:evaluate(); check_eq(m.modules[2].training, false); m:train()
+check(tostring(m):find("nn.Sequential", 1, true) == 1)
+check_eq(m:num_parameters(), 2 * 9 + 2 + 2 + 2 + 2 * 3 + 3)
+for _, mod in ipairs{nn.ReLU(), nn.LeakyReLU{slope=0.2}, nn.Tanh(), nn.Sigmoid(), nn.Dropout{p=0.1}, nn.Flatten(), nn.MaxPool2d{kernel=2, stride=1}} do
+  check(tostring(mod):find("nn.") == 1)
+end
+local res = nn.Residual(nn.Sequential{nn.Conv2d{input=2, output=2, kernel=3, padding=1}})
+check_eq(res:forward(tensor.ones{1, 2, 4, 4}):numel(), 32)
+local cat = nn.Concat{nn.Conv2d{input=2, output=1, kernel=1}, nn.Conv2d{input=2, output=3, kernel=1}}
+check_eq(cat:forward(tensor.ones{1, 2, 4, 4}):shape()[2], 4)
+-- Losses.
+check_eq(nn.MSE():forward(tensor.from{1, 2}, tensor.from{0, 0}), 2.5)
+check_close(nn.BCEWithLogits():forward(tensor.from{0}, tensor.from{1}), math.log(2))
+check(nn.FocalLoss{alpha=0.25, gamma=2}:forward(tensor.from{0}, tensor.from{1}) > 0)
+check_eq(nn.SmoothL1{beta=1}:forward(tensor.from{3}, tensor.from{0}), 2.5)

@@ -1,0 +1,81 @@
+import XCTest
+import CLua
+@testable import DescentHost
+@testable import DescentCore
+
+final class LuaVMTests: XCTestCase {
+    func testValueRoundTrips() throws {
+        let vm = LuaVM()
+        let t = Tensor([1, 2])
+        let values: [LuaValue] = [.nil, .bool(true), .bool(false), .integer(42), .number(2.5), .string("héllo"),
+                                  .array([.integer(1), .string("x")]), .table(["a": .integer(1), "b": .array([.bool(true)])]), .tensor(t)]
+        for v in values {
+            vm.setGlobal("v", v)
+            XCTAssertEqual(vm.global("v"), v)
+            XCTAssertEqual(try vm.run("return v")[0], v)
+        }
+    }
+
+    func testErrorsCarryFileLineAndTraceback() throws {
+        let vm = LuaVM()
+        XCTAssertThrowsError(try vm.run("local function f() error('boom') end\nf()", name: "@script.lua")) {
+            let e = $0 as! LuaError
+            XCTAssertEqual(e.message, "script.lua:1: boom")
+            XCTAssertTrue(e.traceback.hasPrefix("stack traceback:"))
+            XCTAssertTrue(e.traceback.contains("script.lua:2: in main chunk"), e.traceback)
+        }
+        XCTAssertThrowsError(try vm.run("x = = 1", name: "@bad.lua")) {
+            XCTAssertEqual(($0 as! LuaError).message, "bad.lua:1: unexpected symbol near '='")
+        }
+        // The VM stays usable after errors.
+        XCTAssertEqual(try vm.run("return 1 + 1")[0], .integer(2))
+    }
+
+    /// An object whose deinit we can count.
+    final class Probe { static var live = 0; init() { Probe.live += 1 }; deinit { Probe.live -= 1 } }
+
+    func testFailingSwiftFunctionFreesEverything() throws {
+        let vm = LuaVM()
+        vm.pushFunction("fails") { _, a in
+            let probe = Probe()
+            _ = probe
+            throw a.fail(1, "nope")
+        }
+        lua_setglobal(vm.L, "fails")
+        Probe.live = 0
+        for _ in 0..<100 { XCTAssertThrowsError(try vm.run("fails()", name: "@f.lua")) }
+        XCTAssertEqual(Probe.live, 0, "a Swift function that reported an error leaked its objects")
+        XCTAssertThrowsError(try vm.run("fails()", name: "@f.lua")) {
+            XCTAssertEqual(($0 as! LuaError).message, "f.lua:1: bad argument #1 to 'fails' (nope)")
+        }
+    }
+
+    func testUserdataReleasedAtGCAndClose() throws {
+        weak var weakTensor: Tensor?
+        do {
+            let vm = LuaVM()
+            let t = Tensor([1, 2, 3])
+            weakTensor = t
+            vm.setGlobal("t", .tensor(t))
+            try vm.run("t = nil; collectgarbage(); collectgarbage()")
+        }
+        XCTAssertNil(weakTensor, "tensor not released by __gc")
+        weak var kept: Tensor?
+        do {
+            let vm = LuaVM()
+            let t = Tensor([1])
+            kept = t
+            vm.setGlobal("t", .tensor(t))
+        }
+        XCTAssertNil(kept, "tensor not released at lua_close")
+    }
+
+    func testSetOverridesParse() throws {
+        let o = try ScriptRunner.overrides(["steps=100", "lr=0.5", "flag=true", "name=adam"])
+        XCTAssertEqual(o["steps"], .integer(100))
+        XCTAssertEqual(o["lr"], .number(0.5))
+        XCTAssertEqual(o["flag"], .bool(true))
+        XCTAssertEqual(o["name"], .string("adam"))
+        XCTAssertThrowsError(try ScriptRunner.overrides(["oops"])) { XCTAssertEqual("\($0)", "--set: key=value expected, got 'oops'") }
+    }
+}
