@@ -10,10 +10,7 @@ public enum Benchmarks {
             switch s {
             case "sgemm":
                 CoreBenchmarks.sgemm(r, threads: 1)
-                if threads > 1 {
-                    let n = Parallel.threads
-                    CoreBenchmarks.sgemm(r, threads: n)
-                }
+                if threads > 1 { CoreBenchmarks.sgemm(r, threads: threads) }
             case "conv": try CoreBenchmarks.convLayers(r)
             case "train": try CoreBenchmarks.training(r, threads: threads)
             case "optim": try CoreBenchmarks.optimizers(r)

@@ -70,7 +70,6 @@ static inline int descent_pcall(lua_State *L, int nargs, int nresults) {
 
 /* Ctrl-C, the lua.c way: the handler only sets a hook (lua_sethook is signal-safe). */
 static lua_State *descent_sigint_state = NULL;
-static volatile sig_atomic_t descent_sigint_count = 0;
 
 static inline void descent_interrupt_hook(lua_State *L, lua_Debug *ar) {
     (void)ar;
@@ -80,37 +79,30 @@ static inline void descent_interrupt_hook(lua_State *L, lua_Debug *ar) {
 
 static inline void descent_sigint_handler(int sig) {
     (void)sig;
-    descent_sigint_count++;
     if (descent_sigint_state != NULL)
         lua_sethook(descent_sigint_state, descent_interrupt_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKLINE | LUA_MASKCOUNT, 1);
 }
 
-/* Arms Ctrl-C for L (NULL disarms); returns the number of SIGINTs seen so far. */
-static inline int descent_arm_interrupt(lua_State *L) {
+/* Arms Ctrl-C for L (NULL disarms). */
+static inline void descent_arm_interrupt(lua_State *L) {
     descent_sigint_state = L;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = L != NULL ? descent_sigint_handler : SIG_DFL;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
-    return (int)descent_sigint_count;
 }
 
-static inline int descent_interrupts(void) { return (int)descent_sigint_count; }
 
 /* Macro and variadic wrappers. */
 static inline void descent_pop(lua_State *L, int n) { lua_pop(L, n); }
-static inline void descent_newtable(lua_State *L) { lua_newtable(L); }
 static inline const char *descent_tostring(lua_State *L, int i) { return lua_tolstring(L, i, NULL); }
 static inline int descent_registryindex(void) { return LUA_REGISTRYINDEX; }
-static inline int descent_upvalueindex(int i) { return lua_upvalueindex(i); }
 static inline void *descent_newuserdata(lua_State *L, size_t size) { return lua_newuserdatauv(L, size, 1); }
 static inline const char *descent_typename(lua_State *L, int i) { return luaL_typename(L, i); }
 static inline int descent_getmetatable(lua_State *L, const char *name) { return luaL_getmetatable(L, name); }
 static inline int descent_isnoneornil(lua_State *L, int i) { return lua_type(L, i) <= 0; }
 static inline void descent_pushcfunction(lua_State *L, lua_CFunction f) { lua_pushcfunction(L, f); }
-static inline int descent_gc_count_kb(lua_State *L) { return lua_gc(L, LUA_GCCOUNT, 0); }
-static inline void descent_gc_collect(lua_State *L) { lua_gc(L, LUA_GCCOLLECT, 0); }
 static inline void **descent_extraspace(lua_State *L) { return (void **)lua_getextraspace(L); }
 static inline int descent_loadbuffer(lua_State *L, const char *buf, size_t len, const char *name) {
     return luaL_loadbufferx(L, buf, len, name, NULL);

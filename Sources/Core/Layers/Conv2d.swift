@@ -45,10 +45,7 @@ public final class Conv2d: Module {
     public override var parameterNames: [String] { bias == nil ? ["weight"] : ["weight", "bias"] }
 
     public override var description: String {
-        let k = kernel.h == kernel.w ? "\(kernel.h)x\(kernel.h)" : "\(kernel.h)x\(kernel.w)"
-        let s = stride.h == stride.w ? "\(stride.h)" : "(\(stride.h),\(stride.w))"
-        let p = padding.h == padding.w ? "\(padding.h)" : "(\(padding.h),\(padding.w))"
-        return "nn.Conv2d(\(inChannels) -> \(outChannels), \(k), stride \(s), pad \(p)\(bias == nil ? ", no bias" : ""))"
+        "nn.Conv2d(\(inChannels) -> \(outChannels), \(kernel.h)x\(kernel.w), stride \(formatPair(stride)), pad \(formatPair(padding))\(bias == nil ? ", no bias" : ""))"
     }
 
     func geometry(_ input: Tensor) throws -> (n: Int, ConvGeometry) {

@@ -10,6 +10,9 @@ enum Initialization {
     }
 }
 
+/// `3` when both sides agree, else `(3,5)`: how layers print strides and padding.
+func formatPair(_ p: (h: Int, w: Int)) -> String { p.h == p.w ? "\(p.h)" : "(\(p.h),\(p.w))" }
+
 /// Validates a positive size argument of a layer constructor.
 func requirePositive(_ value: Int, _ op: String, _ name: String) throws {
     guard value > 0 else { throw DescentError.argument(op, name, "must be positive, got \(value)") }

@@ -25,8 +25,7 @@ public struct PoolWindow {
     }
 
     var text: String {
-        let k = kernel.h == kernel.w ? "\(kernel.h)x\(kernel.h)" : "\(kernel.h)x\(kernel.w)"
-        return "\(k), stride \(stride.h == stride.w ? "\(stride.h)" : "(\(stride.h),\(stride.w))")" + (padding == (0, 0) ? "" : ", pad \(padding.h)")
+        "\(kernel.h)x\(kernel.w), stride \(formatPair(stride))" + (padding == (0, 0) ? "" : ", pad \(formatPair(padding))")
     }
 }
 

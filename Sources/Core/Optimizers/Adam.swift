@@ -24,7 +24,7 @@ public final class Adam: NativeOptimizer {
             ("lr", .number(1e-3)), ("beta1", .number(0.9)), ("beta2", .number(0.999)), ("epsilon", .number(1e-8)),
             ("form", .string("torch")), ("weight_decay", .number(decoupled ? 0.01 : 0)),
         ]
-        for (k, v) in defaults { if let i = table.firstIndex(where: { $0.0 == k }) { table[i].1 = v } }
+        table = Self.table(table, replacing: defaults)
         try super.init(name: name, doc: doc, keys: table, overrides: overrides)
     }
 
@@ -43,8 +43,8 @@ public final class Adam: NativeOptimizer {
         let stepSize = Float(a), vScale = Float(c), eps = Float(hyper.number("epsilon"))
         // 1-beta in Double, then Float (as PyTorch): 1 - Float(0.999) is off by 5e-5 relative.
         let beta1 = Float(b1), beta2 = Float(b2), oneMinusB1 = Float(1 - b1), oneMinusB2 = Float(1 - b2)
-        let wd = Float(hyper.number("weight_decay"))
-        let coupled = decoupled ? 0 : wd, shrink = decoupled ? Float(1 - lr * hyper.number("weight_decay")) : 1
+        let weightDecay = hyper.number("weight_decay")
+        let coupled = decoupled ? 0 : Float(weightDecay), shrink = decoupled ? Float(1 - lr * weightDecay) : 1
         let m = state.tensor("exp_avg", like: p).data, v = state.tensor("exp_avg_sq", like: p).data
         let pp = p.data, gg = g.data
         Parallel.forRanges(p.count) { r in

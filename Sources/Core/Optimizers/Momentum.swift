@@ -14,7 +14,7 @@ public final class Momentum: NativeOptimizer {
     public init(name: String = "momentum", doc: String = "SGD with momentum (tf1/PyTorch or Keras form, optional Nesterov)",
                 defaults: [(String, HyperValue)] = [], overrides: [(String, HyperValue)] = []) throws {
         var table: [(String, HyperValue)] = [("lr", .number(0.01)), ("momentum", .number(0.9)), ("nesterov", .bool(false)), ("form", .string("tf1"))]
-        for (k, v) in defaults { if let i = table.firstIndex(where: { $0.0 == k }) { table[i].1 = v } }
+        table = Self.table(table, replacing: defaults)
         try super.init(name: name, doc: doc, keys: table, overrides: overrides)
     }
 

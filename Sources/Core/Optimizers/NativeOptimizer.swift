@@ -27,6 +27,11 @@ open class NativeOptimizer: Optimizer {
         try validate(hyper)
     }
 
+    /// `table` with the values of `defaults` (a preset's) replacing those of the same keys.
+    static func table(_ table: [(String, HyperValue)], replacing defaults: [(String, HyperValue)]) -> [(String, HyperValue)] {
+        table.map { k, v in (k, defaults.last(where: { $0.0 == k })?.1 ?? v) }
+    }
+
     /// Range checks of the whole table; called at construction and on every `setHyper`.
     open func validate(_ h: Hyperparameters) throws {
         try h.require("lr", min: 0)

@@ -17,9 +17,12 @@
 /// (false), `form`, the three switches, `decay`, `weight_decay`, `clip_norm`.
 /// State: `square_avg`, `grad_avg` (centered), `momentum_buffer` (momentum > 0), `step`.
 public final class RMSProp: NativeOptimizer {
-    static let forms: [String: (Bool, Double, Bool)] = [
-        "torch": (false, 0, false), "keras": (true, 0, true), "tf1": (true, 1, true),
-    ]
+    /// The three switches a `form` sets, or nil for an unknown form (reported by `validate`).
+    static func switches(_ form: String) -> [(String, HyperValue)]? {
+        let table: [String: (Bool, Double, Bool)] = ["torch": (false, 0, false), "keras": (true, 0, true), "tf1": (true, 1, true)]
+        guard let (inside, initial, lrIn) = table[form] else { return nil }
+        return [("eps_inside_sqrt", .bool(inside)), ("initial_ms", .number(initial)), ("lr_in_momentum", .bool(lrIn))]
+    }
 
     public init(name: String = "rmsprop", doc: String = "RMSProp (PyTorch, Keras or TF1 form; centered; momentum)",
                 defaults: [(String, HyperValue)] = [], overrides: [(String, HyperValue)] = []) throws {
@@ -28,23 +31,19 @@ public final class RMSProp: NativeOptimizer {
             ("centered", .bool(false)), ("form", .string("torch")), ("eps_inside_sqrt", .bool(false)),
             ("initial_ms", .number(0)), ("lr_in_momentum", .bool(false)), ("decay", .number(0)),
         ]
-        for (k, v) in defaults { if let i = table.firstIndex(where: { $0.0 == k }) { table[i].1 = v } }
+        table = Self.table(table, replacing: defaults)
         // The form's switches first, then whatever the caller set explicitly.
         let form = overrides.last(where: { $0.0 == "form" })?.1 ?? table.first(where: { $0.0 == "form" })!.1
-        if case .string(let f) = form, let sw = Self.forms[f] {
-            for (k, v) in [("eps_inside_sqrt", HyperValue.bool(sw.0)), ("initial_ms", .number(sw.1)), ("lr_in_momentum", .bool(sw.2))] {
-                if !defaults.contains(where: { $0.0 == k }) { table[table.firstIndex { $0.0 == k }!].1 = v }
-            }
+        if case .string(let f) = form, let sw = Self.switches(f) {
+            table = Self.table(table, replacing: sw.filter { k, _ in !defaults.contains { $0.0 == k } })
         }
         try super.init(name: name, doc: doc, keys: table, overrides: overrides)
     }
 
     public override func cascade(_ h: Hyperparameters, changed key: String) throws -> Hyperparameters {
-        guard key == "form", let sw = Self.forms[h.string("form")] else { return h }
+        guard key == "form", let sw = Self.switches(h.string("form")) else { return h }
         var out = h
-        try out.set("eps_inside_sqrt", .bool(sw.0))
-        try out.set("initial_ms", .number(sw.1))
-        try out.set("lr_in_momentum", .bool(sw.2))
+        try out.merge(sw)
         return out
     }
 

@@ -28,24 +28,13 @@ public enum Parallel {
     /// Runs `body(i)` for i in 0..<count on up to `threads` threads; `count` is the number of
     /// independent pieces (e.g. images in a batch). Sequential when there is one piece or one thread.
     public static func forEach(_ count: Int, _ body: (Int) -> Void) {
-        let workers = min(threads, count)
-        if workers <= 1 {
-            for i in 0..<count { body(i) }
-            return
-        }
-        // Static round-robin assignment: piece i always runs on worker i % workers, so per-worker
-        // accumulators see the same pieces in the same order and results are bit-identical run to run.
-        DispatchQueue.concurrentPerform(iterations: workers) { w in
-            var i = w
-            while i < count {
-                body(i)
-                i += workers
-            }
-        }
+        forEachWorker(count) { i, _ in body(i) }
     }
 
     /// Like `forEach`, but the body also gets its worker index (0..<workers) so it can use
-    /// per-worker scratch buffers; returns the number of workers used.
+    /// per-worker scratch buffers; returns the number of workers used. Assignment is static
+    /// round-robin: piece i always runs on worker i % workers, so per-worker accumulators see the
+    /// same pieces in the same order and results are bit-identical run to run.
     @discardableResult
     public static func forEachWorker(_ count: Int, _ body: (_ item: Int, _ worker: Int) -> Void) -> Int {
         let workers = max(1, min(threads, count))

@@ -6,23 +6,8 @@ import DescentCore
 enum OptimBindings {
     static func install(_ vm: LuaVM) {
         let L = vm.L
-        lua_createtable(L, 0, 4)
-        vm.setFunction("new", prefix: "optim.") { vm, a in
-            let name = try a.string(1)
-            Userdata.push(vm, try vm.optimizerFactory(name, try HyperMarshal.pairs(a, 2)))
-            return 1
-        }
-        vm.setFunction("list", prefix: "optim.") { vm, _ in vm.push(.array(vm.optimizerNames().map { .string($0) })); return 1 }
-        lua_setglobal(L, "optim")
-
-        lua_createtable(L, 0, 4)
-        vm.setFunction("new", prefix: "schedule.") { vm, a in
-            let name = try a.string(1)
-            Userdata.push(vm, try vm.scheduleFactory(name, try HyperMarshal.pairs(a, 2)))
-            return 1
-        }
-        vm.setFunction("list", prefix: "schedule.") { vm, _ in vm.push(.array(vm.scheduleNames().map { .string($0) })); return 1 }
-        lua_setglobal(L, "schedule")
+        installNamespace(vm, "optim", make: { vm, name, h in try vm.optimizerFactory(name, h) }, names: { $0.optimizerNames() })
+        installNamespace(vm, "schedule", make: { vm, name, h in try vm.scheduleFactory(name, h) }, names: { $0.scheduleNames() })
 
         lua_createtable(L, 0, 4)
         vm.setFunction("step", optimizerStep)
@@ -59,6 +44,19 @@ enum OptimBindings {
         }
         vm.setFunction("__tostring") { vm, a in vm.push(.string(try a.object(1, Schedule.self, "schedule").description)); return 1 }
         descent_pop(L, 1)
+    }
+
+    /// The global table `global` with `new(name [, hyper])` through `make` and `list()`.
+    static func installNamespace(_ vm: LuaVM, _ global: String, make: @escaping (LuaVM, String, [(String, HyperValue)]) throws -> AnyObject,
+                                 names: @escaping (LuaVM) -> [String]) {
+        lua_createtable(vm.L, 0, 2)
+        vm.setFunction("new", prefix: global + ".") { vm, a in
+            let name = try a.string(1)
+            Userdata.push(vm, try make(vm, name, try HyperMarshal.pairs(a, 2)))
+            return 1
+        }
+        vm.setFunction("list", prefix: global + ".") { vm, _ in vm.push(.array(names(vm).map { .string($0) })); return 1 }
+        lua_setglobal(vm.L, global)
     }
 
     /// `__index` of optimizers and schedules: methods, then `name`, then `hyper`.
@@ -140,7 +138,7 @@ enum OptimBindings {
         let n = Int(lua_rawlen(a.L, i))
         var out: [Tensor] = []
         out.reserveCapacity(n)
-        for k in 1...max(1, n) where n > 0 {
+        for k in stride(from: 1, through: n, by: 1) {
             lua_rawgeti(a.L, i, lua_Integer(k))
             defer { descent_pop(a.L, 1) }
             guard let t = Userdata.object(vm, at: -1, as: Tensor.self) else {

@@ -119,7 +119,7 @@ enum TensorBindings {
     }
 
     /// A binary operator: tensor op tensor, tensor op number, number op tensor.
-    static func binary(_ name: String, _ tt: @escaping (Tensor, Tensor) throws -> Tensor,
+    static func binary(_ tt: @escaping (Tensor, Tensor) throws -> Tensor,
                        _ ts: @escaping (Tensor, Float) -> Tensor, _ st: @escaping (Float, Tensor) -> Tensor) -> LuaFunction {
         { vm, a in
             if lua_type(a.L, 1) == LUA_TNUMBER {
@@ -192,8 +192,8 @@ enum TensorBindings {
             guard lo <= hi else { throw a.fail(3, "upper bound >= lower bound (\(lo)) expected, got \(hi)") }
             return push(vm, t.clamp(Float(lo), Float(hi)))
         }),
-        ("maximum", binary("maximum", { try $0.maximum($1) }, { $0.maximum($1) }, { s, t in t.maximum(s) })),
-        ("minimum", binary("minimum", { try $0.minimum($1) }, { $0.minimum($1) }, { s, t in t.minimum(s) })),
+        ("maximum", binary({ try $0.maximum($1) }, { $0.maximum($1) }, { s, t in t.maximum(s) })),
+        ("minimum", binary({ try $0.minimum($1) }, { $0.minimum($1) }, { s, t in t.minimum(s) })),
         ("copy_", { vm, a in
             let t = try a.tensor(1)
             try t.copy_(try a.tensor(2, shaped: t.shape))
@@ -258,10 +258,10 @@ enum TensorBindings {
     ]
 
     static let metamethods: [(String, LuaFunction)] = [
-        ("__add", binary("+", { try $0.adding($1) }, { $0.adding($1) }, { s, t in t.adding(s) })),
-        ("__sub", binary("-", { try $0.subtracting($1) }, { $0.adding(-$1) }, { s, t in t.subtracted(from: s) })),
-        ("__mul", binary("*", { try $0.multiplying($1) }, { $0.multiplying($1) }, { s, t in t.multiplying(s) })),
-        ("__div", binary("/", { try $0.dividing($1) }, { $0.dividing($1) }, { s, t in t.divided(into: s) })),
+        ("__add", binary({ try $0.adding($1) }, { $0.adding($1) }, { s, t in t.adding(s) })),
+        ("__sub", binary({ try $0.subtracting($1) }, { $0.adding(-$1) }, { s, t in t.subtracted(from: s) })),
+        ("__mul", binary({ try $0.multiplying($1) }, { $0.multiplying($1) }, { s, t in t.multiplying(s) })),
+        ("__div", binary({ try $0.dividing($1) }, { $0.dividing($1) }, { s, t in t.divided(into: s) })),
         ("__unm", unary { $0.negated() }),
         ("__len", { vm, a in lua_pushinteger(vm.L, lua_Integer(try a.tensor(1).shape.first ?? 1)); return 1 }),
         ("__eq", { vm, a in

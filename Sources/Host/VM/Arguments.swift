@@ -84,7 +84,7 @@ public struct Arguments {
         var dims: [Int] = []
         if lua_type(L, i) == LUA_TTABLE {
             let n = lua_rawlen(L, i)
-            for k in 1...max(1, Int(n)) where n > 0 {
+            for k in stride(from: 1, through: Int(n), by: 1) {
                 lua_rawgeti(L, i, lua_Integer(k))
                 defer { descent_pop(L, 1) }
                 guard lua_type(L, -1) == LUA_TNUMBER else { throw fail(i, "shape of integers expected, got \(String(cString: descent_typename(L, -1))) at index \(k)") }

@@ -24,6 +24,8 @@ public final class LuaVM {
     /// Names `optim.list()` and `schedule.list()` report.
     public var optimizerNames: () -> [String] = { NativeOptimizers.all.map(\.name) }
     public var scheduleNames: () -> [String] = { NativeSchedules.all.map(\.name) }
+    /// Addresses of the Descent userdata metatables (see `Userdata.object`).
+    var metatables: [UnsafeRawPointer?] = []
     /// The generator behind layer initialisation and `tensor.randn` without a seed.
     public var rng = RandomGenerator(seed: 0)
 
@@ -76,22 +78,23 @@ public final class LuaVM {
     /// Loads and runs a chunk of source text; returns its results.
     @discardableResult
     public func run(_ source: String, name: String = "=(string)") throws -> [LuaValue] {
-        let top = lua_gettop(L)
-        defer { lua_settop(L, top) }
-        let status = source.withCString { descent_loadbuffer(L, $0, strlen($0), name) }
-        guard status == LUA_OK else { throw LuaError(message: popString()) }
-        try pcall(arguments: 0)
-        return (top + 1...max(top + 1, lua_gettop(L))).prefix(Int(lua_gettop(L) - top)).map { value(at: $0) }
+        try runChunk { source.withCString { descent_loadbuffer(L, $0, strlen($0), name) } }
     }
 
     /// Loads and runs a file.
     @discardableResult
     public func runFile(_ path: String) throws -> [LuaValue] {
+        try runChunk { luaL_loadfilex(L, path, nil) }
+    }
+
+    /// Runs the chunk `load` pushes (a load status other than OK is a syntax or file error);
+    /// returns its results and leaves the stack as it found it.
+    private func runChunk(_ load: () -> Int32) throws -> [LuaValue] {
         let top = lua_gettop(L)
         defer { lua_settop(L, top) }
-        guard luaL_loadfilex(L, path, nil) == LUA_OK else { throw LuaError(message: popString()) }
+        guard load() == LUA_OK else { throw LuaError(message: popString()) }
         try pcall(arguments: 0)
-        return (0..<Int(lua_gettop(L) - top)).map { value(at: top + 1 + Int32($0)) }
+        return (top + 1..<lua_gettop(L) + 1).map { value(at: $0) }
     }
 
     /// Calls the function below `arguments` values on the stack, leaving all results.

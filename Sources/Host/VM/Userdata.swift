@@ -25,6 +25,7 @@ public enum Userdata {
                 return 0
             })
             lua_setfield(L, -2, "__gc")
+            vm.metatables.append(lua_topointer(L, -1))
             descent_pop(L, 1)
         }
     }
@@ -62,12 +63,13 @@ public enum Userdata {
 
     /// The object at `index` if it is a Descent userdata of type `T` (no error raised).
     public static func object<T>(_ vm: LuaVM, at index: Int32, as: T.Type) -> T? {
+        // Every argument check passes through here: identify the metatable by address (cached at
+        // registration) rather than by reading and converting its __name string.
         let L = vm.L
         guard lua_type(L, index) == LUA_TUSERDATA, lua_getmetatable(L, index) != 0 else { return nil }
-        lua_getfield(L, -1, "__name")
-        let name = descent_tostring(L, -1).map { String(cString: $0) }
-        descent_pop(L, 2)
-        guard let name, all.contains(name),
+        let mt = lua_topointer(L, -1)
+        descent_pop(L, 1)
+        guard vm.metatables.contains(mt),
               let p = lua_touserdata(L, index)?.assumingMemoryBound(to: UnsafeMutableRawPointer?.self).pointee else { return nil }
         return Unmanaged<AnyObject>.fromOpaque(p).takeUnretainedValue() as? T
     }
