@@ -19,14 +19,10 @@ enum OptimBindings {
             pushState(vm, opt.states[i - 1])
             return 1
         }
-        lua_setfield(L, descent_registryindex(), "descent.Optimizer.methods")
-        descent_getmetatable(L, Userdata.optimizer)
-        vm.setFunction("__index") { vm, a in
-            let opt = try a.object(1, Optimizer.self, "optimizer")
-            return try index(vm, a, methods: "descent.Optimizer.methods", name: opt.name, owner: 1)
+        installMetatable(vm, Userdata.optimizer) { a in
+            let o = try a.object(1, Optimizer.self, "optimizer")
+            return (o.name, o.description)
         }
-        vm.setFunction("__tostring") { vm, a in vm.push(.string(try a.object(1, Optimizer.self, "optimizer").description)); return 1 }
-        descent_pop(L, 1)
 
         lua_createtable(L, 0, 2)
         vm.setFunction("at") { vm, a in
@@ -36,14 +32,10 @@ enum OptimBindings {
             lua_pushnumber(vm.L, try s.at(step))
             return 1
         }
-        lua_setfield(L, descent_registryindex(), "descent.Schedule.methods")
-        descent_getmetatable(L, Userdata.schedule)
-        vm.setFunction("__index") { vm, a in
+        installMetatable(vm, Userdata.schedule) { a in
             let s = try a.object(1, Schedule.self, "schedule")
-            return try index(vm, a, methods: "descent.Schedule.methods", name: s.name, owner: 1)
+            return (s.name, s.description)
         }
-        vm.setFunction("__tostring") { vm, a in vm.push(.string(try a.object(1, Schedule.self, "schedule").description)); return 1 }
-        descent_pop(L, 1)
     }
 
     /// The global table `global` with `new(name [, hyper])` through `make` and `list()`.
@@ -57,6 +49,19 @@ enum OptimBindings {
         }
         vm.setFunction("list", prefix: global + ".") { vm, _ in vm.push(.array(names(vm).map { .string($0) })); return 1 }
         lua_setglobal(vm.L, global)
+    }
+
+    /// Finishes the metatable `kind` of optimizers or schedules: the methods table on top of the
+    /// stack goes to the registry; `__index` serves methods, then `name`, then `hyper`;
+    /// `__tostring` prints the object. `identify` reads self and returns its name and description.
+    static func installMetatable(_ vm: LuaVM, _ kind: String, identify: @escaping (Arguments) throws -> (name: String, text: String)) {
+        let L = vm.L
+        let methods = kind + ".methods"
+        lua_setfield(L, descent_registryindex(), methods)
+        descent_getmetatable(L, kind)
+        vm.setFunction("__index") { vm, a in try index(vm, a, methods: methods, name: try identify(a).name, owner: 1) }
+        vm.setFunction("__tostring") { vm, a in vm.push(.string(try identify(a).text)); return 1 }
+        descent_pop(L, 1)
     }
 
     /// `__index` of optimizers and schedules: methods, then `name`, then `hyper`.
