@@ -23,7 +23,7 @@ let package = Package(
             providers: [.apt(["libopenblas-dev"])]),
         .target(name: "DescentCore", dependencies: ["COpenBLAS"], path: "Sources/Core"),
         .target(name: "DescentHost", dependencies: ["DescentCore", "CLua"], path: "Sources/Host"),
-        .target(name: "DescentPlugins", dependencies: ["DescentHost", "DescentCore"], path: "Sources/Plugins"),
+        .target(name: "DescentPlugins", dependencies: ["DescentHost", "DescentCore", "CLua"], path: "Sources/Plugins"),
         .target(name: "DescentBench", dependencies: ["DescentHost", "DescentCore"], path: "Sources/Bench"),
         .executableTarget(
             name: "descent",

@@ -107,4 +107,20 @@ static inline void **descent_extraspace(lua_State *L) { return (void **)lua_gete
 static inline int descent_loadbuffer(lua_State *L, const char *buf, size_t len, const char *name) {
     return luaL_loadbufferx(L, buf, len, name, NULL);
 }
+/* The line where the Lua function at i is defined (0 for C functions). */
+static inline int descent_linedefined(lua_State *L, int i) {
+    lua_Debug ar;
+    lua_pushvalue(L, i);
+    if (!lua_getinfo(L, ">S", &ar)) return 0;
+    return ar.linedefined > 0 ? ar.linedefined : 0;
+}
+
+/* Number of entries of the table at i (lua_next never raises on an unmodified table). */
+static inline lua_Integer descent_tablecount(lua_State *L, int i) {
+    lua_Integer n = 0;
+    i = lua_absindex(L, i);
+    lua_pushnil(L);
+    while (lua_next(L, i)) { n++; lua_pop(L, 1); }
+    return n;
+}
 #endif

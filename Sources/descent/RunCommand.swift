@@ -1,5 +1,6 @@
 import ArgumentParser
 import DescentHost
+import DescentPlugins
 import Foundation
 
 struct RunCommand: ParsableCommand {
@@ -13,6 +14,9 @@ struct RunCommand: ParsableCommand {
 
     @Option(name: .customLong("set"), help: ArgumentHelp("Put key=value into the script's `params` table (numbers and booleans are parsed).", valueName: "key=value"))
     var overrides: [String] = []
+
+    @Option(name: .customLong("plugins"), help: ArgumentHelp("Also load Lua plugins from DIR (repeatable; later directories override earlier ones).", valueName: "DIR"))
+    var pluginDirectories: [String] = []
 
     @Argument(parsing: .captureForPassthrough, help: "Arguments passed to the script as arg[1], arg[2], ...")
     var scriptArguments: [String] = []
@@ -37,16 +41,21 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
-        let vm = LuaVM()
+        let (vm, _) = PluginRegistry.boot(extra: pluginDirectories, report: warn)
         let (sets, arguments) = split()
         do {
             try ScriptRunner.run(vm, path: script, arguments: arguments, params: try ScriptRunner.overrides(sets))
         } catch let e as LuaError {
-            FileHandle.standardError.write(Data("descent: \(e)\n".utf8))
+            warn("\(e)")
             throw ExitCode(e.isInterrupt ? 130 : 1)
         } catch {
-            FileHandle.standardError.write(Data("descent: \(error)\n".utf8))
+            warn("\(error)")
             throw ExitCode(1)
         }
     }
+}
+
+/// Writes `descent: message` to standard error.
+func warn(_ message: String) {
+    FileHandle.standardError.write(Data("descent: \(message)\n".utf8))
 }

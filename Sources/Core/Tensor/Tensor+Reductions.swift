@@ -60,9 +60,27 @@ extension Tensor {
         return (s / Double(count)).squareRoot()
     }
 
-    /// True when every element is finite.
+    /// True when every element is finite. One SIMD pass: `x - x` is 0 for finite x and NaN for
+    /// NaN and ±Inf, so a running sum of it stays 0 exactly when all are finite.
     public var allFinite: Bool {
-        for i in 0..<count where !data[i].isFinite { return false }
-        return true
+        let d = data, n = count
+        var bad = false
+        let lock = NSLock()
+        Parallel.forRanges(n) { r in
+            var acc = Float8(repeating: 0)
+            let vectorEnd = r.lowerBound + (r.count & ~7)
+            forEachVector(r.lowerBound..<vectorEnd) { i in
+                let x = d.vector(i)
+                acc += x - x
+            }
+            var tail: Float = 0
+            for i in vectorEnd..<r.upperBound { tail += d[i] - d[i] }
+            if acc.sum() != 0 || tail != 0 {  // NaN != 0 holds
+                lock.lock()
+                bad = true
+                lock.unlock()
+            }
+        }
+        return !bad
     }
 }

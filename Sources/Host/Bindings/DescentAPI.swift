@@ -13,6 +13,7 @@ enum DescentAPI {
         TensorBindings.install(vm)
         NNBindings.install(vm)
         OptimBindings.install(vm)
+        KernelBindings.install(vm)
         vm.pushFunction("clock") { vm, _ in
             var ts = timespec()
             clock_gettime(CLOCK_MONOTONIC, &ts)

@@ -67,19 +67,12 @@ struct Options {
 }
 
 /// Converts Lua values to hyperparameter values and back.
-enum HyperMarshal {
+public enum HyperMarshal {
     static func hyper(_ v: LuaValue, key: String, _ a: Arguments, _ index: Int32) throws -> HyperValue {
-        switch v {
-        case .integer, .number: return .number(v.number!)
-        case .bool(let b): return .bool(b)
-        case .string(let s): return .string(s)
-        case .array(let x):
-            let nums = x.compactMap(\.number)
-            guard nums.count == x.count else { throw a.fail(index, "hyperparameter '\(key)': list of numbers expected") }
-            return .list(nums)
-        case .table(let t) where t.isEmpty: return .list([])
-        default: throw a.fail(index, "hyperparameter '\(key)': number, boolean, string or list of numbers expected, got \(v)")
+        guard let h = hyper(v) else {
+            throw a.fail(index, "hyperparameter '\(key)': number, boolean, string or list of numbers expected, got \(v)")
         }
+        return h
     }
 
     /// The pairs of the hyperparameter table at `index` (nil or absent: none), keys sorted.
@@ -93,7 +86,19 @@ enum HyperMarshal {
         }
     }
 
-    static func lua(_ v: HyperValue) -> LuaValue {
+    /// A plain Lua value as a hyperparameter, or nil when it cannot be one.
+    public static func hyper(_ v: LuaValue) -> HyperValue? {
+        switch v {
+        case .integer, .number: return .number(v.number!)
+        case .bool(let b): return .bool(b)
+        case .string(let s): return .string(s)
+        case .array(let x) where x.allSatisfy({ $0.number != nil }): return .list(x.compactMap(\.number))
+        case .table(let t) where t.isEmpty: return .list([])
+        default: return nil
+        }
+    }
+
+    public static func lua(_ v: HyperValue) -> LuaValue {
         switch v {
         case .number(let d): return .number(d)
         case .bool(let b): return .bool(b)

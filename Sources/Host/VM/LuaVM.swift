@@ -107,7 +107,7 @@ public final class LuaVM {
     }
 
     /// Pops the top value as a string (for error messages).
-    func popString() -> String {
+    public func popString() -> String {
         let s = descent_tostring(L, -1).map { String(cString: $0) } ?? "(error object is not a string)"
         descent_pop(L, 1)
         return s

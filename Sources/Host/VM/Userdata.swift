@@ -10,7 +10,8 @@ public enum Userdata {
     public static let criterion = "descent.Criterion"
     public static let optimizer = "descent.Optimizer"
     public static let schedule = "descent.Schedule"
-    static let all = [tensor, module, criterion, optimizer, schedule]
+    public static let kernel = "descent.Kernel"
+    static let all = [tensor, module, criterion, optimizer, schedule, kernel]
 
     static func registerMetatables(_ vm: LuaVM) {
         let L = vm.L
@@ -36,6 +37,7 @@ public enum Userdata {
         case is Module: return module
         case is Criterion: return criterion
         case is Optimizer: return optimizer
+        case is ElementwiseProgram: return kernel
         default: return schedule
         }
     }
@@ -48,6 +50,7 @@ public enum Userdata {
         case is Criterion: return "criterion"
         case is Optimizer: return "optimizer"
         case is Schedule: return "schedule"
+        case is ElementwiseProgram: return "kernel"
         default: return "userdata"
         }
     }

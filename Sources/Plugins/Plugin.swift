@@ -1,0 +1,33 @@
+import DescentCore
+
+/// What a plugin provides.
+public enum PluginKind: String, CaseIterable {
+    case optimizer, schedule, dataset, model
+}
+
+/// A named, documented, parameterised piece that experiments refer to by name (DESIGN.md,
+/// Plugins): a native built-in or a Lua file.
+public struct Plugin {
+    public enum Origin: Equatable, CustomStringConvertible {
+        case native
+        case file(String)
+
+        public var description: String {
+            switch self {
+            case .native: return "native"
+            case .file(let path): return path
+            }
+        }
+    }
+
+    public let kind: PluginKind
+    public let name: String
+    public let origin: Origin
+    public let doc: String
+    public let defaults: [(String, HyperValue)]
+    /// The table a Lua plugin file returned.
+    let table: LuaReference?
+
+    /// The first line of `doc`, for listings.
+    public var summary: String { String(doc.split(separator: "\n", maxSplits: 1).first ?? "") }
+}
