@@ -21,10 +21,11 @@ let package = Package(
         .systemLibrary(
             name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]),
-        .target(name: "DescentCore", dependencies: ["COpenBLAS"], path: "Sources/Core"),
+        .target(name: "CKernels", path: "Sources/CKernels"),
+        .target(name: "DescentCore", dependencies: ["COpenBLAS", "CKernels"], path: "Sources/Core"),
         .target(name: "DescentHost", dependencies: ["DescentCore", "CLua"], path: "Sources/Host"),
         .target(name: "DescentPlugins", dependencies: ["DescentHost", "DescentCore", "CLua"], path: "Sources/Plugins"),
-        .target(name: "DescentBench", dependencies: ["DescentHost", "DescentCore"], path: "Sources/Bench"),
+        .target(name: "DescentBench", dependencies: ["DescentPlugins", "DescentHost", "DescentCore"], path: "Sources/Bench"),
         .executableTarget(
             name: "descent",
             dependencies: [
