@@ -37,6 +37,7 @@ let package = Package(
         .testTarget(
             name: "DescentHostTests", dependencies: ["DescentHost", "DescentCore", "CLua"],
             path: "Tests/HostTests", resources: [.copy("Lua"), .copy("Fixtures")]),
+        .testTarget(name: "DescentPluginsTests", dependencies: ["DescentPlugins", "DescentHost", "DescentCore"], path: "Tests/PluginsTests"),
         .testTarget(
             name: "DescentEndToEndTests", dependencies: ["descent"], path: "Tests/EndToEndTests"),
     ]

@@ -6,7 +6,9 @@ import DescentPlugins
 /// large parameter and inside the reference CNN's training step.
 public enum PluginBenchmarks {
     public static func run(_ r: BenchmarkReport) throws {
-        let (vm, _) = PluginRegistry.boot { print("bench: \($0)") }
+        let registry = PluginRegistry.boot { print("bench: \($0)") }
+        let vm = registry.vm
+        defer { withExtendedLifetime(registry) {} }
         let step = try vm.run("""
             local n = 10000000
             local g = tensor.randn({n}, 2)

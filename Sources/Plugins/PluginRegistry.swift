@@ -5,11 +5,14 @@ import Foundation
 /// The named optimizers, schedules, datasets and models of one Lua VM: the natives, then the
 /// Lua plugin files found on the search path. Installing it into the VM makes `optim.new`,
 /// `schedule.new` and the `list()` functions see both.
+///
+/// The registry owns its VM (Lua plugin objects hold the VM weakly, and the VM holds the
+/// registry weakly): keep the registry for as long as plugins are used.
 public final class PluginRegistry {
     public private(set) var plugins: [Plugin] = []
     /// Problems found while loading: bad files (skipped) and overrides, one line each.
     public private(set) var diagnostics: [String] = []
-    private unowned let vm: LuaVM
+    public let vm: LuaVM
 
     /// Registers the natives and loads every directory of `searchPath` in order.
     public init(vm: LuaVM, searchPath: [String]) {
@@ -50,7 +53,7 @@ public final class PluginRegistry {
         let files = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasSuffix(".lua") }.sorted()
         var seen: [String: String] = [:]
         for file in files {
-            let path = (directory as NSString).appendingPathComponent(file)
+            let path = Self.display((directory as NSString).appendingPathComponent(file))
             let p: Plugin
             do {
                 p = try PluginFile.load(path, into: vm)
@@ -87,26 +90,37 @@ public final class PluginRegistry {
         return try LuaSchedule(p, overrides: overrides)
     }
 
-    /// Makes `optim.new`, `schedule.new` and their `list()` go through this registry. The VM
-    /// then keeps the registry alive (the registry holds the VM unowned, so there is no cycle).
+    /// Makes `optim.new`, `schedule.new` and their `list()` go through this registry.
     public func install() {
-        vm.optimizerFactory = { try self.makeOptimizer($0, $1) }
-        vm.scheduleFactory = { try self.makeSchedule($0, $1) }
-        vm.optimizerNames = { self.names(.optimizer) }
-        vm.scheduleNames = { self.names(.schedule) }
+        vm.optimizerFactory = { [weak self] name, hyper in
+            guard let self else { return try NativeOptimizers.make(name, hyper) }
+            return try makeOptimizer(name, hyper)
+        }
+        vm.scheduleFactory = { [weak self] name, hyper in
+            guard let self else { return try NativeSchedules.make(name, hyper) }
+            return try makeSchedule(name, hyper)
+        }
+        vm.optimizerNames = { [weak self] in self?.names(.optimizer) ?? NativeOptimizers.all.map(\.name) }
+        vm.scheduleNames = { [weak self] in self?.names(.schedule) ?? NativeSchedules.all.map(\.name) }
     }
 
     /// A VM with the scripting API and every plugin of the search path (plus `extra`
     /// directories) installed; loading problems are passed to `report`, one line each.
-    public static func boot(extra: [String] = [], report: (String) -> Void) -> (LuaVM, PluginRegistry) {
-        let vm = LuaVM()
-        let registry = PluginRegistry(vm: vm, searchPath: searchPath(extra: extra))
+    public static func boot(extra: [String] = [], report: (String) -> Void) -> PluginRegistry {
+        let registry = PluginRegistry(vm: LuaVM(), searchPath: searchPath(extra: extra))
         registry.install()
         registry.diagnostics.forEach(report)
-        return (vm, registry)
+        return registry
     }
 
     // MARK: The search path
+
+    /// `path` relative to the working directory when it lies below it: shorter in listings and
+    /// in Lua's file:line messages (which truncate long chunk names).
+    static func display(_ path: String) -> String {
+        let cwd = FileManager.default.currentDirectoryPath + "/"
+        return path.hasPrefix(cwd) ? String(path.dropFirst(cwd.count)) : path
+    }
 
     /// Shipped plugin directories, then `DESCENT_PATH` (colon-separated), then `extra`
     /// (`--plugins DIR`, in order).

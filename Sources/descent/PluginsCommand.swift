@@ -14,7 +14,7 @@ struct PluginsCommand: ParsableCommand {
     var pluginDirectories: [String] = []
 
     func run() throws {
-        let (_, registry) = PluginRegistry.boot(extra: pluginDirectories, report: warn)
+        let registry = PluginRegistry.boot(extra: pluginDirectories, report: warn)
         switch words.first {
         case nil:
             print(PluginListing.table(registry.plugins))

@@ -21,30 +21,24 @@ struct RunCommand: ParsableCommand {
     @Argument(parsing: .captureForPassthrough, help: "Arguments passed to the script as arg[1], arg[2], ...")
     var scriptArguments: [String] = []
 
-    /// `--set` may also follow the script name (`descent run s.lua --set steps=10 a b`); a `--`
-    /// ends option parsing, so `--set` after it reaches the script.
-    func split() -> (sets: [String], arguments: [String]) {
-        var sets = overrides, args: [String] = [], i = 0, literal = false
-        while i < scriptArguments.count {
-            let a = scriptArguments[i]
-            if !literal, a == "--" { literal = true } else if !literal, a == "--set", i + 1 < scriptArguments.count {
-                sets.append(scriptArguments[i + 1])
-                i += 1
-            } else if !literal, a.hasPrefix("--set=") {
-                sets.append(String(a.dropFirst(6)))
-            } else {
-                args.append(a)
-            }
-            i += 1
-        }
-        return (sets, args)
+    /// Options may also follow the script name (`descent run s.lua --set steps=10 a b`); a
+    /// `--` ends option parsing, so what follows it reaches the script unchanged.
+    func split() -> TrailingOptions {
+        var t = TrailingOptions(scriptArguments, valued: ["set", "plugins"], flags: [])
+        t.values["set", default: []].insert(contentsOf: overrides, at: 0)
+        t.values["plugins", default: []].insert(contentsOf: pluginDirectories, at: 0)
+        return t
     }
 
     func run() throws {
-        let (vm, _) = PluginRegistry.boot(extra: pluginDirectories, report: warn)
-        let (sets, arguments) = split()
+        let options = split()
+        let registry = PluginRegistry.boot(extra: options["plugins"], report: warn)
+        let (sets, arguments) = (options["set"], options.arguments)
         do {
-            try ScriptRunner.run(vm, path: script, arguments: arguments, params: try ScriptRunner.overrides(sets))
+            let params = try ScriptRunner.overrides(sets)
+            try withExtendedLifetime(registry) {
+                try ScriptRunner.run(registry.vm, path: script, arguments: arguments, params: params)
+            }
         } catch let e as LuaError {
             warn("\(e)")
             throw ExitCode(e.isInterrupt ? 130 : 1)

@@ -3,29 +3,9 @@ import Foundation
 
 /// `descent run` as a user runs it: exit status, stdout, stderr.
 final class RunCommandTests: XCTestCase {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    /// The `descent` built beside the test bundle (SwiftPM builds the executable for its tests).
-    static var binary: URL { Bundle.main.bundleURL.appendingPathComponent("descent") }
-
-    func descent(_ args: [String]) throws -> (status: Int32, out: String, err: String) {
-        let p = Process()
-        p.executableURL = Self.binary
-        p.arguments = args
-        p.currentDirectoryURL = Self.root
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
-    }
-
-    func script(_ text: String) throws -> String {
-        let path = NSTemporaryDirectory() + "descent-e2e-\(UUID().uuidString).lua"
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
-        return path
-    }
+    let cli = CLI()
+    func descent(_ args: [String]) throws -> (status: Int32, out: String, err: String) { try cli.descent(args) }
+    func script(_ text: String) throws -> String { try cli.script(text) }
 
     func testExamplesRun() throws {
         let r1 = try descent(["run", "scripts/examples/train_cnn.lua", "--set", "steps=3"])
@@ -64,7 +44,7 @@ final class RunCommandTests: XCTestCase {
     func testInterruptExits130() throws {
         let path = try script("local i = 0\nwhile true do i = i + 1 end\n")
         let p = Process()
-        p.executableURL = Self.binary
+        p.executableURL = CLI.binary
         p.arguments = ["run", path]
         let err = Pipe()
         p.standardError = err

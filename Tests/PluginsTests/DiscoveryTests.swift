@@ -1,0 +1,102 @@
+import XCTest
+import DescentCore
+import DescentHost
+@testable import DescentPlugins
+
+final class DiscoveryTests: PluginTestCase {
+    func plugin(_ name: String, doc: String, kind: String = "optimizer") -> String {
+        kind == "optimizer"
+            ? "return { kind = 'optimizer', name = '\(name)', doc = '\(doc)', defaults = { lr = 0.5 }, update = function(p, g) p:add_(g, -1) end }"
+            : "return { kind = 'schedule', name = '\(name)', doc = '\(doc)', at = function() return 1 end }"
+    }
+
+    func testLaterDirectoriesOverrideEarlierWithAWarningNamingBoth() throws {
+        let first = try directory(["mine.lua": plugin("mine", doc: "first")])
+        let second = try directory(["other_file_name.lua": plugin("mine", doc: "second")])
+        let (_, registry) = boot([first, second])
+        XCTAssertEqual(registry.plugin(.optimizer, "mine")?.doc, "second")
+        XCTAssertEqual(registry.plugin(.optimizer, "mine")?.origin, .file(second + "/other_file_name.lua"))
+        XCTAssertTrue(registry.diagnostics.contains("warning: optimizer 'mine' from \(second)/other_file_name.lua overrides the one from \(first)/mine.lua"),
+                      "\(registry.diagnostics)")
+        // A user file may replace a shipped plugin too, with the same warning.
+        let shadow = try directory(["lion.lua": plugin("lion", doc: "my lion")])
+        let (_, r2) = boot([shadow])
+        XCTAssertEqual(r2.plugin(.optimizer, "lion")?.doc, "my lion")
+        XCTAssertTrue(r2.diagnostics.contains { $0.contains("overrides the one from \(PluginRegistry.display(Self.scripts + "/optimizers/lion.lua"))") }, "\(r2.diagnostics)")
+    }
+
+    func testSearchPathOrderIsShippedThenDescentPathThenFlags() throws {
+        setenv("DESCENT_PATH", "/tmp/a::/tmp/b", 1)
+        defer { unsetenv("DESCENT_PATH") }
+        setenv("DESCENT_HOME", URL(fileURLWithPath: Self.scripts).deletingLastPathComponent().path, 1)
+        defer { unsetenv("DESCENT_HOME") }
+        XCTAssertEqual(PluginRegistry.searchPath(extra: ["/tmp/c"]),
+                       [Self.scripts + "/optimizers", Self.scripts + "/schedules", "/tmp/a", "/tmp/b", "/tmp/c"])
+    }
+
+    func testDescentPathPluginsAreUsableFromLua() throws {
+        let dir = try directory(["half.lua": plugin("half", doc: "halves", kind: "schedule")])
+        setenv("DESCENT_PATH", dir, 1)
+        defer { unsetenv("DESCENT_PATH") }
+        let registry = PluginRegistry(vm: LuaVM(), searchPath: PluginRegistry.searchPath())
+        registry.install()
+        XCTAssertEqual(try registry.vm.run("return schedule.new('half'):at(3)")[0].number, 1)
+        XCTAssertTrue(try registry.vm.run("return table.concat(schedule.list(), ',')")[0].description.contains("half"))
+    }
+
+    /// Each kind of mistake has its own message with the path; the good file still loads.
+    func testBadFilesAreReportedAndSkipped() throws {
+        let files = [
+            "a_good.lua": plugin("good", doc: "fine"),
+            "syntax.lua": "return { kind = 'optimizer', name = 'x' ",
+            "no_update.lua": "return { kind = 'optimizer', name = 'no_update' }",
+            "no_at.lua": "return { kind = 'schedule', name = 'no_at' }",
+            "wrong_kind.lua": "return { kind = 'optimiser', name = 'wk', update = function() end }",
+            "bad_default.lua": "return { kind = 'optimizer', name = 'bd', defaults = { lr = function() end }, update = function() end }",
+            "dup.lua": plugin("good", doc: "again"),
+            "nothing.lua": "local x = 1",
+            "raises.lua": "error('cannot load this')",
+            "typo.lua": "return { kind = 'optimizer', name = 'typo', update = function() end, defualts = {} }",
+        ]
+        let dir = try directory(files)
+        let (_, registry) = boot([dir])
+        let d = registry.diagnostics.joined(separator: "\n")
+        let expected = [
+            "error: \(dir)/syntax.lua: syntax error: ", "syntax.lua:1: '}' expected near <eof> (skipped)",
+            "error: \(dir)/no_update.lua: optimizer 'no_update' has no 'update' function (skipped)",
+            "error: \(dir)/no_at.lua: schedule 'no_at' has no 'at' function (skipped)",
+            "error: \(dir)/wrong_kind.lua: wrong kind: 'kind' must be one of \"optimizer\", \"schedule\", \"dataset\", \"model\", got \"optimiser\" (skipped)",
+            "error: \(dir)/bad_default.lua: default 'lr' must be a number, boolean, string or list of numbers, got function (skipped)",
+            "error: \(dir)/dup.lua: duplicate optimizer name 'good', already defined by \(dir)/a_good.lua in the same directory (skipped)",
+            "error: \(dir)/nothing.lua: must return a plugin table {kind = ..., name = ..., ...}, returned nil (skipped)",
+            "error: \(dir)/raises.lua: error while loading: ", "raises.lua:1: cannot load this",
+            "error: \(dir)/typo.lua: unknown field 'defualts' in optimizer 'typo' (known: defaults, doc, init, kind, name, update) (skipped)",
+        ]
+        for e in expected { XCTAssertTrue(d.contains(e), "missing: \(e)\nin:\n\(d)") }
+        XCTAssertEqual(registry.plugin(.optimizer, "good")?.doc, "fine")
+        for name in ["no_update", "wk", "bd", "typo"] { XCTAssertNil(registry.plugin(.optimizer, name), name) }
+        XCTAssertNotNil(registry.plugin(.optimizer, "lion"), "shipped plugins still load")
+    }
+
+    func testMissingDirectoryIsAWarning() {
+        let (_, registry) = boot(["/nonexistent/descent"])
+        XCTAssertTrue(registry.diagnostics.contains("warning: plugin directory /nonexistent/descent does not exist"))
+    }
+
+    func testPluginGlobalsStayPrivate() throws {
+        let dir = try directory(["leaky.lua": "helper = 42\n" + plugin("leaky", doc: "x")])
+        let (vm, _) = boot([dir])
+        XCTAssertEqual(try vm.run("return helper")[0], .nil)
+    }
+
+    func testListingAndDetails() throws {
+        let (_, registry) = boot()
+        let table = PluginListing.table(registry.plugins)
+        XCTAssertTrue(table.contains("optimizer  lion"), table)
+        XCTAssertTrue(table.contains("schedule   warmup_cosine"), table)
+        let lion = PluginListing.details(registry.plugin(.optimizer, "lion")!)
+        XCTAssertTrue(lion.contains("origin: \(PluginRegistry.display(Self.scripts + "/optimizers/lion.lua"))"), lion)
+        XCTAssertTrue(lion.contains("  beta2 = 0.99"), lion)
+        XCTAssertTrue(PluginListing.details(registry.plugin(.optimizer, "adam")!).contains("origin: native"))
+    }
+}

@@ -1,0 +1,80 @@
+import XCTest
+import DescentCore
+import DescentHost
+
+/// `optim.kernel`: fused programs against the same expressions computed directly, on lengths
+/// that are not multiples of 8 and large enough to be split across threads.
+final class KernelTests: XCTestCase {
+    func testFusedExpressionsMatchDirectComputation() throws {
+        let vm = LuaVM()
+        for n in [1, 7, 8, 257, 200_003] {
+            let r = try vm.run("""
+                local n = \(n)
+                local k = optim.kernel{tensors = {"a", "b", "c"}, body = function(t, s)
+                  local x = s.alpha * t.a + (1 - s.alpha) * t.b           -- madd fusion
+                  local y = t.c - s.beta * x * x                           -- msub fusion
+                  local z = (x:abs() + 1):log() - (y / 4):exp() + x:sign() * 2 + y:maximum(0.5):minimum(2) - (-x):clamp(-0.1, 0.1)
+                  return {a = z, b = x:sqrt(), c = y ^ 2}
+                end}
+                local a, b, c = tensor.randn({n}, 1):abs(), tensor.randn({n}, 2):abs(), tensor.randn({n}, 3)
+                local alpha, beta = 0.3, 0.7
+                local x = a * alpha + b * (1 - alpha)
+                local y = c - x * x * beta
+                local z = (x:abs() + 1):log() - (y / 4):exp() + x:sign() * 2 + y:maximum(tensor.full({n}, 0.5)):minimum(tensor.full({n}, 2)) - (-x):clamp(-0.1, 0.1)
+                local wb, wc = x:sqrt(), y * y
+                k{a = a, b = b, c = c, alpha = alpha, beta = beta}
+                local function err(u, v) return (u - v):abs():max() / (v:abs():max() + 1) end
+                return err(a, z), err(b, wb), err(c, wc)
+                """)
+            for (i, e) in r.enumerated() { XCTAssertLessThanOrEqual(e.number!, 1e-5, "n = \(n), output \(i + 1)") }
+        }
+    }
+
+    /// Outputs that are other inputs (a swap) and outputs read after being computed stay correct.
+    func testAliasingAndIdentityOutputs() throws {
+        let vm = LuaVM()
+        let r = try vm.run("""
+            local swap = optim.kernel{tensors = {"a", "b"}, body = function(t) return {a = t.b, b = t.a} end}
+            local a, b = tensor.from{1, 2, 3}, tensor.from{4, 5, 6}
+            swap{a = a, b = b}
+            local chain = optim.kernel{tensors = {"p", "q"}, body = function(t, s)
+              local p = t.p * 2
+              return {p = p, q = p + t.p}  -- q reads p's old value after p is computed
+            end}
+            local p, q = tensor.from{1, 2}, tensor.zeros{2}
+            chain{p = p, q = q}
+            local fill = optim.kernel{tensors = {"x"}, body = function(t, s) return {x = s.v * 2} end}
+            local x = tensor.zeros{3}
+            fill{x = x, v = 1.5}
+            return a:get(1), b:get(3), p:get(2), q:get(2), x:get(3)
+            """)
+        XCTAssertEqual(r.map { $0.number! }, [4, 3, 4, 6, 3])
+    }
+
+    func testKernelErrorsNameTheProblem() throws {
+        let vm = LuaVM()
+        try vm.run("K = optim.kernel{tensors = {'p', 'g'}, body = function(t, s) return {p = t.p - s.lr * t.g} end}")
+        let cases: [(String, String)] = [
+            ("K{p = tensor.zeros{2}, g = tensor.zeros{3}, lr = 1}", "tensor 'g' of shape [2] expected (that of 'p'), got [3]"),
+            ("K{p = tensor.zeros{2}, g = tensor.zeros{2}}", "number expected for scalar 'lr', got nil"),
+            ("K{p = tensor.zeros{2}, g = tensor.zeros{2}, lr = 0/0}", "scalar 'lr' must be finite"),
+            ("K{p = tensor.zeros{2}, g = tensor.zeros{2}, lr = 1, lrr = 2}", "unknown field 'lrr' (the kernel reads: p, g, lr)"),
+            ("K(5)", "bad argument #2 to 'kernel' (table {p = ..., g = ..., lr = ...} expected, got number)"),
+            ("optim.kernel{tensors = {'p'}, body = function(t) return {p = t.q} end}", "unknown tensor 'q' (declared: p)"),
+            ("optim.kernel{tensors = {'p'}, body = function(t) if t.p < 0 then end end}", "expressions cannot be compared"),
+            ("optim.kernel{tensors = {'p'}, body = function(t) return {p = t.p:foo()} end}", "expressions have no method 'foo'"),
+            ("optim.kernel{tensors = {'p'}, body = function(t) return {p = t.p + 'x'} end}", "kernel expressions combine symbols and numbers, got string"),
+            ("optim.kernel{tensors = {'p'}, body = function(t) return {} end}", "a kernel must write at least one tensor"),
+            ("optim.kernel{tensors = {'p'}, bdy = 1}", "unknown field 'bdy' (known: tensors, body)"),
+        ]
+        for (code, expected) in cases {
+            do {
+                try vm.run(code, name: "=case")
+                XCTFail("no error for \(code)")
+            } catch {
+                XCTAssertTrue("\(error)".contains(expected), "\(code): \(error)")
+            }
+        }
+        XCTAssertEqual(try vm.run("return 2")[0].number, 2)
+    }
+}
