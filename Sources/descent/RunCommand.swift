@@ -7,7 +7,7 @@ struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Run a Lua script with the Descent API loaded.",
-        discussion: "Script arguments are in the standard `arg` table; --set overrides go into the `params` table. Exit status: 0 on success, 1 on a script error, 130 when interrupted with Ctrl-C.")
+        discussion: "Script arguments are in the standard `arg` table; --set overrides go into the `params` table. Options may also follow the script name; `--` ends them. Studies (experiment{...}) write runs/<experiment>/<run>/ and report.html. Exit status: 0 on success, 1 on a script error, 130 when interrupted with Ctrl-C.")
 
     @Argument(help: "The Lua script to run.")
     var script: String
@@ -18,26 +18,71 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("plugins"), help: ArgumentHelp("Also load Lua plugins from DIR (repeatable; later directories override earlier ones).", valueName: "DIR"))
     var pluginDirectories: [String] = []
 
+    @Option(help: ArgumentHelp("Directory for experiment results (default: runs).", valueName: "DIR"))
+    var out: String?
+
+    @Option(help: "Run independent runs of a study in N parallel processes.")
+    var jobs: Int?
+
+    @Option(help: ArgumentHelp("Run only every n-th run, starting with the i-th (for job arrays); `descent report` merges shards.", valueName: "i/n"))
+    var shard: String?
+
+    @Flag(help: "A very short smoke version of every run of a study.")
+    var quick = false
+
+    @Option(name: .customLong("internal-run"), help: .hidden)
+    var internalRun: String?
+
     @Argument(parsing: .captureForPassthrough, help: "Arguments passed to the script as arg[1], arg[2], ...")
     var scriptArguments: [String] = []
 
     /// Options may also follow the script name (`descent run s.lua --set steps=10 a b`); a
     /// `--` ends option parsing, so what follows it reaches the script unchanged.
     func split() -> TrailingOptions {
-        var t = TrailingOptions(scriptArguments, valued: ["set", "plugins"], flags: [])
+        var t = TrailingOptions(scriptArguments, valued: ["set", "plugins", "out", "jobs", "shard", "internal-run"], flags: ["quick"])
         t.values["set", default: []].insert(contentsOf: overrides, at: 0)
         t.values["plugins", default: []].insert(contentsOf: pluginDirectories, at: 0)
+        for (k, v) in [("out", out), ("jobs", jobs.map(String.init)), ("shard", shard), ("internal-run", internalRun)] {
+            if let v { t.values[k, default: []].insert(v, at: 0) }
+        }
+        if quick { t.flags.insert("quick") }
         return t
+    }
+
+    /// Study options from the command line; the worker command repeats everything but --jobs.
+    func studyOptions(_ t: TrailingOptions) throws -> StudyOptions {
+        var o = StudyOptions()
+        o.outDirectory = t["out"].last ?? "runs"
+        if let j = t["jobs"].last {
+            guard let n = Int(j), n >= 1 else { throw ValidationError("--jobs: a positive integer expected, got '\(j)'") }
+            o.jobs = n
+        }
+        if let s = t["shard"].last {
+            guard let sh = StudyOptions.parseShard(s) else { throw ValidationError("--shard: i/n with 1 <= i <= n expected, got '\(s)'") }
+            o.shard = sh
+        }
+        o.quick = t.flags.contains("quick")
+        o.onlyRun = t["internal-run"].last
+        o.workerCommand = [script, "--out", o.outDirectory] + t["set"].flatMap { ["--set", $0] } + t["plugins"].flatMap { ["--plugins", $0] }
+            + (o.quick ? ["--quick"] : []) + ["--"] + t.arguments
+        return o
     }
 
     func run() throws {
         let options = split()
+        let study = try studyOptions(options)
         let registry = PluginRegistry.boot(extra: options["plugins"], report: warn)
         let (sets, arguments) = (options["set"], options.arguments)
         do {
-            let params = try ScriptRunner.overrides(sets)
+            var params = try ScriptRunner.overrides(sets)
+            if study.quick { params["quick"] = .bool(true) }
+            let experiments = ExperimentAPI(registry: registry, options: study)
             try withExtendedLifetime(registry) {
                 try ScriptRunner.run(registry.vm, path: script, arguments: arguments, params: params)
+                for dir in try experiments.finish() where study.onlyRun == nil {
+                    let (path, summaries) = try Report.write(experimentDirectory: dir)
+                    print("\n" + Report.table(summaries) + "\nreport: \(path)")
+                }
             }
         } catch let e as LuaError {
             warn("\(e)")

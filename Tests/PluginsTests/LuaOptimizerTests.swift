@@ -88,7 +88,7 @@ final class LuaOptimizerTests: PluginTestCase {
     /// optimizer continues with identical results.
     func testSaveAndRestoreStateContinuesIdentically() throws {
         let (_, registry) = boot()
-        for name in ["lua_adam", "nadam", "adabound", "lua_rmsprop"] {
+        for name in ["lua_adam", "nadam", "adabound", "lua_rmsprop", "adagrad"] {
             let path = NSTemporaryDirectory() + "descent-\(name)-\(UUID().uuidString).ckpt"
             let a = try registry.makeOptimizer(name, [("lr", .number(0.01))])
             let p = [try Tensor.randn([5, 3], seed: 1), try Tensor.randn([4], seed: 2)]

@@ -3,13 +3,14 @@
 -- or Optax.
 --
 --   m <- beta1 * m + (1 - beta1) * g;   v <- beta2 * v + (1 - beta2) * g^2
---   final = final_lr * lr / base_lr                  (base_lr: lr at the first step; follows schedules)
---   lower = final * (1 - 1 / (gamma * t + 1));   upper = final * (1 + 1 / (gamma * t))
+--   lower = final_lr * (1 - 1 / (gamma * t + 1));   upper = final_lr * (1 + 1 / (gamma * t))
 --   eta = clamp(lr * sqrt(1 - beta2^t) / (1 - beta1^t) / (sqrt(v) + epsilon), lower, upper)
 --   p <- p - eta * m
 --
 -- Luo et al. (2019), "Adaptive Gradient Methods with Dynamic Bound of Learning Rate", ICLR
--- (Algorithm 2 with the bound functions of the authors' code).
+-- (Algorithm 2 with the bound functions of the authors' code). final_lr is absolute, as in the
+-- paper: the authors' code also rescales it by lr / initial lr, which is undefined under a
+-- warmup that starts at 0, so a schedule changes the Adam phase but not the SGD limit.
 local step_kernel = optim.kernel {
   tensors = { "p", "g", "m", "v" },
   body = function(t, c)
@@ -26,11 +27,11 @@ return {
   name = "adabound",
   doc = "AdaBound: Adam with step sizes clipped into bounds converging to SGD (Luo et al. 2019)",
   defaults = { lr = 1e-3, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8, final_lr = 0.1, gamma = 1e-3, weight_decay = 0 },
-  init = function(param, h)
-    return { exp_avg = param:zeros_like(), exp_avg_sq = param:zeros_like(), base_lr = h.lr }
+  init = function(param)
+    return { exp_avg = param:zeros_like(), exp_avg_sq = param:zeros_like() }
   end,
   update = function(param, grad, state, h, step)
-    local final = h.final_lr * h.lr / state.base_lr
+    local final = h.final_lr
     step_kernel {
       p = param, g = grad, m = state.exp_avg, v = state.exp_avg_sq,
       beta1 = h.beta1, beta2 = h.beta2, epsilon = h.epsilon, weight_decay = h.weight_decay,

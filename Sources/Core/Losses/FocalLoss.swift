@@ -24,28 +24,33 @@ public final class SigmoidFocalLoss: Criterion {
 
     private func weight(_ t: Double) -> Double { alpha < 0 ? 1 : alpha * t + (1 - alpha) * (1 - t) }
 
+    /// The loss of one logit `x` against target `t` (the detection loss reuses it).
+    func element(_ x: Double, _ t: Double) -> Double {
+        let p = 1 / (1 + Foundation.exp(-x))
+        let ce = Swift.max(x, 0) - x * t + Foundation.log1p(Foundation.exp(-Swift.abs(x)))
+        let pt = p * t + (1 - p) * (1 - t)
+        return weight(t) * ce * Foundation.pow(1 - pt, gamma)
+    }
+
+    /// d element / dx.
+    func derivative(_ x: Double, _ t: Double) -> Double {
+        let p = 1 / (1 + Foundation.exp(-x))
+        let ce = Swift.max(x, 0) - x * t + Foundation.log1p(Foundation.exp(-Swift.abs(x)))
+        let q = 1 - (p * t + (1 - p) * (1 - t))          // 1 - p_t
+        // d/dx [ce * q^gamma] = (p - t) q^gamma + ce * gamma q^(gamma-1) * dq/dx,  dq/dx = -(2t-1) p (1-p)
+        var g = (p - t) * Foundation.pow(q, gamma)
+        if gamma > 0, q > 0 { g -= ce * gamma * Foundation.pow(q, gamma - 1) * (2 * t - 1) * p * (1 - p) }
+        return weight(t) * g
+    }
+
     public override func forward(_ output: Tensor, _ target: Tensor) throws -> Double {
         try sameShape(output, target)
-        return total(output, target) { x, t in
-            let p = 1 / (1 + Foundation.exp(-x))
-            let ce = Swift.max(x, 0) - x * t + Foundation.log1p(Foundation.exp(-Swift.abs(x)))
-            let pt = p * t + (1 - p) * (1 - t)
-            return weight(t) * ce * Foundation.pow(1 - pt, gamma)
-        } * reduction.scale(output.count)
+        return total(output, target, element) * reduction.scale(output.count)
     }
 
     public override func backward(_ output: Tensor, _ target: Tensor) throws -> Tensor {
         try sameShape(output, target)
         let s = reduction.scale(output.count)
-        return gradient(output, target) { xf, tf in
-            let x = Double(xf), t = Double(tf)
-            let p = 1 / (1 + Foundation.exp(-x))
-            let ce = Swift.max(x, 0) - x * t + Foundation.log1p(Foundation.exp(-Swift.abs(x)))
-            let q = 1 - (p * t + (1 - p) * (1 - t))          // 1 - p_t
-            // d/dx [ce * q^gamma] = (p - t) q^gamma + ce * gamma q^(gamma-1) * dq/dx,  dq/dx = -(2t-1) p (1-p)
-            var g = (p - t) * Foundation.pow(q, gamma)
-            if gamma > 0, q > 0 { g -= ce * gamma * Foundation.pow(q, gamma - 1) * (2 * t - 1) * p * (1 - p) }
-            return Float(weight(t) * g * s)
-        }
+        return gradient(output, target) { x, t in Float(derivative(Double(x), Double(t)) * s) }
     }
 }

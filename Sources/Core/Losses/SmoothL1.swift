@@ -12,21 +12,22 @@ public final class SmoothL1: Criterion {
 
     public override var description: String { "nn.SmoothL1(beta \(beta))" }
 
+    /// The loss of one difference `d = x - t`, and its derivative (the detection loss reuses them).
+    func element(_ d: Double) -> Double {
+        let a = Swift.abs(d)
+        return a < beta ? 0.5 * a * a / beta : a - 0.5 * beta
+    }
+
+    func derivative(_ d: Double) -> Double { Swift.abs(d) < beta ? d / beta : (d > 0 ? 1 : -1) }
+
     public override func forward(_ output: Tensor, _ target: Tensor) throws -> Double {
         try sameShape(output, target)
-        let b = beta
-        return total(output, target) { x, t in
-            let d = Swift.abs(x - t)
-            return d < b ? 0.5 * d * d / b : d - 0.5 * b
-        } * reduction.scale(output.count)
+        return total(output, target) { x, t in element(x - t) } * reduction.scale(output.count)
     }
 
     public override func backward(_ output: Tensor, _ target: Tensor) throws -> Tensor {
         try sameShape(output, target)
-        let b = Float(beta), s = Float(reduction.scale(output.count))
-        return gradient(output, target) { x, t in
-            let d = x - t
-            return (Swift.abs(d) < b ? d / b : (d > 0 ? 1 : -1)) * s
-        }
+        let s = reduction.scale(output.count)
+        return gradient(output, target) { x, t in Float(derivative(Double(x - t)) * s) }
     }
 }

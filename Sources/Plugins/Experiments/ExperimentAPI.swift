@@ -1,0 +1,175 @@
+import CLua
+import DescentCore
+import DescentHost
+import Foundation
+
+/// The experiment layer of the scripting API: `experiment{...}`, `e:run{...}`, `e:sweep{...}`,
+/// `e:go()`, and the globals `run{...}` / `sweep{...}` acting on the latest experiment.
+///
+/// Declaring runs only records them; `e:go()` executes the pending ones (all validated first)
+/// and returns every result so far by run name — so a study can pick the best of a sweep and
+/// run it again. Whatever is still pending when the script ends runs then (`finish`).
+public final class ExperimentAPI {
+    public let runner: StudyRunner
+    private var finisher: LuaReference?
+
+    public init(registry: PluginRegistry, options: StudyOptions) {
+        runner = StudyRunner(registry: registry, options: options)
+        let vm = registry.vm
+        _ = Self.prelude.withCString { descent_loadbuffer(vm.L, $0, strlen($0), "=experiment") }
+        vm.pushFunction("experiment:go") { [unowned self] vm, a in
+            let name = try a.string(1)
+            guard case .table(let defaults) = vm.value(at: 2) else { throw a.fail(2, "experiment table expected") }
+            var runs: [[String: LuaValue]] = []
+            switch vm.value(at: 3) {
+            case .array(let list):
+                for (i, r) in list.enumerated() {
+                    switch r {
+                    case .table(let t): runs.append(t)
+                    case .array(let x) where x.isEmpty: runs.append([:])
+                    default: throw DescentError("experiment '\(name)'", "run \(i + 1): a table of settings expected, got \(r)")
+                    }
+                }
+            case .table(let t) where t.isEmpty: break
+            default: throw a.fail(3, "array of run tables expected")
+            }
+            let summaries = try runner.execute(experiment: name, defaults: defaults, runs: runs)
+            vm.push(.array(summaries.map { s in .table(Self.lua(s)) }))
+            return 1
+        }
+        try! vm.pcall(arguments: 1, results: 1)
+        finisher = LuaReference(popping: vm)
+    }
+
+    static func lua(_ s: RunSummary) -> [String: LuaValue] {
+        var t: [String: LuaValue] = ["run": .string(s.name), "status": .string(s.status.rawValue), "steps": .integer(s.steps),
+                                     "metric": .string(s.metricName), "seconds": .number(s.seconds)]
+        if let e = s.error { t["error"] = .string(e) }
+        if let v = s.finalLoss { t["final_loss"] = .number(v) }
+        if let v = s.bestLoss { t["best_loss"] = .number(v) }
+        if let v = s.bestMetric { t["best_metric"] = .number(v) }
+        if let v = s.stepsToThreshold { t["steps_to_threshold"] = .integer(v) }
+        return t
+    }
+
+    /// Runs what is still pending; returns the experiment directories written.
+    public func finish() throws -> [String] {
+        guard let finisher else { return [] }
+        let vm = try finisher.push("experiments")
+        try vm.pcall(arguments: 0, results: 0)
+        return runner.experiments
+    }
+
+    /// The Lua side: declaration, sweeps (grids), and `go`. Receives the Swift executor and
+    /// returns the finisher.
+    static let prelude = """
+        local execute = ...
+        local Experiment = {}
+        Experiment.__index = Experiment
+        local all, current = {}, nil
+
+        local function copy(t)
+          local c = {}
+          for k, v in pairs(t or {}) do c[k] = v end
+          return c
+        end
+        local function need_table(v, what)
+          if type(v) ~= "table" then error(what .. ": a table expected, got " .. type(v), 3) end
+        end
+
+        function experiment(spec)
+          need_table(spec, "experiment{...}")
+          if type(spec.name) ~= "string" then error("experiment{...}: 'name' (a string) is required", 2) end
+          local e = setmetatable({name = spec.name, defaults = copy(spec), pending = {}, results = {}}, Experiment)
+          all[#all + 1] = e
+          current = e
+          return e
+        end
+
+        function Experiment:run(r)
+          need_table(r, "run{...}")
+          self.pending[#self.pending + 1] = copy(r)
+          return self
+        end
+
+        local function fmt(v)
+          if math.type(v) == "float" then return string.format("%g", v) end
+          return tostring(v)
+        end
+
+        -- sweep{name = "momentum_{momentum}", optimizer = "momentum", vary = {momentum = {0.1, 0.3}}}
+        -- expands the grid of `vary` (keys sorted; a dotted key like "schedule_args.peak_value" sets a
+        -- nested field; a key that is not a run field is a hyperparameter) into runs.
+        local run_fields = {model = true, model_args = true, dataset = true, dataset_args = true, size = true, steps = true,
+          batch = true, seed = true, optimizer = true, hyper = true, schedule = true, schedule_args = true, augment = true,
+          eval_every = true, threshold = true}
+        function Experiment:sweep(s)
+          need_table(s, "sweep{...}")
+          need_table(s.vary, "sweep{...}: 'vary'")
+          local keys = {}
+          for k, values in pairs(s.vary) do
+            if type(values) ~= "table" or #values == 0 then error("sweep{...}: vary." .. tostring(k) .. " must be a non-empty list", 2) end
+            keys[#keys + 1] = k
+          end
+          table.sort(keys)
+          local combos = {{}}
+          for _, k in ipairs(keys) do
+            local next_combos = {}
+            for _, c in ipairs(combos) do
+              for _, v in ipairs(s.vary[k]) do
+                local n = copy(c)
+                n[k] = v
+                next_combos[#next_combos + 1] = n
+              end
+            end
+            combos = next_combos
+          end
+          for _, c in ipairs(combos) do
+            local r = copy(s)
+            r.vary, r.name = nil, nil
+            local parts = {}
+            for _, k in ipairs(keys) do
+              local v = c[k]
+              local head, tail = k:match("^([%w_]+)%.([%w_]+)$")
+              if head then
+                r[head] = copy(r[head]); r[head][tail] = v
+              elseif run_fields[k] then
+                r[k] = v
+              else
+                r.hyper = copy(r.hyper); r.hyper[k] = v
+              end
+              parts[#parts + 1] = (tail or k) .. "=" .. fmt(v)
+            end
+            if s.name then
+              r.name = s.name:gsub("{([%w_%.]+)}", function(k) return c[k] ~= nil and fmt(c[k]) or "{" .. k .. "}" end)
+            else
+              r.name = (s.optimizer or "run") .. "_" .. table.concat(parts, "_")
+            end
+            self:run(r)
+          end
+          return self
+        end
+
+        function Experiment:go()
+          if #self.pending > 0 then
+            local pending = self.pending
+            self.pending = {}
+            for _, s in ipairs(execute(self.name, self.defaults, pending)) do self.results[s.run] = s end
+          end
+          return self.results
+        end
+
+        function run(r)
+          if not current then error("run{...}: no experiment yet; call experiment{...} first", 2) end
+          return current:run(r)
+        end
+        function sweep(s)
+          if not current then error("sweep{...}: no experiment yet; call experiment{...} first", 2) end
+          return current:sweep(s)
+        end
+
+        return function()
+          for _, e in ipairs(all) do e:go() end
+        end
+        """
+}

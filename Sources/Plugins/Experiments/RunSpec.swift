@@ -1,0 +1,141 @@
+import DescentCore
+import DescentHost
+import Foundation
+
+/// Everything one training run is made of, resolved: the experiment's settings with the run's
+/// overrides applied. Two runs of a study differ only where their `RunSpec`s differ.
+public struct RunSpec: Equatable {
+    public var experiment: String
+    public var name: String
+    public var model = "detector"
+    public var modelArgs: [String: Double] = [:]
+    public var dataset = "street_scenes"
+    public var datasetArgs: [String: LuaValue] = [:]
+    /// Square input side for synthetic datasets.
+    public var size = 64
+    public var steps = 300
+    public var batch = 16
+    public var seed = 1
+    public var optimizer = "adam"
+    public var hyper: [String: HyperValue] = [:]
+    public var schedule: String? = nil
+    public var scheduleArgs: [String: HyperValue] = [:]
+    public var augment = Augmentation()
+    public var evalEvery = 100
+    /// Loss level for "steps to threshold" (on the smoothed loss).
+    public var threshold = 1.0
+
+    /// Keys a run (or an experiment) may set; anything else is a spelling mistake.
+    static let keys: Set<String> = ["name", "model", "model_args", "dataset", "dataset_args", "size", "steps", "batch", "seed",
+                                    "optimizer", "hyper", "schedule", "schedule_args", "augment", "eval_every", "threshold"]
+
+    /// Applies the fields of a Lua table (experiment defaults or a run's overrides).
+    mutating func apply(_ t: [String: LuaValue], context: String) throws {
+        func fail(_ m: String) -> DescentError { DescentError(context, m) }
+        func int(_ k: String, min lo: Int) throws -> Int? {
+            guard let v = t[k] else { return nil }
+            guard let d = v.number, d == d.rounded(), d >= Double(lo) else { throw fail("\(k) must be an integer >= \(lo), got \(v)") }
+            return Int(d)
+        }
+        func string(_ k: String) throws -> String? {
+            guard let v = t[k] else { return nil }
+            guard case .string(let s) = v else { throw fail("\(k) must be a name (string), got \(v)") }
+            return s
+        }
+        func table(_ k: String) throws -> [String: LuaValue]? {
+            switch t[k] {
+            case nil: return nil
+            case .table(let d)?: return d
+            case .array(let a)? where a.isEmpty: return [:]
+            case let v?: throw fail("\(k) must be a table of named values, got \(v)")
+            }
+        }
+        func hypers(_ k: String) throws -> [String: HyperValue]? {
+            try table(k).map { d in
+                try d.mapValues { v in
+                    guard let h = HyperMarshal.hyper(v) else { throw fail("\(k): number, boolean, string or list expected, got \(v)") }
+                    return h
+                }
+            }
+        }
+        for k in t.keys where !Self.keys.contains(k) {
+            throw fail("unknown field '\(k)' (known: \(Self.keys.sorted().joined(separator: ", ")))")
+        }
+        if let v = try string("name") { name = v }
+        if let v = try string("model") { model = v }
+        if let v = try table("model_args") {
+            for (k, x) in v {
+                guard let d = x.number else { throw fail("model_args.\(k) must be a number, got \(x)") }
+                modelArgs[k] = d
+            }
+        }
+        if let v = try string("dataset") { dataset = v }
+        if let v = try table("dataset_args") { datasetArgs.merge(v) { $1 } }
+        if let v = try int("size", min: 1) { size = v }
+        if let v = try int("steps", min: 1) { steps = v }
+        if let v = try int("batch", min: 1) { batch = v }
+        if let v = try int("seed", min: 0) { seed = v }
+        if let v = try string("optimizer") { optimizer = v; hyper = [:] }
+        if let v = try hypers("hyper") { hyper.merge(v) { $1 } }
+        if let v = t["schedule"] {
+            switch v {
+            case .string(let s): schedule = s; scheduleArgs = [:]
+            case .bool(false): schedule = nil; scheduleArgs = [:]
+            default: throw fail("schedule must be a name or false, got \(v)")
+            }
+        }
+        if let v = try hypers("schedule_args") { scheduleArgs.merge(v) { $1 } }
+        if let v = try table("augment") {
+            var a = augment
+            for (k, x) in v {
+                guard let d = x.number else { throw fail("augment.\(k) must be a number, got \(x)") }
+                switch k {
+                case "flip": a.flip = d
+                case "jitter": a.jitter = d
+                case "brightness": a.brightness = d
+                case "contrast": a.contrast = d
+                default: throw fail("unknown augmentation '\(k)' (known: brightness, contrast, flip, jitter)")
+                }
+            }
+            do { try a.validate() } catch let e as DescentError { throw fail("augment: \(e.message)") }
+            augment = a
+        }
+        if let v = try int("eval_every", min: 0) { evalEvery = v }
+        if let v = t["threshold"] {
+            guard let d = v.number, d.isFinite else { throw fail("threshold must be a number, got \(v)") }
+            threshold = d
+        }
+    }
+
+    /// The resolved configuration, for config.json.
+    var json: [String: Any] {
+        func plain(_ h: [String: HyperValue]) -> [String: Any] {
+            h.mapValues { v -> Any in
+                switch v {
+                case .number(let d): return d
+                case .bool(let b): return b
+                case .string(let s): return s
+                case .list(let l): return l
+                }
+            }
+        }
+        func lua(_ v: LuaValue) -> Any {
+            switch v {
+            case .bool(let b): return b
+            case .integer(let i): return i
+            case .number(let d): return d
+            case .string(let s): return s
+            case .array(let a): return a.map(lua)
+            case .table(let t): return t.mapValues(lua)
+            default: return "\(v)"
+            }
+        }
+        return [
+            "experiment": experiment, "run": name, "model": model, "model_args": modelArgs, "dataset": dataset,
+            "dataset_args": datasetArgs.mapValues(lua), "size": size, "steps": steps, "batch": batch, "seed": seed,
+            "optimizer": optimizer, "hyper": plain(hyper), "schedule": schedule ?? NSNull(), "schedule_args": plain(scheduleArgs),
+            "augment": ["flip": augment.flip, "jitter": augment.jitter, "brightness": augment.brightness, "contrast": augment.contrast],
+            "eval_every": evalEvery, "threshold": threshold,
+        ]
+    }
+}

@@ -1,0 +1,24 @@
+/// How `descent run` executes the studies of a script (its command-line options).
+public struct StudyOptions {
+    /// Where experiment directories go (`--out`, default `runs`).
+    public var outDirectory = "runs"
+    /// Parallel worker processes for independent runs (`--jobs`).
+    public var jobs = 1
+    /// Run only runs whose index k (0-based, in declaration order) has k % count == index - 1 (`--shard i/n`).
+    public var shard: (index: Int, count: Int)? = nil
+    /// A very short smoke version of every run (`--quick`).
+    public var quick = false
+    /// Worker mode: execute only this run ("experiment/run") and exit.
+    public var onlyRun: String? = nil
+    /// The command line that re-runs this script in a worker (`descent run SCRIPT ...`).
+    public var workerCommand: [String] = []
+
+    public init() {}
+
+    /// Parses `i/n` with 1 <= i <= n.
+    public static func parseShard(_ text: String) -> (index: Int, count: Int)? {
+        let parts = text.split(separator: "/")
+        guard parts.count == 2, let i = Int(parts[0]), let n = Int(parts[1]), n >= 1, (1...n).contains(i) else { return nil }
+        return (i, n)
+    }
+}

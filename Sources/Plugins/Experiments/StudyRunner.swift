@@ -1,0 +1,111 @@
+import DescentCore
+import DescentHost
+import Foundation
+
+/// Executes the runs of an experiment: resolves and validates every run before any trains,
+/// then runs them here, in worker processes (`--jobs`), or only this shard's (`--shard`), and
+/// rebuilds the report. Runs another process or shard executed are read back from disk.
+public final class StudyRunner {
+    let registry: PluginRegistry
+    public var options: StudyOptions
+    /// Runs declared so far in this process, for shard assignment.
+    private var declared = 0
+    /// Experiment directories written, for the final summary.
+    public private(set) var experiments: [String] = []
+
+    public init(registry: PluginRegistry, options: StudyOptions) {
+        self.registry = registry
+        self.options = options
+    }
+
+    /// Resolves `runs` (each a table of overrides) against the experiment's `defaults`.
+    func resolve(experiment: String, defaults: [String: LuaValue], runs: [[String: LuaValue]]) throws -> [RunSpec] {
+        var base = RunSpec(experiment: experiment, name: "")
+        try base.apply(defaults.filter { $0.key != "name" }, context: "experiment '\(experiment)'")
+        var seen = Set<String>()
+        return try runs.enumerated().map { i, overrides in
+            var spec = base
+            spec.name = "run\(i + 1)"
+            try spec.apply(overrides, context: "run \(i + 1) of experiment '\(experiment)'")
+            guard PluginFile.isIdentifier(spec.name.replacingOccurrences(of: ".", with: "_").replacingOccurrences(of: "-", with: "_")) else {
+                throw DescentError("experiment '\(experiment)'", "run name '\(spec.name)' must use letters, digits, '_', '-' and '.'")
+            }
+            guard seen.insert(spec.name).inserted else { throw DescentError("experiment '\(experiment)'", "two runs are named '\(spec.name)'") }
+            if options.quick {
+                spec.steps = min(spec.steps, 6)
+                spec.evalEvery = 0
+                if ["street_scenes", "shapes"].contains(spec.dataset) { spec.datasetArgs["train"] = .integer(64); spec.datasetArgs["val"] = .integer(8) }
+            }
+            return spec
+        }
+    }
+
+    /// Executes one batch of runs and returns every run's summary (executed here or found on disk).
+    public func execute(experiment: String, defaults: [String: LuaValue], runs: [[String: LuaValue]]) throws -> [RunSummary] {
+        guard PluginFile.isIdentifier(experiment) else { throw DescentError("experiment", "name must be an identifier, got '\(experiment)'") }
+        let specs = try resolve(experiment: experiment, defaults: defaults, runs: runs)
+        let dir = options.outDirectory + "/" + experiment
+        if !experiments.contains(dir) { experiments.append(dir) }
+        // Validate everything before training anything.
+        let executors = try specs.map { try RunExecutor($0, registry: registry) }
+        let first = declared
+        declared += specs.count
+        var local: [Int] = [], workers: [Int] = []
+        for (k, spec) in specs.enumerated() {
+            if let only = options.onlyRun {
+                if only == "\(experiment)/\(spec.name)" { local.append(k) }
+            } else if let (i, n) = options.shard, (first + k) % n != i - 1 {
+                continue
+            } else if options.jobs > 1 {
+                workers.append(k)
+            } else {
+                local.append(k)
+            }
+        }
+        var summaries: [String: RunSummary] = [:]
+        for k in local {
+            summaries[specs[k].name] = try executors[k].execute(into: dir + "/" + specs[k].name)
+            if options.onlyRun != nil {
+                fflush(stdout)
+                exit(0)
+            }
+        }
+        try runWorkers(workers.map { specs[$0] }, dir: dir).forEach { summaries[$0.name] = $0 }
+        for spec in specs where summaries[spec.name] == nil {
+            if let s = try? RunFiles.readSummary(dir + "/" + spec.name + "/summary.json") { summaries[spec.name] = s }
+        }
+        if options.onlyRun == nil { try Report.write(experimentDirectory: dir, title: experiment) }
+        return specs.compactMap { summaries[$0.name] }
+    }
+
+    /// Runs each spec in a `descent run SCRIPT --internal-run exp/run` worker, `jobs` at a time.
+    func runWorkers(_ specs: [RunSpec], dir: String) throws -> [RunSummary] {
+        guard !specs.isEmpty else { return [] }
+        let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        var env = ProcessInfo.processInfo.environment
+        env["DESCENT_PROGRESS"] = "lines"
+        if env["DESCENT_THREADS"] == nil { env["DESCENT_THREADS"] = String(max(1, Parallel.threads / options.jobs)) }
+        var pending = specs[...], running: [(RunSpec, Process)] = [], out: [RunSummary] = []
+        func reap(_ spec: RunSpec, _ p: Process) {
+            p.waitUntilExit()
+            if let s = try? RunFiles.readSummary(dir + "/" + spec.name + "/summary.json") {
+                out.append(s)
+            } else {
+                out.append(RunSummary(name: spec.name, status: .failed, error: "worker exited with status \(p.terminationStatus) before writing its summary"))
+            }
+        }
+        while !pending.isEmpty || !running.isEmpty {
+            while running.count < options.jobs, let spec = pending.popFirst() {
+                let p = Process()
+                p.executableURL = exe
+                p.arguments = ["run", "--internal-run", "\(spec.experiment)/\(spec.name)"] + options.workerCommand
+                p.environment = env
+                try p.run()
+                running.append((spec, p))
+            }
+            let (spec, p) = running.removeFirst()
+            reap(spec, p)
+        }
+        return out
+    }
+}

@@ -1,0 +1,22 @@
+import ArgumentParser
+import DescentPlugins
+
+struct ReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Rebuild an experiment's report.html from its run directories.",
+        discussion: "Use after shards of a study ran on several machines into one results directory: `descent report runs/<experiment>`.")
+
+    @Argument(help: "The experiment directory (runs/<experiment>).")
+    var directory: String
+
+    func run() throws {
+        do {
+            let (path, summaries) = try Report.write(experimentDirectory: directory)
+            print(Report.table(summaries) + "\nreport: \(path)")
+        } catch {
+            warn("\(error)")
+            throw ExitCode(1)
+        }
+    }
+}
