@@ -25,11 +25,11 @@ public enum FileDatasets {
     static func idxHeader(_ data: Data, path: String, magic: UInt32, rank: Int) throws -> [Int] {
         let b = [UInt8](data)
         func be32(_ o: Int) -> Int { Int(b[o]) << 24 | Int(b[o + 1]) << 16 | Int(b[o + 2]) << 8 | Int(b[o + 3]) }
-        guard b.count >= 4 + 4 * rank else { throw DescentError.file(path, "IDX header of \(4 + 4 * rank) bytes expected, found a \(b.count)-byte file") }
-        let found = UInt32(be32(0))
+        let found = b.count >= 4 ? UInt32(be32(0)) : 0
         guard found == magic else {
             throw DescentError.file(path, String(format: "IDX magic 0x%08X (u8, rank %d) expected, found 0x%08X", magic, rank, found))
         }
+        guard b.count >= 4 + 4 * rank else { throw DescentError.file(path, "IDX header of \(4 + 4 * rank) bytes expected, found a \(b.count)-byte file") }
         let dims = (0..<rank).map { be32(4 + 4 * $0) }
         let expected = 4 + 4 * rank + dims.reduce(1, *)
         guard b.count == expected else {

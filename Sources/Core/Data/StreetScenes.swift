@@ -21,7 +21,10 @@ public final class StreetScenes: Dataset {
         self.seed = seed
     }
 
-    public func sample(_ i: Int) throws -> Sample {
+    public func sample(_ i: Int) throws -> Sample { render(i).sample }
+
+    /// Sample i, and its background before objects and noise (the tests check boxes against it).
+    func render(_ i: Int) -> (sample: Sample, background: [Float], objects: [Float]) {
         var rng = RandomGenerator(seed: seed &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(i))
         let s = Double(size)
         var canvas = Canvas(height: size, width: size)
@@ -36,6 +39,7 @@ public final class StreetScenes: Dataset {
         // Lane markings.
         canvas.rect(0, s * 0.8, s, s * 0.8 + max(1, s / 64), [0.9, 0.9, 0.8])
 
+        let background = canvas.pixels
         var boxes: [Box] = []
         let n = rng.int(below: 7)
         for _ in 0..<n {
@@ -50,8 +54,9 @@ public final class StreetScenes: Dataset {
             if isCar { drawCar(&canvas, box, &rng) } else { drawPedestrian(&canvas, box, &rng) }
             boxes.append(box)
         }
+        let objects = canvas.pixels
         canvas.noise(0.04, &rng)
-        return Sample(image: canvas.pixels, annotation: .boxes(boxes))
+        return (Sample(image: canvas.pixels, annotation: .boxes(boxes)), background, objects)
     }
 
     private func drawCar(_ c: inout Canvas, _ b: Box, _ rng: inout RandomGenerator) {

@@ -17,7 +17,9 @@ public final class ExperimentAPI {
         runner = StudyRunner(registry: registry, options: options)
         let vm = registry.vm
         _ = Self.prelude.withCString { descent_loadbuffer(vm.L, $0, strlen($0), "=experiment") }
-        vm.pushFunction("experiment:go") { [unowned self] vm, a in
+        // Weak: the VM must not keep the experiment layer (and through it the registry) alive.
+        vm.pushFunction("experiment:go") { [weak self] vm, a in
+            guard let self else { throw DescentError("experiment:go", "the experiment layer of this VM is gone") }
             let name = try a.string(1)
             guard case .table(let defaults) = vm.value(at: 2) else { throw a.fail(2, "experiment table expected") }
             var runs: [[String: LuaValue]] = []
@@ -138,7 +140,7 @@ public final class ExperimentAPI {
               else
                 r.hyper = copy(r.hyper); r.hyper[k] = v
               end
-              parts[#parts + 1] = (tail or k) .. "=" .. fmt(v)
+              parts[#parts + 1] = (tail or k) .. "-" .. fmt(v)
             end
             if s.name then
               r.name = s.name:gsub("{([%w_%.]+)}", function(k) return c[k] ~= nil and fmt(c[k]) or "{" .. k .. "}" end)
@@ -154,7 +156,10 @@ public final class ExperimentAPI {
           if #self.pending > 0 then
             local pending = self.pending
             self.pending = {}
-            for _, s in ipairs(execute(self.name, self.defaults, pending)) do self.results[s.run] = s end
+            -- Errors point at the caller's e:go() (or the end of the script), not at this file.
+            local ok, res = pcall(execute, self.name, self.defaults, pending)
+            if not ok then error((tostring(res):gsub("^experiment:%d+: ", "")), 2) end
+            for _, s in ipairs(res) do self.results[s.run] = s end
           end
           return self.results
         end

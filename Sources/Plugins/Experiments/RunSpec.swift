@@ -62,14 +62,15 @@ public struct RunSpec: Equatable {
             throw fail("unknown field '\(k)' (known: \(Self.keys.sorted().joined(separator: ", ")))")
         }
         if let v = try string("name") { name = v }
-        if let v = try string("model") { model = v }
+        // A new model or dataset starts from its own defaults, not the previous one's arguments.
+        if let v = try string("model") { model = v; modelArgs = [:] }
         if let v = try table("model_args") {
             for (k, x) in v {
                 guard let d = x.number else { throw fail("model_args.\(k) must be a number, got \(x)") }
                 modelArgs[k] = d
             }
         }
-        if let v = try string("dataset") { dataset = v }
+        if let v = try string("dataset") { dataset = v; datasetArgs = [:] }
         if let v = try table("dataset_args") { datasetArgs.merge(v) { $1 } }
         if let v = try int("size", min: 1) { size = v }
         if let v = try int("steps", min: 1) { steps = v }

@@ -1,0 +1,53 @@
+import XCTest
+import Foundation
+
+/// Studies as a user runs them: the bundled comparison in smoke mode, parallel workers, and
+/// `descent report`.
+final class StudyCommandTests: XCTestCase {
+    let cli = CLI()
+
+    func out() -> String { NSTemporaryDirectory() + "descent-e2e-runs-\(UUID().uuidString)" }
+
+    func testCompareOptimizersQuick() throws {
+        let dir = out()
+        let r = try cli.descent(["run", "scripts/experiments/compare_optimizers.lua", "--quick", "--out", dir])
+        XCTAssertEqual(r.status, 0, r.err)
+        for run in ["tfod_momentum", "tfod_rmsprop", "tfod2_rmsprop", "tfod_adam"] {
+            XCTAssertTrue(r.out.contains("\n\(run) "), "no table row for \(run):\n\(r.out)")
+            XCTAssertTrue(FileManager.default.fileExists(atPath: "\(dir)/compare_optimizers/\(run)/summary.json"), run)
+        }
+        XCTAssertTrue(r.out.contains("report: \(dir)/compare_optimizers/report.html"), r.out)
+        XCTAssertTrue(r.out.contains("step 6/6"), "plain progress lines when not on a terminal:\n\(r.out)")
+    }
+
+    func testJobsRunWorkersAndReportRebuilds() throws {
+        let dir = out()
+        let study = try cli.script("""
+            local e = experiment { name = "par", model = "detector", model_args = { width = 4, depth = 0 },
+              dataset = "street_scenes", dataset_args = { train = 32, val = 8 }, size = 32, steps = 3, batch = 4 }
+            e:sweep { optimizer = "momentum", vary = { momentum = { 0.1, 0.5, 0.9 } } }
+            """)
+        let r = try cli.descent(["run", study, "--jobs", "2", "--out", dir])
+        XCTAssertEqual(r.status, 0, r.err)
+        let names = try FileManager.default.contentsOfDirectory(atPath: dir + "/par").filter { !$0.hasSuffix(".html") }.sorted()
+        XCTAssertEqual(names, ["momentum_momentum-0.1", "momentum_momentum-0.5", "momentum_momentum-0.9"])
+        try FileManager.default.removeItem(atPath: dir + "/par/report.html")
+        let rep = try cli.descent(["report", dir + "/par"])
+        XCTAssertEqual(rep.status, 0, rep.err)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/par/report.html"))
+        XCTAssertEqual(rep.out.components(separatedBy: "\n").filter { $0.hasPrefix("momentum_momentum-") && $0.contains(" ok ") }.count, 3, rep.out)
+        let missing = try cli.descent(["report", dir + "/nothing"])
+        XCTAssertEqual(missing.status, 1)
+        XCTAssertTrue(missing.err.contains("\(dir)/nothing: no such directory"), missing.err)
+    }
+
+    func testBadStudyExitsOneNamingTheRun() throws {
+        let study = try cli.script("""
+            local e = experiment { name = "bad", steps = 3, size = 32 }
+            e:run { name = "typo", optimizer = "adma" }
+            """)
+        let r = try cli.descent(["run", study, "--out", out()])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.err.contains("run 'typo': optim.new: unknown optimizer 'adma'"), r.err)
+    }
+}

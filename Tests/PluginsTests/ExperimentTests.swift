@@ -1,0 +1,181 @@
+import XCTest
+import DescentCore
+import DescentHost
+@testable import DescentPlugins
+
+final class ExperimentTests: PluginTestCase {
+    /// Runs `script` as `descent run` does (plugins, experiment API, pending runs at the end).
+    @discardableResult
+    func study(_ script: String, out: String, shard: (Int, Int)? = nil, extra: [String] = []) throws -> [String] {
+        let (_, registry) = boot(extra)
+        var options = StudyOptions()
+        options.outDirectory = out
+        options.shard = shard
+        let api = ExperimentAPI(registry: registry, options: options)
+        try registry.vm.run(script, name: "=study")
+        return try api.finish()
+    }
+
+    func tmp() -> String { NSTemporaryDirectory() + "descent-study-\(UUID().uuidString)" }
+
+    static let tiny = """
+        local e = experiment { name = "tiny", model = "detector", model_args = { width = 4, depth = 0 },
+          dataset = "street_scenes", dataset_args = { train = 32, val = 8 }, size = 32, steps = 4, batch = 4, eval_every = 2,
+          optimizer = "adam", schedule = "constant", schedule_args = { base = 0.001 } }
+        """
+
+    func testThreeRunStudyWritesEveryFileAndAReport() throws {
+        let out = tmp()
+        let dirs = try study(Self.tiny + """
+            e:run { name = "adam" }
+            e:run { name = "lion", optimizer = "lion" }
+            e:sweep { name = "mom_{momentum}", optimizer = "momentum", vary = { momentum = { 0.5 } } }
+            """, out: out)
+        XCTAssertEqual(dirs, [out + "/tiny"])
+        for run in ["adam", "lion", "mom_0.5"] {
+            for file in ["config.json", "metrics.csv", "summary.json"] {
+                XCTAssertTrue(FileManager.default.fileExists(atPath: "\(out)/tiny/\(run)/\(file)"), "\(run)/\(file)")
+            }
+            let summary = try RunFiles.readSummary("\(out)/tiny/\(run)/summary.json")
+            XCTAssertEqual(summary.status, .ok)
+            XCTAssertEqual(summary.steps, 4)
+            let metrics = try RunFiles.readMetrics("\(out)/tiny/\(run)/metrics.csv")
+            XCTAssertEqual(metrics.metricName, "mAP@0.5")
+            XCTAssertEqual(metrics.rows.map(\.step), [0, 1, 2, 3])
+            XCTAssertNotNil(metrics.rows[1].metric)
+            XCTAssertNil(metrics.rows[2].metric)
+            XCTAssertNotNil(metrics.rows[3].metric)
+        }
+        let config = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(out)/tiny/mom_0.5/config.json"))) as! [String: Any]
+        XCTAssertEqual((config["hyper"] as? [String: Double])?["momentum"], 0.5)
+        XCTAssertEqual(config["optimizer"] as? String, "momentum")
+        XCTAssertNotNil(config["versions"])
+
+        let html = try String(contentsOfFile: "\(out)/tiny/report.html")
+        XCTAssertNoThrow(try HTMLCheck.balanced(html))
+        let firstChart = html.components(separatedBy: "<div class=\"logscale\">")[0]
+        for run in ["adam", "lion", "mom_0.5"] {
+            XCTAssertEqual(firstChart.components(separatedBy: "data-run=\"\(run)\"").count - 1, 1, "one smoothed loss curve for \(run)")
+        }
+        XCTAssertFalse(html.contains("http://") && html.contains("<script src"), "report must be self-contained")
+    }
+
+    /// Same seed, same weights and batches: two identical runs give identical curves; a run that
+    /// diverges is marked and stopped, and the next run still runs.
+    func testDivergedAndFailedRunsDoNotStopTheStudy() throws {
+        let dir = try directory(["bomb.lua": "return { kind = 'optimizer', name = 'bomb', defaults = { lr = 0 }, update = function(p, g, s, h, step) if step == 2 then error('boom') end end }"])
+        let out = tmp()
+        try study(Self.tiny + """
+            e:run { name = "a" }
+            e:run { name = "blowup", optimizer = "sgd", schedule = false, hyper = { lr = 1e30 } }
+            e:run { name = "bomb", optimizer = "bomb" }
+            e:run { name = "b" }
+            """, out: out, extra: [dir])
+        let s = try ["a", "blowup", "bomb", "b"].map { try RunFiles.readSummary("\(out)/tiny/\($0)/summary.json") }
+        XCTAssertEqual(s.map(\.status), [.ok, .diverged, .failed, .ok])
+        XCTAssertTrue(s[1].error?.contains("loss became") ?? false, "\(s[1])")
+        XCTAssertLessThan(s[1].steps, 4)
+        XCTAssertTrue(s[2].error?.contains("bomb.update (") ?? false, "\(s[2])")
+        XCTAssertTrue(s[2].error?.contains("boom") ?? false, "\(s[2])")
+        let a = try RunFiles.readMetrics("\(out)/tiny/a/metrics.csv").rows.map(\.loss), b = try RunFiles.readMetrics("\(out)/tiny/b/metrics.csv").rows.map(\.loss)
+        XCTAssertEqual(a, b)
+        let html = try String(contentsOfFile: "\(out)/tiny/report.html")
+        XCTAssertTrue(html.contains("<tr class=\"diverged\">") && html.contains("<tr class=\"failed\">"))
+    }
+
+    func testShardsPlusReportEqualOneFullRun() throws {
+        let script = Self.tiny + """
+            e:sweep { optimizer = "momentum", vary = { momentum = { 0.1, 0.5, 0.9 } } }
+            e:run { name = "adam" }
+            """
+        let full = tmp(), sharded = tmp()
+        try study(script, out: full)
+        try study(script, out: sharded, shard: (1, 2))
+        let half = try Report.runs(in: sharded + "/tiny").map(\.name)
+        XCTAssertEqual(half, ["momentum_momentum-0.1", "momentum_momentum-0.9"])
+        try study(script, out: sharded, shard: (2, 2))
+        let a = try Report.write(experimentDirectory: full + "/tiny").summaries
+        let b = try Report.write(experimentDirectory: sharded + "/tiny").summaries
+        func strip(_ s: [RunSummary]) -> [RunSummary] { s.map { var x = $0; x.seconds = 0; return x } }
+        XCTAssertEqual(strip(a), strip(b))
+        XCTAssertEqual(a.count, 4)
+    }
+
+    /// A bad study stops before training with the run and the problem named; results already
+    /// written stay as they were.
+    func testBadStudiesStopBeforeTraining() throws {
+        let out = tmp()
+        try study(Self.tiny + "e:run { name = 'kept' }", out: out)
+        let before = try Data(contentsOf: URL(fileURLWithPath: "\(out)/tiny/kept/summary.json"))
+        let cases: [(String, String)] = [
+            ("e:run { name = 'x', optimizer = 'adamm' }", "run 'x': optim.new: unknown optimizer 'adamm'"),
+            ("e:run { name = 'x', hyper = { betta1 = 0.9 } }", "run 'x': adam: unknown hyperparameter 'betta1' (known: "),
+            ("e:run { name = 'x', size = 36 }", "run 'x': detector: input size must be a multiple of 8 and >= 32, got 36"),
+            ("e:run { name = 'x', model = 'cnn', dataset = 'idx', dataset_args = { images = '/nonexistent/i', labels = '/nonexistent/l', val_images = 'a', val_labels = 'b' } }",
+             "run 'x': /nonexistent/i: no such file"),
+            ("e:run { name = 'x', stepz = 4 }", "run 1 of experiment 'tiny': unknown field 'stepz'"),
+            ("e:run { name = 'ok' }; e:run { name = 'x', schedule = 'cosine' }", "run 'x': schedule.new: unknown schedule 'cosine'"),
+        ]
+        for (code, expected) in cases {
+            let m = message { try study(Self.tiny + code, out: out) }
+            XCTAssertTrue(m.contains(expected), "\(code): \(m)")
+            XCTAssertFalse(FileManager.default.fileExists(atPath: "\(out)/tiny/x"), code)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: "\(out)/tiny/ok"), "nothing trains when any run is bad: \(code)")
+        }
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: "\(out)/tiny/kept/summary.json")), before)
+    }
+
+    func testGoReturnsResultsForDecisions() throws {
+        let out = tmp()
+        let (_, registry) = boot()
+        var options = StudyOptions()
+        options.outDirectory = out
+        let api = ExperimentAPI(registry: registry, options: options)
+        defer { withExtendedLifetime(api) {} }
+        let r = try registry.vm.run(Self.tiny + """
+            e:sweep { name = "m{momentum}", optimizer = "momentum", vary = { momentum = { 0.1, 0.9 } } }
+            local res = e:go()
+            return res["m0.1"].status, type(res["m0.9"].final_loss), res["m0.1"].metric
+            """)
+        XCTAssertEqual(r, [.string("ok"), .string("number"), .string("mAP@0.5")])
+    }
+
+    func testClassificationStudy() throws {
+        let out = tmp()
+        try study("""
+            experiment { name = "cls", model = "cnn", model_args = { width = 4, depth = 2 }, dataset = "shapes",
+                         dataset_args = { train = 64, val = 16 }, size = 16, steps = 3, batch = 8 }
+            run { name = "sgd", optimizer = "sgd" }
+            """, out: out)
+        let s = try RunFiles.readSummary("\(out)/cls/sgd/summary.json")
+        XCTAssertEqual(s.metricName, "accuracy")
+        XCTAssertEqual(s.status, .ok)
+        XCTAssertNotNil(s.bestMetric)
+    }
+}
+
+/// A minimal well-formedness check: every non-void element closes, in order.
+enum HTMLCheck {
+    struct Unbalanced: Error { let detail: String }
+    static let void: Set<String> = ["meta", "input", "br", "img", "line", "polyline", "hr", "link"]
+
+    static func balanced(_ html: String) throws {
+        var stack: [String] = []
+        var rest = html[...]
+        while let open = rest.firstIndex(of: "<") {
+            guard let close = rest[open...].firstIndex(of: ">") else { throw Unbalanced(detail: "unterminated tag") }
+            let tag = rest[rest.index(after: open)..<close]
+            rest = rest[rest.index(after: close)...]
+            if tag.hasPrefix("!") { continue }
+            let selfClosing = tag.hasSuffix("/")
+            let name = tag.drop { $0 == "/" }.prefix { $0.isLetter || $0.isNumber }.lowercased()
+            if tag.hasPrefix("/") {
+                guard stack.popLast() == name else { throw Unbalanced(detail: "</\(name)> does not close the open element") }
+            } else if !selfClosing && !void.contains(name) {
+                stack.append(name)
+            }
+        }
+        guard stack.isEmpty else { throw Unbalanced(detail: "unclosed: \(stack)") }
+        guard html.contains("<html") && html.contains("<body>") && html.contains("<svg") else { throw Unbalanced(detail: "no html/body/svg") }
+    }
+}
