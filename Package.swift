@@ -19,11 +19,15 @@ let package = Package(
             name: "CLua", path: "Sources/CLua", pkgConfig: "lua5.4",
             providers: [.apt(["liblua5.4-dev"])]),
         .systemLibrary(
+            // No pkgConfig: readline.pc adds -D flags SwiftPM rejects; the headers are in /usr/include.
+            name: "CReadline", path: "Sources/CReadline",
+            providers: [.apt(["libreadline-dev"])]),
+        .systemLibrary(
             name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]),
         .target(name: "CKernels", path: "Sources/CKernels"),
         .target(name: "DescentCore", dependencies: ["COpenBLAS", "CKernels"], path: "Sources/Core"),
-        .target(name: "DescentHost", dependencies: ["DescentCore", "CLua"], path: "Sources/Host"),
+        .target(name: "DescentHost", dependencies: ["DescentCore", "CLua", "CReadline"], path: "Sources/Host"),
         .target(name: "DescentPlugins", dependencies: ["DescentHost", "DescentCore", "CLua"], path: "Sources/Plugins"),
         .target(name: "DescentBench", dependencies: ["DescentPlugins", "DescentHost", "DescentCore"], path: "Sources/Bench"),
         .executableTarget(

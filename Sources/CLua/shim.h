@@ -83,6 +83,9 @@ static inline void descent_sigint_handler(int sig) {
         lua_sethook(descent_sigint_state, descent_interrupt_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKLINE | LUA_MASKCOUNT, 1);
 }
 
+/* The state Ctrl-C is armed for (NULL: none), so nested calls can restore it. */
+static inline lua_State *descent_interrupt_state(void) { return descent_sigint_state; }
+
 /* Arms Ctrl-C for L (NULL disarms). */
 static inline void descent_arm_interrupt(lua_State *L) {
     descent_sigint_state = L;

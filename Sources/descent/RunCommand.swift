@@ -30,6 +30,9 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "A very short smoke version of every run of a study.")
     var quick = false
 
+    @Flag(help: "Open the REPL after the script, with its globals.")
+    var repl = false
+
     @Option(name: .customLong("internal-run"), help: .hidden)
     var internalRun: String?
 
@@ -39,13 +42,14 @@ struct RunCommand: ParsableCommand {
     /// Options may also follow the script name (`descent run s.lua --set steps=10 a b`); a
     /// `--` ends option parsing, so what follows it reaches the script unchanged.
     func split() -> TrailingOptions {
-        var t = TrailingOptions(scriptArguments, valued: ["set", "plugins", "out", "jobs", "shard", "internal-run"], flags: ["quick"])
+        var t = TrailingOptions(scriptArguments, valued: ["set", "plugins", "out", "jobs", "shard", "internal-run"], flags: ["quick", "repl"])
         t.values["set", default: []].insert(contentsOf: overrides, at: 0)
         t.values["plugins", default: []].insert(contentsOf: pluginDirectories, at: 0)
         for (k, v) in [("out", out), ("jobs", jobs.map(String.init)), ("shard", shard), ("internal-run", internalRun)] {
             if let v { t.values[k, default: []].insert(v, at: 0) }
         }
         if quick { t.flags.insert("quick") }
+        if repl { t.flags.insert("repl") }
         return t
     }
 
@@ -77,11 +81,15 @@ struct RunCommand: ParsableCommand {
             var params = try ScriptRunner.overrides(sets)
             if study.quick { params["quick"] = .bool(true) }
             let experiments = ExperimentAPI(registry: registry, options: study)
+            registry.vm.builtinGlobals = REPL.globalNames(registry.vm)
             try withExtendedLifetime(registry) {
                 try ScriptRunner.run(registry.vm, path: script, arguments: arguments, params: params)
                 for dir in try experiments.finish() where study.onlyRun == nil {
                     let (path, summaries) = try Report.write(experimentDirectory: dir)
                     print("\n" + Report.table(summaries) + "\nreport: \(path)")
+                }
+                if options.flags.contains("repl") {
+                    REPL(vm: registry.vm).run(banner: "descent repl after \(script): :help for commands, Ctrl-D to leave.")
                 }
             }
         } catch let e as LuaError {

@@ -3,6 +3,8 @@ public final class Sequential: Module {
     public private(set) var modules: [Module]
     /// The input each module saw in the last forward.
     private var inputs: [Tensor] = []
+    /// The output shape of each module in the last forward (the REPL's layer table shows them).
+    public private(set) var outputShapes: [[Int]] = []
 
     public init(_ modules: [Module]) {
         self.modules = modules
@@ -30,6 +32,7 @@ public final class Sequential: Module {
             seen.append(x)
             x = try m.forward(x)
         }
+        outputShapes = (seen.dropFirst() + [x]).map(\.shape)
         inputs = seen
         return x
     }

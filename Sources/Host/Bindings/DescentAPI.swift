@@ -14,6 +14,7 @@ enum DescentAPI {
         NNBindings.install(vm)
         OptimBindings.install(vm)
         KernelBindings.install(vm)
+        REPLFunction.install(vm)
         vm.pushFunction("clock") { vm, _ in
             var ts = timespec()
             clock_gettime(CLOCK_MONOTONIC, &ts)

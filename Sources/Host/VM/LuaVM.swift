@@ -21,6 +21,9 @@ public final class LuaVM {
     public var optimizerFactory: (String, [(String, HyperValue)]) throws -> Optimizer = { try NativeOptimizers.make($0, $1) }
     /// Makes schedules by name; Plugins replaces it to add Lua plugins.
     public var scheduleFactory: (String, [(String, HyperValue)]) throws -> Schedule = { try NativeSchedules.make($0, $1) }
+    /// Global names that belong to the API rather than to the user (`:who` in the REPL hides
+    /// them); set by whoever finishes setting up the VM, else taken when a REPL starts.
+    public var builtinGlobals: Set<String>?
     /// Names `optim.list()` and `schedule.list()` report.
     public var optimizerNames: () -> [String] = { NativeOptimizers.all.map(\.name) }
     public var scheduleNames: () -> [String] = { NativeSchedules.all.map(\.name) }
@@ -98,10 +101,12 @@ public final class LuaVM {
     }
 
     /// Calls the function below `arguments` values on the stack, leaving all results.
-    /// Ctrl-C is armed for the duration of the call.
+    /// Ctrl-C is armed for the duration of the call (and left as it was after, for nested calls:
+    /// a REPL opened from a running script).
     public func pcall(arguments: Int32, results: Int32 = LUA_MULTRET) throws {
+        let outer = descent_interrupt_state()
         descent_arm_interrupt(L)
-        defer { descent_arm_interrupt(nil) }
+        defer { descent_arm_interrupt(outer) }
         let status = descent_pcall(L, arguments, results)
         if status != LUA_OK { throw LuaError(handled: popString()) }
     }

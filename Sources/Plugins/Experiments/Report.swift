@@ -32,6 +32,7 @@ public enum Report {
         let runs = try runs(in: dir)
         let path = dir + "/report.html"
         try AtomicFile.write(html(runs, title: title ?? URL(fileURLWithPath: dir).lastPathComponent), to: path)
+        try AtomicFile.write(standaloneLoss(runs), to: dir + "/loss.svg")
         return (path, runs.compactMap(\.summary))
     }
 
@@ -75,7 +76,8 @@ public enum Report {
     }
 
     /// One SVG line chart; `log` plots log10 of y (non-positive values dropped).
-    static func chart(_ series: [Series], title: String, yLabel: String, log: Bool = false) -> String {
+    static func chart(_ series: [Series], title: String, yLabel: String, log: Bool = false, legend: [(String, String)] = [],
+                      standalone: Bool = false) -> String {
         let (w, h, l, r, t, b) = (640.0, 300.0, 60.0, 16.0, 28.0, 36.0)
         func y(_ v: Double) -> Double? { log ? (v > 0 ? Foundation.log10(v) : nil) : (v.isFinite ? v : nil) }
         let pts = series.flatMap { $0.points.compactMap { p in y(p.1).map { (p.0, $0) } } }
@@ -87,6 +89,10 @@ public enum Report {
         func px(_ x: Double) -> Double { l + (x - x0) / xs * (w - l - r) }
         func py(_ v: Double) -> Double { h - b - (v - y0) / (y1 - y0) * (h - t - b) }
         var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(Int(w)) \(Int(h))\" class=\"chart\" role=\"img\" aria-label=\"\(escape(title))\">"
+        if standalone {
+            svg = svg.replacingOccurrences(of: "class=\"chart\"", with: "width=\"\(Int(w))\" height=\"\(Int(h))\"")
+            svg += "<style>.grid{stroke:#eee}.tick{font:11px sans-serif;fill:#555}.title{font:600 13px sans-serif}</style><rect width=\"100%\" height=\"100%\" fill=\"#fff\"/>"
+        }
         svg += "<text x=\"\(Int(l))\" y=\"18\" class=\"title\">\(escape(title))</text>"
         for k in 0...4 {
             let v = y0 + (y1 - y0) * Double(k) / 4, yy = py(v)
@@ -105,7 +111,21 @@ public enum Report {
             guard !d.isEmpty else { continue }
             svg += "<polyline class=\"series\" data-run=\"\(escape(s.name))\" fill=\"none\" stroke=\"\(s.color)\" stroke-opacity=\"\(s.opacity)\" stroke-width=\"\(s.width)\" points=\"\(d.joined(separator: " "))\"/>"
         }
+        for (k, (name, color)) in legend.enumerated() {
+            let ly = t + 8 + Double(k) * 15
+            svg += String(format: "<rect x=\"%.1f\" y=\"%.1f\" width=\"10\" height=\"10\" fill=\"%@\"/>", w - r - 150, ly, color)
+            svg += String(format: "<text x=\"%.1f\" y=\"%.1f\" class=\"tick\">%@</text>", w - r - 135, ly + 9, escape(name))
+        }
         return svg + "</svg>"
+    }
+
+    /// The smoothed loss chart (log scale, with a legend) as a standalone SVG file, for papers
+    /// and slides: `loss.svg` beside report.html.
+    static func standaloneLoss(_ runs: [Run]) -> String {
+        let colored = runs.enumerated().map { (run: $1, color: palette[$0 % palette.count]) }
+        let series = colored.map { Series(name: $0.run.name, color: $0.color, points: Array(zip($0.run.rows.map { Double($0.step) }, smooth($0.run.rows.map(\.loss))))) }
+        return chart(series, title: "Training loss (smoothed, log scale)", yLabel: "loss", log: true,
+                     legend: colored.map { ($0.run.name, $0.color) }, standalone: true)
     }
 
     static func html(_ runs: [Run], title: String) -> String {
