@@ -26,29 +26,7 @@ public enum PluginBenchmarks {
         r.add("plugins", "lua_adam (fused kernel) / native adam step, 10M params", step[0].number ?? .nan, "ratio",
               String(format: "%.2f ms vs %.2f ms, target <= 1.5", (step[1].number ?? 0) * 1e3, (step[2].number ?? 0) * 1e3))
 
-        let train = try vm.run("""
-            local function step_time(name)
-              local model = nn.Sequential{
-                nn.Conv2d{input=3, output=16, kernel=3, padding=1}, nn.ReLU(), nn.MaxPool2d{kernel=2},
-                nn.Conv2d{input=16, output=32, kernel=3, padding=1}, nn.ReLU(), nn.MaxPool2d{kernel=2},
-                nn.Conv2d{input=32, output=64, kernel=3, padding=1}, nn.ReLU(), nn.MaxPool2d{kernel=2},
-                nn.Flatten(), nn.Linear{input=4096, output=128}, nn.ReLU(), nn.Linear{input=128, output=10}}
-              local loss, opt = nn.CrossEntropy(), optim.new(name)
-              local x, y = tensor.randn({32, 3, 64, 64}, 1), tensor.zeros{32}
-              local params, grads = model:parameters()
-              local times = {}
-              for i = 1, 23 do
-                local t0 = clock()
-                model:zero_grad()
-                local out = model:forward(x)
-                loss:forward(out, y)
-                model:backward(x, loss:backward(out, y))
-                opt:step(params, grads)
-                if i > 3 then times[#times + 1] = clock() - t0 end
-              end
-              table.sort(times)
-              return times[#times // 2 + 1]
-            end
+        let train = try vm.run(LuaBenchmarks.referenceStepSource + "\n" + """
             local tn = step_time("adam")
             local tl = step_time("lua_adam")
             return tl / tn, tl, tn

@@ -22,8 +22,7 @@ final class LuaOptimizer: Optimizer {
     init(_ plugin: Plugin, overrides: [(String, HyperValue)]) throws {
         self.plugin = plugin
         name = plugin.name
-        hyper = Hyperparameters(owner: plugin.name, defaults: plugin.defaults)
-        try hyper.merge(overrides)
+        hyper = try plugin.hyperparameters(overrides)
     }
 
     var description: String { "optim.\(name)\(hyper) (\(plugin.origin))" }

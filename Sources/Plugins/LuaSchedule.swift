@@ -11,8 +11,7 @@ final class LuaSchedule: Schedule {
     init(_ plugin: Plugin, overrides: [(String, HyperValue)]) throws {
         self.plugin = plugin
         name = plugin.name
-        hyper = Hyperparameters(owner: plugin.name, defaults: plugin.defaults)
-        try hyper.merge(overrides)
+        hyper = try plugin.hyperparameters(overrides)
     }
 
     var description: String { "schedule.\(name)\(hyper) (\(plugin.origin))" }

@@ -28,6 +28,13 @@ public struct Plugin {
     /// The table a Lua plugin file returned.
     let table: LuaReference?
 
+    /// `defaults` merged with the caller's values (an unknown key is an error listing the known).
+    func hyperparameters(_ overrides: [(String, HyperValue)]) throws -> Hyperparameters {
+        var h = Hyperparameters(owner: name, defaults: defaults)
+        try h.merge(overrides)
+        return h
+    }
+
     /// The first line of `doc`, for listings.
     public var summary: String { String(doc.split(separator: "\n", maxSplits: 1).first ?? "") }
 }
