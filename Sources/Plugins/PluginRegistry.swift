@@ -25,8 +25,29 @@ public final class PluginRegistry {
             let defaults = (try? e.make([]))?.hyper.pairs ?? []
             plugins.append(Plugin(kind: .schedule, name: e.name, origin: .native, doc: e.doc, defaults: defaults, table: nil))
         }
+        for (kind, name, doc, defaults) in Self.nativeDataAndModels {
+            plugins.append(Plugin(kind: kind, name: name, origin: .native, doc: doc, defaults: defaults, table: nil))
+        }
         for dir in searchPath { load(directory: dir) }
     }
+
+    /// The native datasets and models experiments know by name (their arguments go in
+    /// `dataset_args` / `model_args`; the synthetic sets take their image side from `size`).
+    static let nativeDataAndModels: [(PluginKind, String, String, [(String, HyperValue)])] = [
+        (.dataset, "street_scenes", "Synthetic street scenes: cars and pedestrians with boxes (detection), 0-6 objects, size >= 32",
+         [("train", .number(1024)), ("val", .number(128))]),
+        (.dataset, "shapes", "Synthetic shapes (circle, square, triangle, cross, ring) with noise (classification)",
+         [("train", .number(2048)), ("val", .number(256))]),
+        (.dataset, "idx", "MNIST-format IDX files: images, labels, val_images, val_labels (paths)",
+         [("images", .string("")), ("labels", .string("")), ("val_images", .string("")), ("val_labels", .string(""))]),
+        (.dataset, "cifar10", "CIFAR-10 binary batches: files, val_files (a path or a list of paths)", [("files", .string("")), ("val_files", .string(""))]),
+        (.dataset, "npy", "Images [N,C,H,W] and labels [N] as .npy pairs: images, labels, val_images, val_labels",
+         [("images", .string("")), ("labels", .string("")), ("val_images", .string("")), ("val_labels", .string(""))]),
+        (.model, "cnn", "Small classifier: depth blocks of Conv3x3-BN-ReLU-MaxPool doubling width, global average pool, linear",
+         [("width", .number(16)), ("depth", .number(3))]),
+        (.model, "detector", "Small single-shot detector: stride-2 Conv-BN-SiLU stages to a size/8 grid, focal loss + smooth L1, NMS, mAP@0.5",
+         [("width", .number(16)), ("depth", .number(1))]),
+    ]
 
     /// Adds a native plugin (datasets and models register themselves this way).
     public func register(_ plugin: Plugin) {

@@ -29,7 +29,7 @@ final class StudyCommandTests: XCTestCase {
             """)
         let r = try cli.descent(["run", study, "--jobs", "2", "--out", dir])
         XCTAssertEqual(r.status, 0, r.err)
-        let names = try FileManager.default.contentsOfDirectory(atPath: dir + "/par").filter { !$0.hasSuffix(".html") }.sorted()
+        let names = try FileManager.default.contentsOfDirectory(atPath: dir + "/par").filter { $0.hasPrefix("momentum") }.sorted()
         XCTAssertEqual(names, ["momentum_momentum-0.1", "momentum_momentum-0.5", "momentum_momentum-0.9"])
         try FileManager.default.removeItem(atPath: dir + "/par/report.html")
         let rep = try cli.descent(["report", dir + "/par"])

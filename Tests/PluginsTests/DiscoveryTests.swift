@@ -94,6 +94,8 @@ final class DiscoveryTests: PluginTestCase {
         let table = PluginListing.table(registry.plugins)
         XCTAssertTrue(table.contains("optimizer  lion"), table)
         XCTAssertTrue(table.contains("schedule   warmup_cosine"), table)
+        XCTAssertTrue(table.contains("dataset    street_scenes "), table)
+        XCTAssertTrue(table.contains("model      detector "), table)
         let lion = PluginListing.details(registry.plugin(.optimizer, "lion")!)
         XCTAssertTrue(lion.contains("origin: \(PluginRegistry.display(Self.scripts + "/optimizers/lion.lua"))"), lion)
         XCTAssertTrue(lion.contains("  beta2 = 0.99"), lion)

@@ -140,6 +140,45 @@ final class ExperimentTests: PluginTestCase {
         XCTAssertEqual(r, [.string("ok"), .string("number"), .string("mAP@0.5")])
     }
 
+    func testLuaModelAndDatasetPlugins() throws {
+        let dir = try directory([
+            "mlp.lua": """
+                return { kind = "model", name = "mlp", doc = "flatten, linear, relu, linear", defaults = { hidden = 8 },
+                  build = function(h, input)
+                    return nn.Sequential{ nn.Flatten(), nn.Linear{ input = input.channels * input.height * input.width, output = h.hidden },
+                                          nn.ReLU(), nn.Linear{ input = h.hidden, output = input.classes } }
+                  end }
+                """,
+            "blobs.lua": """
+                return { kind = "dataset", name = "blobs", defaults = { n = 32 },
+                  load = function(h, split)
+                    local x = tensor.randn({h.n, 1, 4, 4}, split == "train" and 1 or 2)
+                    local y = tensor.zeros{h.n}
+                    for i = 1, h.n do if x:get(i, 1, 1, 1) > 0 then y:set(1, i) end end
+                    return x, y
+                  end }
+                """,
+        ])
+        let out = tmp()
+        try study("""
+            experiment { name = "lua_parts", model = "mlp", model_args = { hidden = 6 }, dataset = "blobs", dataset_args = { n = 24 }, steps = 5, batch = 8 }
+            run { name = "sgd", optimizer = "sgd", hyper = { lr = 0.1 } }
+            """, out: out, extra: [dir])
+        let s = try RunFiles.readSummary("\(out)/lua_parts/sgd/summary.json")
+        XCTAssertEqual(s.status, .ok, "\(s)")
+        XCTAssertEqual(s.metricName, "accuracy")
+        let m = message { try study("experiment { name = 'e', model = 'mlp', dataset = 'blobs', model_args = { hiden = 2 } }; run {}", out: out, extra: [dir]) }
+        XCTAssertTrue(m.contains("mlp: unknown hyperparameter 'hiden' (known: hidden)"), m)
+    }
+
+    func testDetectorSummaryHasAPPerClass() throws {
+        let out = tmp()
+        try study(Self.tiny + "e:run { name = 'a' }", out: out)
+        let s = try RunFiles.readSummary("\(out)/tiny/a/summary.json")
+        XCTAssertFalse(s.finalPerClass?.isEmpty ?? true)
+        XCTAssertTrue(Set(s.finalPerClass?.keys.map { $0 } ?? []).isSubset(of: ["car", "pedestrian"]))
+    }
+
     func testClassificationStudy() throws {
         let out = tmp()
         try study("""

@@ -152,6 +152,8 @@ public enum Report {
             let metricText = s?.bestMetric.map { fmt($0) } ?? "-"
             rows += "<tr class=\"\(status)\"><td><i style=\"background:\(color)\"></i>\(escape(run.name))</td><td>\(status)</td>"
             rows += "<td>\(fmt(s?.finalLoss))</td><td>\(fmt(s?.bestLoss))</td><td>\(metricText)</td>"
+            let perClass = s?.finalPerClass.map { ap in ap.keys.sorted().map { "\(escape($0)) \(fmt(ap[$0]))" }.joined(separator: ", ") }
+            rows += "<td>\(perClass ?? "-")</td>"
             rows += "<td>\(s?.stepsToThreshold.map(String.init) ?? "-")</td><td>\(s.map { String(format: "%.1f s", $0.seconds) } ?? "-")</td>"
             rows += "<td>\(escape(s?.error ?? ""))</td></tr>\n"
         }
@@ -184,7 +186,7 @@ public enum Report {
             <div>\(lr)</div>
             </div>
             <table>
-            <thead><tr><th>run</th><th>status</th><th>final loss</th><th>best loss</th><th>best \(escape(metricName))</th><th>steps to threshold</th><th>time</th><th>error</th></tr></thead>
+            <thead><tr><th>run</th><th>status</th><th>final loss</th><th>best loss</th><th>best \(escape(metricName))</th><th>final AP per class</th><th>steps to threshold</th><th>time</th><th>error</th></tr></thead>
             <tbody>
             \(rows)</tbody>
             </table>

@@ -15,7 +15,7 @@ struct RunExecutor {
     init(_ spec: RunSpec, registry: PluginRegistry) throws {
         self.spec = spec
         do {
-            task = try RunTask(spec)
+            task = try RunTask(spec, registry: registry)
             optimizer = try registry.makeOptimizer(spec.optimizer, spec.hyper.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
             schedule = try spec.schedule.map { try registry.makeSchedule($0, spec.scheduleArgs.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }) }
             _ = try schedule?.at(0)
@@ -55,7 +55,8 @@ struct RunExecutor {
             return out
         }
         func evaluate(_ step: Int) throws {
-            let (metric, loss) = try task.evaluate(batchSize: max(spec.batch, 32))
+            let (metric, loss, perClass) = try task.evaluate(batchSize: max(spec.batch, 32))
+            summary.finalPerClass = perClass.isEmpty ? nil : perClass
             rows[rows.count - 1].metric = metric
             rows[rows.count - 1].valLoss = loss
             summary.bestMetric = max(summary.bestMetric ?? -.infinity, metric)

@@ -15,6 +15,8 @@ public struct RunSummary: Equatable {
     public var bestMetric: Double?
     public var stepsToThreshold: Int?
     public var seconds: Double
+    /// The detector's AP per class at the last evaluation.
+    public var finalPerClass: [String: Double]?
 
     var json: [String: Any] {
         var d: [String: Any] = ["run": name, "status": status.rawValue, "steps": steps, "metric": metricName, "seconds": seconds]
@@ -23,6 +25,7 @@ public struct RunSummary: Equatable {
         d["best_loss"] = bestLoss
         d["best_metric"] = bestMetric
         d["steps_to_threshold"] = stepsToThreshold
+        d["ap_per_class"] = finalPerClass
         return d
     }
 
@@ -39,6 +42,7 @@ public struct RunSummary: Equatable {
         self.init(name: name, status: status, error: d["error"] as? String, steps: d["steps"] as? Int ?? 0,
                   finalLoss: d["final_loss"] as? Double, bestLoss: d["best_loss"] as? Double, metricName: d["metric"] as? String ?? "",
                   bestMetric: d["best_metric"] as? Double, stepsToThreshold: d["steps_to_threshold"] as? Int, seconds: d["seconds"] as? Double ?? 0)
+        finalPerClass = d["ap_per_class"] as? [String: Double]
     }
 }
 

@@ -9,19 +9,21 @@ final class RunTask {
 
     let train: Dataset
     let val: Dataset
-    let model: Sequential
+    let model: Module
     let criterion: Criterion
     let kind: Kind
     var metricName: String { if case .detection = kind { return "mAP@0.5" } else { return "accuracy" } }
 
-    init(_ spec: RunSpec) throws {
-        (train, val) = try Self.datasets(spec)
+    init(_ spec: RunSpec, registry: PluginRegistry) throws {
+        (train, val) = try Self.datasets(spec, registry: registry)
         let shape = train.imageShape
         let detection: Bool
         if case .boxes = try train.sample(0).annotation { detection = true } else { detection = false }
         func arg(_ k: String, _ d: Int) -> Int { spec.modelArgs[k].map { Int($0) } ?? d }
-        for k in spec.modelArgs.keys where !["width", "depth"].contains(k) {
-            throw DescentError("model '\(spec.model)'", "unknown argument '\(k)' (known: depth, width)")
+        if ["cnn", "detector"].contains(spec.model) {
+            for k in spec.modelArgs.keys where !["width", "depth"].contains(k) {
+                throw DescentError("model '\(spec.model)'", "unknown argument '\(k)' (known: depth, width)")
+            }
         }
         switch spec.model {
         case "detector":
@@ -37,12 +39,18 @@ final class RunTask {
             criterion = CrossEntropy()
             kind = .classification
         default:
-            throw DescentError("model", "unknown model '\(spec.model)' (known: cnn, detector)")
+            guard let p = registry.plugin(.model, spec.model), p.table != nil else {
+                throw DescentError("model", "unknown model '\(spec.model)' (known: \(registry.names(.model).joined(separator: ", ")))")
+            }
+            guard !detection else { throw DescentError("model '\(spec.model)'", "Lua models are classifiers; '\(spec.dataset)' gives boxes") }
+            model = try LuaBuilders.model(p, args: spec.modelArgs.mapValues { .number($0) }, input: shape, classes: train.classNames.count)
+            criterion = CrossEntropy()
+            kind = .classification
         }
     }
 
     /// Train and validation sets; synthetic ones from disjoint seeds.
-    static func datasets(_ spec: RunSpec) throws -> (Dataset, Dataset) {
+    static func datasets(_ spec: RunSpec, registry: PluginRegistry) throws -> (Dataset, Dataset) {
         let a = spec.datasetArgs
         func int(_ k: String, _ d: Int) throws -> Int {
             guard let v = a[k] else { return d }
@@ -87,11 +95,12 @@ final class RunTask {
             return (try FileDatasets.npy(images: try path("images"), labels: try path("labels")),
                     try FileDatasets.npy(images: try path("val_images"), labels: try path("val_labels")))
         default:
-            throw DescentError("dataset", "unknown dataset '\(spec.dataset)' (known: \(datasetNames.joined(separator: ", ")))")
+            guard let p = registry.plugin(.dataset, spec.dataset), p.table != nil else {
+                throw DescentError("dataset", "unknown dataset '\(spec.dataset)' (known: \(registry.names(.dataset).joined(separator: ", ")))")
+            }
+            return (try LuaBuilders.dataset(p, args: a, split: "train"), try LuaBuilders.dataset(p, args: a, split: "val"))
         }
     }
-
-    static let datasetNames = ["cifar10", "idx", "npy", "shapes", "street_scenes"]
 
     /// Stacks samples `indices` of `set` into an input tensor and the loss target.
     func batch(_ set: Dataset, _ indices: [Int], augment: Augmentation, rng: inout RandomGenerator) throws -> (input: Tensor, target: Tensor, boxes: [[Box]]) {
@@ -113,8 +122,8 @@ final class RunTask {
         }
     }
 
-    /// The validation metric and loss, in evaluation mode.
-    func evaluate(batchSize: Int) throws -> (metric: Double, loss: Double) {
+    /// The validation metric and loss, in evaluation mode; for the detector also AP per class.
+    func evaluate(batchSize: Int) throws -> (metric: Double, loss: Double, perClass: [String: Double]) {
         model.evaluate()
         defer { model.train() }
         var rng = RandomGenerator(seed: 0)
@@ -138,8 +147,12 @@ final class RunTask {
         }
         let n = Double(max(1, val.count))
         switch kind {
-        case .classification: return (Double(correct) / n, loss / n)
-        case .detection(let grid): return (MeanAveragePrecision.evaluate(detections: detections, truth: truth, classes: grid.classes).mean, loss / n)
+        case .classification: return (Double(correct) / n, loss / n, [:])
+        case .detection(let grid):
+            let ap = MeanAveragePrecision.evaluate(detections: detections, truth: truth, classes: grid.classes)
+            var perClass: [String: Double] = [:]
+            for (c, v) in ap.perClass.enumerated() { if let v { perClass[val.classNames[c]] = v } }
+            return (ap.mean, loss / n, perClass)
         }
     }
 }

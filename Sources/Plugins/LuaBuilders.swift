@@ -1,0 +1,67 @@
+import CLua
+import DescentCore
+import DescentHost
+
+/// Lua model and dataset plugins, called by experiments:
+///
+///     return { kind = "model", name = "mlp", defaults = { hidden = 64 },
+///              build = function(hyper, input) return nn.Sequential{...} end }
+///     -- input = {channels =, height =, width =, classes =}; a classifier (cross-entropy)
+///
+///     return { kind = "dataset", name = "blobs", defaults = { n = 512 },
+///              load = function(hyper, split) return images, labels end }
+///     -- split "train" or "val"; images [N,C,H,W], labels [N] holding class indices 0..K-1
+enum LuaBuilders {
+    static func hyper(_ p: Plugin, _ args: [String: LuaValue]) throws -> Hyperparameters {
+        try p.hyperparameters(try args.keys.sorted().map { k in
+            guard let v = HyperMarshal.hyper(args[k]!) else { throw DescentError("\(p.kind.rawValue) '\(p.name)'", "argument \(k) must be a number, boolean, string or list, got \(args[k]!)") }
+            return (k, v)
+        })
+    }
+
+    /// Pushes `plugin.table[function]` and the hyperparameter table; returns the VM and where it failed.
+    private static func prepare(_ p: Plugin, _ function: String, _ h: Hyperparameters) throws -> (LuaVM, String) {
+        let vm = try p.table!.push(p.name)
+        lua_getfield(vm.L, -1, function)
+        let place = "\(p.name).\(function) (\(p.origin):\(descent_linedefined(vm.L, -1)))"
+        lua_rotate(vm.L, -2, -1)
+        descent_pop(vm.L, 1)
+        vm.push(.table(Dictionary(uniqueKeysWithValues: h.pairs.map { ($0, HyperMarshal.lua($1)) })))
+        return (vm, place)
+    }
+
+    static func model(_ p: Plugin, args: [String: LuaValue], input: [Int], classes: Int) throws -> Module {
+        let (vm, place) = try prepare(p, "build", try hyper(p, args))
+        let top = lua_gettop(vm.L) - 2
+        defer { lua_settop(vm.L, top) }
+        vm.push(.table(["channels": .integer(input[0]), "height": .integer(input[1]), "width": .integer(input[2]), "classes": .integer(classes)]))
+        do { try vm.pcall(arguments: 2, results: 1) } catch { throw DescentError(place, "failed: \(error)") }
+        guard let m = Userdata.object(vm, at: -1, as: Module.self) else {
+            throw DescentError(place, "must return a module (nn.Sequential{...}), returned \(vm.value(at: -1))")
+        }
+        return m
+    }
+
+    static func dataset(_ p: Plugin, args: [String: LuaValue], split: String) throws -> ArrayDataset {
+        let (vm, place) = try prepare(p, "load", try hyper(p, args))
+        let top = lua_gettop(vm.L) - 2
+        defer { lua_settop(vm.L, top) }
+        vm.push(.string(split))
+        do { try vm.pcall(arguments: 2, results: 2) } catch { throw DescentError(place, "failed: \(error)") }
+        guard let x = Userdata.object(vm, at: -2, as: Tensor.self), let y = Userdata.object(vm, at: -1, as: Tensor.self) else {
+            throw DescentError(place, "must return images [N,C,H,W] and labels [N] (two tensors)")
+        }
+        guard x.rank == 4, y.rank == 1, y.count == x.shape[0], x.shape[0] > 0 else {
+            throw DescentError(place, "images [N,C,H,W] and labels [N] expected, got \(formatShape(x.shape)) and \(formatShape(y.shape))")
+        }
+        let per = x.count / x.shape[0]
+        var samples: [Sample] = []
+        for i in 0..<y.count {
+            let label = y.data[i]
+            guard label >= 0, label == label.rounded() else { throw DescentError(place, "labels must be class indices 0..K-1, got \(label) at \(i + 1)") }
+            samples.append(Sample(image: Array(UnsafeBufferPointer(start: x.data + i * per, count: per)), annotation: .label(Int(label))))
+        }
+        let classes = Int(y.values.max() ?? 0) + 1
+        return ArrayDataset(name: p.name, imageShape: Array(x.shape.dropFirst()), classNames: (0..<classes).map(String.init), samples: samples)
+    }
+}
