@@ -140,6 +140,42 @@ final class ExperimentTests: PluginTestCase {
         XCTAssertEqual(r, [.string("ok"), .string("number"), .string("mAP@0.5")])
     }
 
+    func testOnStepSeesEveryStepAndCanStopARun() throws {
+        let out = tmp()
+        let (_, registry) = boot()
+        var options = StudyOptions()
+        options.outDirectory = out
+        let api = ExperimentAPI(registry: registry, options: options)
+        defer { withExtendedLifetime(api) {} }
+        let r = try registry.vm.run(Self.tiny + """
+            local seen = {}
+            e:run { name = "full", on_step = function(s)
+              seen[#seen + 1] = string.format("%s %d %d %s %s", s.run, s.step, #s.history, tostring(s.history[#s.history] == s.loss), tostring(s.lr))
+            end }
+            e:run { name = "stopped", on_step = function(s)
+              assert(tostring(s.model):match("^nn.Sequential"), tostring(s.model))
+              assert(s.opt.hyper.lr == 0.001)
+              return s.step < 1
+            end }
+            local res = e:go()
+            return table.concat(seen, ","), res.full.steps, res.stopped.steps, res.stopped.status
+            """)
+        XCTAssertEqual(r, [.string("full 0 1 true 0.001,full 1 2 true 0.001,full 2 3 true 0.001,full 3 4 true 0.001"),
+                           .integer(4), .integer(2), .string("ok")])
+        let metrics = try RunFiles.readMetrics("\(out)/tiny/stopped/metrics.csv")
+        XCTAssertEqual(metrics.rows.map(\.step), [0, 1])
+        XCTAssertNotNil(metrics.rows[1].metric, "a stopped run is still evaluated")
+
+        try registry.vm.run(Self.tiny + "e:run { name = 'boom', on_step = function(s) if s.step == 2 then error('no more') end end }; e:go()")
+        let failed = try RunFiles.readSummary("\(out)/tiny/boom/summary.json")
+        XCTAssertEqual(failed.status, .failed)
+        XCTAssertEqual(failed.steps, 3)
+        XCTAssertTrue(failed.error?.contains("no more") ?? false, failed.error ?? "")
+
+        let m = message { try registry.vm.run(Self.tiny + "e:run { name = 'x', on_step = 3 }; e:go()", name: "=bad") }
+        XCTAssertTrue(m.contains("bad:") && m.contains("on_step must be a function, got number"), m)
+    }
+
     func testLuaModelAndDatasetPlugins() throws {
         let dir = try directory([
             "mlp.lua": """

@@ -35,7 +35,24 @@ public final class ExperimentAPI {
             case .table(let t) where t.isEmpty: break
             default: throw a.fail(3, "array of run tables expected")
             }
-            let summaries = try runner.execute(experiment: name, defaults: defaults, runs: runs)
+            // Argument 4: the Lua hook that dispatches to the runs' on_step functions (or nil).
+            var hook: StudyRunner.StepHook? = nil
+            let ref = lua_type(vm.L, 4) == LUA_TFUNCTION ? { lua_pushvalue(vm.L, 4); return luaL_ref(vm.L, descent_registryindex()) }() : LUA_NOREF
+            defer { luaL_unref(vm.L, descent_registryindex(), ref) }
+            if ref != LUA_NOREF {
+                hook = { index, run, record, model, optimizer in
+                    let L = vm.L
+                    lua_rawgeti(L, descent_registryindex(), lua_Integer(ref))
+                    lua_pushinteger(L, lua_Integer(index + 1))
+                    vm.push(.table(["run": .string(run), "step": .integer(record.step), "loss": .number(record.loss), "lr": .number(record.lr)]))
+                    Userdata.push(vm, model)
+                    Userdata.push(vm, optimizer)
+                    try vm.pcall(arguments: 4, results: 1)
+                    defer { descent_pop(L, 1) }
+                    return !(lua_type(L, -1) == LUA_TBOOLEAN && lua_toboolean(L, -1) == 0)
+                }
+            }
+            let summaries = try runner.execute(experiment: name, defaults: defaults, runs: runs, onStep: hook)
             vm.push(.array(summaries.map { s in .table(Self.lua(s)) }))
             return 1
         }
@@ -152,12 +169,41 @@ public final class ExperimentAPI {
           return self
         end
 
+        -- on_step = function(s) ... end (experiment or run): called after every training step with
+        -- s = {run, step, loss, lr, model, opt, history}; return false to end the run early.
+        local function hook_for(defaults, pending)
+          local callbacks, plain, any = {}, {}, false
+          for i, r in ipairs(pending) do
+            local c = copy(r)
+            callbacks[i] = c.on_step or defaults.on_step
+            c.on_step = nil
+            plain[i] = c
+            if callbacks[i] ~= nil then
+              if type(callbacks[i]) ~= "function" then error("on_step must be a function, got " .. type(callbacks[i]), 3) end
+              any = true
+            end
+          end
+          if not any then return nil, plain end
+          local histories = {}
+          return function(i, rec, model, opt)
+            local f = callbacks[i]
+            if not f then return true end
+            local h = histories[i] or {}
+            histories[i] = h
+            h[#h + 1] = rec.loss
+            return f { run = rec.run, step = rec.step, loss = rec.loss, lr = rec.lr, model = model, opt = opt, history = h }
+          end, plain
+        end
+
         function Experiment:go()
           if #self.pending > 0 then
             local pending = self.pending
             self.pending = {}
+            local defaults = copy(self.defaults)
+            local hook, plain = hook_for(defaults, pending)
+            defaults.on_step = nil
             -- Errors point at the caller's e:go() (or the end of the script), not at this file.
-            local ok, res = pcall(execute, self.name, self.defaults, pending)
+            local ok, res = pcall(execute, self.name, defaults, plain, hook)
             if not ok then error((tostring(res):gsub("^experiment:%d+: ", "")), 2) end
             for _, s in ipairs(res) do self.results[s.run] = s end
           end

@@ -29,7 +29,9 @@ struct RunExecutor {
         }
     }
 
-    func execute(into dir: String) throws -> RunSummary {
+    /// `onStep` (a study's Lua `on_step`) sees every step; returning false ends the run early
+    /// (status ok), throwing marks it failed.
+    func execute(into dir: String, onStep: ((StepRecord, Module, Optimizer) throws -> Bool)? = nil) throws -> RunSummary {
         try AtomicFile.write(try RunFiles.json(spec.json.merging(["versions": ["descent": descentVersion, "lua": "5.4"]]) { $1 }),
                              to: dir + "/config.json")
         let progress = Progress(run: spec.name, total: spec.steps)
@@ -77,6 +79,7 @@ struct RunExecutor {
                 if summary.stepsToThreshold == nil, let s = smoothed, s <= spec.threshold { summary.stepsToThreshold = step + 1 }
                 summary.bestLoss = min(summary.bestLoss ?? .infinity, r.loss)
                 progress.update(step: step, loss: r.loss, lr: r.lr)
+                if let onStep, try !onStep(r, task.model, optimizer) { break }
                 if spec.evalEvery > 0, (step + 1) % spec.evalEvery == 0, step + 1 < spec.steps { try evaluate(step) }
             }
             if summary.status == .ok, !rows.isEmpty { try evaluate(spec.steps - 1) }

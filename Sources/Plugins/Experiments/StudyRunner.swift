@@ -40,8 +40,12 @@ public final class StudyRunner {
         }
     }
 
+    /// Called after every training step of run `index` (0-based in the batch) named `run`, with
+    /// the step's record and the run's model and optimizer; returns false to stop the run.
+    public typealias StepHook = (_ index: Int, _ run: String, _ record: StepRecord, _ model: Module, _ optimizer: Optimizer) throws -> Bool
+
     /// Executes one batch of runs and returns every run's summary (executed here or found on disk).
-    public func execute(experiment: String, defaults: [String: LuaValue], runs: [[String: LuaValue]]) throws -> [RunSummary] {
+    public func execute(experiment: String, defaults: [String: LuaValue], runs: [[String: LuaValue]], onStep: StepHook? = nil) throws -> [RunSummary] {
         guard PluginFile.isIdentifier(experiment) else { throw DescentError("experiment", "name must be an identifier, got '\(experiment)'") }
         let specs = try resolve(experiment: experiment, defaults: defaults, runs: runs)
         let dir = options.outDirectory + "/" + experiment
@@ -64,7 +68,8 @@ public final class StudyRunner {
         }
         var summaries: [String: RunSummary] = [:]
         for k in local {
-            summaries[specs[k].name] = try executors[k].execute(into: dir + "/" + specs[k].name)
+            let hook = onStep.map { f in { (r: StepRecord, m: Module, o: Optimizer) in try f(k, specs[k].name, r, m, o) } }
+            summaries[specs[k].name] = try executors[k].execute(into: dir + "/" + specs[k].name, onStep: hook)
             if options.onlyRun != nil {
                 fflush(stdout)
                 exit(0)
