@@ -7,12 +7,16 @@ public enum CoreBenchmarks {
     public static func sgemm(_ r: BenchmarkReport, threads: Int) {
         let n = 1024
         let a = try! Tensor.randn([n, n], seed: 1), b = try! Tensor.randn([n, n], seed: 2), c = Tensor(zeros: [n, n])
+        let cap = Parallel.threads
+        Parallel.setThreads(threads)
+        defer { Parallel.setThreads(cap) }
         let t = Parallel.withBLASThreads {
             Measure.median(runs: 5) {
                 gemm(transposeA: false, transposeB: false, m: n, n: n, k: n, alpha: 1, a: a.data, lda: n, b: b.data, ldb: n, beta: 0, c: c.data, ldc: n)
             }
         }
-        r.add("sgemm", "OpenBLAS 1024^3 (\(threads) thread\(threads == 1 ? "" : "s"))", 2 * pow(Double(n), 3) / t / 1e9, "GFLOP/s")
+        r.add("sgemm", "OpenBLAS 1024^3 (\(threads) thread\(threads == 1 ? "" : "s"))", 2 * pow(Double(n), 3) / t / 1e9, "GFLOP/s",
+              "\(blasCoreName) kernels")
     }
 
     public static func convLayers(_ r: BenchmarkReport) throws {

@@ -27,3 +27,6 @@ public func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alp
     cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
                 Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
 }
+
+/// The kernel family OpenBLAS runs (e.g. "Haswell"), as chosen from the CPU or `OPENBLAS_CORETYPE`.
+public var blasCoreName: String { String(cString: openblas_get_corename()) }
