@@ -142,7 +142,7 @@ private extension Module {
 /// The checker must reject a wrong backward, or every test above proves nothing.
 final class GradientCheckerSelfTest: XCTestCase {
     private final class WrongReLU: Module {
-        override func forward(_ input: Tensor) throws -> Tensor { input.map { max($0, 0) } }
+        override func forward(_ input: Tensor) throws -> Tensor { input.maximum(0) }
         override func backward(_ input: Tensor, _ gradOutput: Tensor) throws -> Tensor { gradOutput.multiplying(0.9) }
     }
 

@@ -23,6 +23,30 @@ final class TensorTests: XCTestCase {
         XCTAssertThrowsError(try a.add_(Tensor([1, 2]))) { XCTAssertEqual("\($0)", "add_: argument of shape [3] expected, got [2]") }
     }
 
+    /// The vector forms cover sizes that are not a multiple of eight, on one and on several
+    /// workers, and keep the scalar forms' NaN rules (`Swift.max(NaN, 0)` is NaN).
+    func testVectorOpsMatchScalarFormsAtEverySize() throws {
+        for n in [1, 7, 13, 300_007] {
+            let x = try Tensor.randn([n], seed: UInt64(n)), y = try Tensor.randn([n], seed: 99)
+            x.data[0] = .nan
+            let xs = x.values, ys = y.values
+            func same(_ t: Tensor, _ f: (Float, Float) -> Float, _ what: String) {
+                for i in 0..<n {
+                    let want = f(xs[i], ys[i]), got = t.data[i]
+                    if !(want == got || (want.isNaN && got.isNaN)) { XCTFail("\(what) n=\(n) i=\(i): \(got) != \(want)"); return }
+                }
+            }
+            same(x.maximum(0), { a, _ in Swift.max(a, 0) }, "maximum")
+            same(try x.minimum(y), { a, b in Swift.min(a, b) }, "minimum")
+            same(x.clamp(-0.5, 0.5), { a, _ in Swift.min(Swift.max(a, -0.5), 0.5) }, "clamp")
+            same(x.abs().sqrt(), { a, _ in Swift.abs(a).squareRoot() }, "sqrt")
+            same(try x.dividing(y), { a, b in a / b }, "div")
+            same(x.sign(), { a, _ in a > 0 ? 1 : (a < 0 ? -1 : a) }, "sign")
+            same(try x.clone().add_(y, alpha: 0.3), { a, b in a + 0.3 * b }, "add_")
+            same(try ReLU().backward(x, y), { a, b in b * (a > 0 ? 1 : 0) }, "relu backward")
+        }
+    }
+
     func testReductions() throws {
         let t = try Tensor([3, -4, 0, 1], shape: [2, 2])
         XCTAssertEqual(t.sum(), 0)

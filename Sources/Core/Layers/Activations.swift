@@ -10,23 +10,24 @@ public class Activation: Module {
         try checkGradOutput(gradOutput, input.shape, "nn.\(type(of: self))")
     }
 
-    /// `gradOut * d(x, y)` for every element, with y the kept output (or x where none is kept).
+    /// `gradOut * d(x, y)` for every element, eight at a time (see `Tensor+Elementwise`), with y
+    /// the kept output (or x where none is kept).
     @inline(__always)
-    func chain(_ input: Tensor, _ gradOutput: Tensor, _ d: (Float, Float) -> Float) throws -> Tensor {
+    func chain(_ input: Tensor, _ gradOutput: Tensor, _ d: (Float8, Float8) -> Float8) throws -> Tensor {
         try check(input, gradOutput)
         let y = (output?.shape == input.shape ? output : nil) ?? input
         let out = Tensor(uninitialized: input.shape)
         let x = input.data, yy = y.data, g = gradOutput.data, o = out.data
-        Parallel.forRanges(input.count) { r in for i in r { o[i] = g[i] * d(x[i], yy[i]) } }
+        Parallel.forRanges(input.count) { r in forEachVector(r) { i in o.setVector(i, g.vector(i) * d(x.vector(i), yy.vector(i))) } }
         return out
     }
 }
 
 /// `max(0, x)`.
 public final class ReLU: Activation {
-    public override func forward(_ input: Tensor) throws -> Tensor { input.map { Swift.max($0, 0) } }
+    public override func forward(_ input: Tensor) throws -> Tensor { input.maximum(0) }
     public override func backward(_ input: Tensor, _ gradOutput: Tensor) throws -> Tensor {
-        try chain(input, gradOutput) { x, _ in x > 0 ? 1 : 0 }
+        try chain(input, gradOutput) { x, _ in Float8().replacing(with: 1, where: x .> 0) }
     }
 }
 
@@ -35,10 +36,10 @@ public final class LeakyReLU: Activation {
     public let slope: Float
     public init(slope: Float = 0.01) { self.slope = slope }
     public override var description: String { "nn.LeakyReLU(\(slope))" }
-    public override func forward(_ input: Tensor) throws -> Tensor { let s = slope; return input.map { $0 > 0 ? $0 : s * $0 } }
+    public override func forward(_ input: Tensor) throws -> Tensor { let s = slope; return input.mapVectors { ($0 * s).replacing(with: $0, where: $0 .> 0) } }
     public override func backward(_ input: Tensor, _ gradOutput: Tensor) throws -> Tensor {
         let s = slope
-        return try chain(input, gradOutput) { x, _ in x > 0 ? 1 : s }
+        return try chain(input, gradOutput) { x, _ in Float8(repeating: s).replacing(with: 1, where: x .> 0) }
     }
 }
 
@@ -49,15 +50,15 @@ public final class LeakyReLU: Activation {
 
 /// `x * sigmoid(x)` (a.k.a. swish).
 public final class SiLU: Activation {
-    public override func forward(_ input: Tensor) throws -> Tensor { input.map { $0 * sigmoid($0) } }
+    public override func forward(_ input: Tensor) throws -> Tensor { input.mapVectors { $0.lanes { $0 * sigmoid($0) } } }
     public override func backward(_ input: Tensor, _ gradOutput: Tensor) throws -> Tensor {
-        try chain(input, gradOutput) { x, _ in let s = sigmoid(x); return s * (1 + x * (1 - s)) }
+        try chain(input, gradOutput) { x, _ in x.lanes { x in let s = sigmoid(x); return s * (1 + x * (1 - s)) } }
     }
 }
 
 public final class Sigmoid: Activation {
     public override func forward(_ input: Tensor) throws -> Tensor {
-        let y = input.map { sigmoid($0) }
+        let y = input.mapVectors { $0.lanes { sigmoid($0) } }
         output = y
         return y
     }
@@ -69,7 +70,7 @@ public final class Sigmoid: Activation {
 
 public final class Tanh: Activation {
     public override func forward(_ input: Tensor) throws -> Tensor {
-        let y = input.map { Foundation.tanh($0) }
+        let y = input.mapVectors { $0.lanes { Foundation.tanh($0) } }
         output = y
         return y
     }

@@ -108,12 +108,7 @@ public final class Conv2d: Module {
             if g.isPointwise { colsIn = UnsafePointer(image) } else { g.im2col(image, cols); colsIn = UnsafePointer(cols) }
             gemm(transposeA: false, transposeB: true, m: oc, n: k, k: p, alpha: 1, a: go, lda: p, b: colsIn, ldb: p, beta: 1, c: accW, ldc: k)
             if let accB {
-                for o in 0..<oc {
-                    var s: Float = 0
-                    let row = go + o * p
-                    for j in 0..<p { s += row[j] }
-                    accB[o] += s
-                }
+                for o in 0..<oc { accB[o] += rowSum(go + o * p, p) }
             }
             guard needInput else { return }
             if g.isPointwise {
@@ -133,4 +128,18 @@ public final class Conv2d: Module {
         }
         return gradInput
     }
+}
+
+/// Sum of `n` floats with eight independent lanes: a single running sum is one dependent add per
+/// element (4 cycles each), which made the bias gradient 5% of a reference-CNN step.
+@inline(__always)
+func rowSum(_ row: UnsafePointer<Float>, _ n: Int) -> Float {
+    var acc = Float8(), j = 0
+    while j + 8 <= n {
+        acc += UnsafeRawPointer(row + j).loadUnaligned(as: Float8.self)
+        j += 8
+    }
+    var s = acc.sum()
+    while j < n { s += row[j]; j += 1 }
+    return s
 }

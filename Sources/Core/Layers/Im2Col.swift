@@ -60,12 +60,29 @@ public struct ConvGeometry: Equatable {
                         let src = row + oy * ow
                         let dst = plane + iy * width
                         var ix = x0 * strideW - padW + kx
-                        for ox in x0..<x1 { dst[ix] += src[ox]; ix += strideW }
+                        if strideW == 1 {
+                            addRow(dst + ix, src + x0, x1 - x0)
+                        } else {
+                            for ox in x0..<x1 { dst[ix] += src[ox]; ix += strideW }
+                        }
                     }
                     row += oh * ow
                 }
             }
         }
+    }
+
+    /// `dst[i] += src[i]` for i < n, eight at a time (the two may alias as far as LLVM knows, so
+    /// it would not vectorize the plain loop).
+    @inline(__always)
+    private func addRow(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, _ n: Int) {
+        var i = 0
+        while i + 8 <= n {
+            let d = UnsafeMutableRawPointer(dst + i), s = UnsafeRawPointer(src + i)
+            d.storeBytes(of: d.loadUnaligned(as: Float8.self) + s.loadUnaligned(as: Float8.self), as: Float8.self)
+            i += 8
+        }
+        while i < n { dst[i] += src[i]; i += 1 }
     }
 
     /// The output columns `x0..<x1` whose input column `ox*stride - pad + k` is inside `0..<width`.

@@ -50,8 +50,13 @@ public final class MaxPool2d: Module {
         let x = input.data, y = out.data
         argmax.withUnsafeMutableBufferPointer { am in
             let am = am.baseAddress!
+            let tiled = g.kernelH == 2 && g.kernelW == 2 && g.strideH == 2 && g.strideW == 2 && g.padH == 0 && g.padW == 0
             Parallel.forEach(planes) { pl in
-                Self.poolPlane(x + pl * plane, y + pl * oh * ow, am + pl * oh * ow, g)
+                if tiled {
+                    Self.poolPlane2x2(x + pl * plane, y + pl * oh * ow, am + pl * oh * ow, g)
+                } else {
+                    Self.poolPlane(x + pl * plane, y + pl * oh * ow, am + pl * oh * ow, g)
+                }
             }
         }
         return out
@@ -97,14 +102,52 @@ public final class MaxPool2d: Module {
         }
     }
 
+    /// The common 2x2, stride-2 window (the generic loop's inner loops of two cost 4x): the same
+    /// first-maximum-wins and NaN rules as `poolPlane`.
+    private static func poolPlane2x2(_ src: UnsafeMutablePointer<Float>, _ dst: UnsafeMutablePointer<Float>,
+                                     _ am: UnsafeMutablePointer<Int32>, _ g: ConvGeometry) {
+        let (w, oh, ow) = (g.width, g.outHeight, g.outWidth)
+        for oy in 0..<oh {
+            let top = 2 &* oy &* w
+            let r0 = src + top, r1 = r0 + w
+            let d = dst + oy &* ow, a = am + oy &* ow
+            for ox in 0..<ow {
+                let x = 2 &* ox
+                let v0 = r0[x], v1 = r0[x &+ 1], v2 = r1[x], v3 = r1[x &+ 1]
+                // Selects, not branches (see poolPlane).
+                var best = v0, index = top &+ x
+                var take = v1 > best
+                best = take ? v1 : best; index = take ? top &+ x &+ 1 : index
+                take = v2 > best
+                best = take ? v2 : best; index = take ? top &+ w &+ x : index
+                take = v3 > best
+                best = take ? v3 : best; index = take ? top &+ w &+ x &+ 1 : index
+                if (v0 + v1 + v2 + v3).isNaN {
+                    for (v, i) in [(v0, top &+ x), (v1, top &+ x &+ 1), (v2, top &+ w &+ x), (v3, top &+ w &+ x &+ 1)] where v.isNaN {
+                        best = v; index = i
+                    }
+                }
+                d[ox] = best
+                a[ox] = Int32(truncatingIfNeeded: index)
+            }
+        }
+    }
+
     public override func backward(_ input: Tensor, _ gradOutput: Tensor) throws -> Tensor {
         let (n, g) = try window.geometry(input, "nn.MaxPool2d")
         try checkGradOutput(gradOutput, [n, g.channels, g.outHeight, g.outWidth], "nn.MaxPool2d")
         guard argmax.count == gradOutput.count else { throw DescentError("nn.MaxPool2d.backward", "forward must run on this input first") }
-        let gradInput = Tensor(zeros: input.shape)
+        let gradInput = Tensor(uninitialized: input.shape)
         let per = g.outHeight * g.outWidth, plane = g.height * g.width
+        let gx = gradInput.data, gy = gradOutput.data
         argmax.withUnsafeBufferPointer { am in
-            for o in 0..<gradOutput.count { gradInput.data[(o / per) * plane + Int(am[o])] += gradOutput.data[o] }
+            let am = am.baseAddress!
+            // Plane by plane, so the zeroing and the scatter hit the same cache lines.
+            Parallel.forEach(n * g.channels) { pl in
+                let dst = gx + pl * plane, src = gy + pl * per, idx = am + pl * per
+                dst.update(repeating: 0, count: plane)
+                for o in 0..<per { dst[Int(idx[o])] += src[o] }
+            }
         }
         return gradInput
     }

@@ -1,23 +1,21 @@
+import CKernels
 import Foundation
 
 /// In-place operations (`name_` in Lua, as in PyTorch). Each returns `self` for chaining and
 /// checks shapes before writing anything, so a failed call leaves the tensor untouched.
 extension Tensor {
+    /// `f` on eight elements at a time, in place (why vectors: `Tensor+Elementwise`).
     @inlinable
-    public func apply_(_ f: (Float) -> Float) {
+    public func applyVectors_(_ f: (Float8) -> Float8) {
         let d = data
-        Parallel.forRanges(count) { r in
-            for i in r { d[i] = f(d[i]) }
-        }
+        Parallel.forRanges(count) { r in forEachVector(r) { i in d.setVector(i, f(d.vector(i))) } }
     }
 
     @inlinable
-    public func apply_(_ other: Tensor, _ op: String, _ f: (Float, Float) -> Float) throws {
+    public func applyVectors_(_ other: Tensor, _ op: String, _ f: (Float8, Float8) -> Float8) throws {
         try requireSameShape(other, op)
         let d = data, o = other.data
-        Parallel.forRanges(count) { r in
-            for i in r { d[i] = f(d[i], o[i]) }
-        }
+        Parallel.forRanges(count) { r in forEachVector(r) { i in d.setVector(i, f(d.vector(i), o.vector(i))) } }
     }
 
     @discardableResult public func copy_(_ src: Tensor) throws -> Tensor {
@@ -35,19 +33,23 @@ extension Tensor {
 
     /// `self += alpha * x`.
     @discardableResult public func add_(_ x: Tensor, alpha: Float = 1) throws -> Tensor {
-        if alpha == 1 { try apply_(x, "add_") { $0 + $1 } } else { try apply_(x, "add_") { $0 + alpha * $1 } }
+        if alpha == 1 { try applyVectors_(x, "add_") { $0 + $1 } } else { try applyVectors_(x, "add_") { $0 + alpha * $1 } }
         return self
     }
-    @discardableResult public func add_(_ s: Float) -> Tensor { apply_ { $0 + s }; return self }
-    @discardableResult public func sub_(_ x: Tensor) throws -> Tensor { try apply_(x, "sub_") { $0 - $1 }; return self }
-    @discardableResult public func sub_(_ s: Float) -> Tensor { apply_ { $0 - s }; return self }
-    @discardableResult public func mul_(_ x: Tensor) throws -> Tensor { try apply_(x, "mul_") { $0 * $1 }; return self }
-    @discardableResult public func mul_(_ s: Float) -> Tensor { apply_ { $0 * s }; return self }
-    @discardableResult public func div_(_ x: Tensor) throws -> Tensor { try apply_(x, "div_") { $0 / $1 }; return self }
-    @discardableResult public func div_(_ s: Float) -> Tensor { apply_ { $0 / s }; return self }
-    @discardableResult public func sqrt_() -> Tensor { apply_ { $0.squareRoot() }; return self }
+    @discardableResult public func add_(_ s: Float) -> Tensor { applyVectors_ { $0 + s }; return self }
+    @discardableResult public func sub_(_ x: Tensor) throws -> Tensor { try applyVectors_(x, "sub_") { $0 - $1 }; return self }
+    @discardableResult public func sub_(_ s: Float) -> Tensor { applyVectors_ { $0 - s }; return self }
+    @discardableResult public func mul_(_ x: Tensor) throws -> Tensor { try applyVectors_(x, "mul_") { $0 * $1 }; return self }
+    @discardableResult public func mul_(_ s: Float) -> Tensor { applyVectors_ { $0 * s }; return self }
+    @discardableResult public func div_(_ x: Tensor) throws -> Tensor { try applyVectors_(x, "div_") { $0 / $1 }; return self }
+    @discardableResult public func div_(_ s: Float) -> Tensor { applyVectors_ { $0 / s }; return self }
+    @discardableResult public func sqrt_() -> Tensor {
+        let d = data
+        Parallel.forRanges(count) { r in descent_sqrt_f32(d + r.lowerBound, d + r.lowerBound, (r.count + 7) / 8 * 8) }
+        return self
+    }
     @discardableResult public func clamp_(_ lo: Float, _ hi: Float) -> Tensor {
-        apply_ { Swift.min(Swift.max($0, lo), hi) }
+        applyVectors_ { $0.clamped(lo, hi) }
         return self
     }
 
@@ -71,7 +73,7 @@ extension Tensor {
 
     /// `self += w * (end - self)`, with `w` a number or a tensor.
     @discardableResult public func lerp_(_ end: Tensor, weight w: Float) throws -> Tensor {
-        try apply_(end, "lerp_") { $0 + w * ($1 - $0) }
+        try applyVectors_(end, "lerp_") { $0 + w * ($1 - $0) }
         return self
     }
 
