@@ -1,7 +1,4 @@
 #include "ckernels.h"
-#if defined(__SSE__)
-#include <xmmintrin.h>
-#endif
 
 void descent_sqrt_f32(const float *a, float *d, size_t n) {
 #if defined(__SSE__)

@@ -7,8 +7,21 @@
  * instruction (SSE sqrtps; NaN for negative inputs, as IEEE sqrt gives).
  */
 #include <stddef.h>
+#if defined(__SSE__)
+#include <xmmintrin.h>
+#endif
 
 /* d[i] = sqrt(a[i]) for i < n; n a multiple of 4; d may equal a. */
 void descent_sqrt_f32(const float *a, float *d, size_t n);
+
+/* d[0..<8] = sqrt(a[0..<8]); inlined into Swift callers, where the copies fold into registers. */
+static inline void descent_sqrt8(const float *a, float *d) {
+#if defined(__SSE__)
+    _mm_storeu_ps(d, _mm_sqrt_ps(_mm_loadu_ps(a)));
+    _mm_storeu_ps(d + 4, _mm_sqrt_ps(_mm_loadu_ps(a + 4)));
+#else
+    for (int i = 0; i < 8; i++) d[i] = __builtin_sqrtf(a[i]);
+#endif
+}
 
 #endif

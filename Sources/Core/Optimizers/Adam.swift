@@ -55,7 +55,7 @@ public final class Adam: NativeOptimizer {
                 let vi = beta2 * v.vector(i) + oneMinusB2 * gi * gi
                 m.setVector(i, mi)
                 v.setVector(i, vi)
-                pp.setVector(i, pi - stepSize * mi / (vi.squareRoot() * vScale + eps))
+                pp.setVector(i, pi - stepSize * mi / (vi.packedSquareRoot * vScale + eps))
             }
         }
     }

@@ -78,7 +78,7 @@ public final class RMSProp: NativeOptimizer {
                     mg.setVector(i, m)
                     ms -= m * m
                 }
-                let d = inside ? (ms + eps).squareRoot() : ms.squareRoot() + eps
+                let d = inside ? (ms + eps).packedSquareRoot : ms.packedSquareRoot + eps
                 if let b {
                     if lrInMomentum {
                         let bi = mu * b.vector(i) + lr * gi / d
