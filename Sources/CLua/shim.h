@@ -19,6 +19,11 @@
 #include <string.h>
 
 #define DESCENT_RAISE (-1)
+/* Or'ed into a Swift function's result count: tensor memory grew, so run a GC step of
+ * DESCENT_GCSTEP_KB (Lua sees only the few bytes of each tensor's userdata, and without this
+ * a loop making temporaries piles up gigabytes before its first collection). */
+#define DESCENT_GCSTEP 0x40000000
+#define DESCENT_GCSTEP_KB (64 * 1024)
 
 /* The Swift dispatcher: reads upvalue 2 (the function id) and runs the Swift closure. */
 typedef int (*descent_dispatch_fn)(lua_State *L);
@@ -32,6 +37,10 @@ static inline int descent_trampoline(lua_State *L) {
         lua_insert(L, -2);
         lua_concat(L, 2);
         return lua_error(L);
+    }
+    if (n & DESCENT_GCSTEP) {
+        n &= ~DESCENT_GCSTEP;
+        lua_gc(L, LUA_GCSTEP, DESCENT_GCSTEP_KB);
     }
     return n;
 }

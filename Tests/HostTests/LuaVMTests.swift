@@ -70,6 +70,27 @@ final class LuaVMTests: XCTestCase {
         XCTAssertNil(kept, "tensor not released at lua_close")
     }
 
+    /// Lua sees a tensor as a few bytes of userdata; without the GC steps the host requests as
+    /// tensor memory grows, this loop would hold all 400 MiB of its temporaries until the end.
+    func testTemporaryTensorsAreCollectedAsTheyPileUp() throws {
+        let vm = LuaVM()
+        vm.pushFunction("live_mib") { vm, _ in
+            vm.push(.integer(TensorStorage.largeBytesLive >> 20))
+            return 1
+        }
+        lua_setglobal(vm.L, "live_mib")
+        let peak = try vm.run("""
+            collectgarbage()
+            local base, peak = live_mib(), 0
+            for i = 1, 100 do
+              local t = tensor.zeros{1024, 1024}   -- 4 MiB
+              peak = math.max(peak, live_mib() - base)
+            end
+            return peak
+            """, name: "=gc")
+        XCTAssertLessThan(peak.first?.number ?? .infinity, 200, "MiB of tensors alive at the peak")
+    }
+
     func testSetOverridesParse() throws {
         let o = try ScriptRunner.overrides(["steps=100", "lr=0.5", "flag=true", "name=adam"])
         XCTAssertEqual(o["steps"], .integer(100))

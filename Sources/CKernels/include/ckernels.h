@@ -14,6 +14,13 @@
 /* d[i] = sqrt(a[i]) for i < n; n a multiple of 4; d may equal a. */
 void descent_sqrt_f32(const float *a, float *d, size_t n);
 
+/* Process-wide counts of the bytes of large tensor buffers handed out so far and held now
+ * (atomic, relaxed): the Lua host reads them to tell Lua's collector about memory it cannot see. */
+void descent_note_allocation(size_t bytes);
+void descent_note_release(size_t bytes);
+size_t descent_allocated_bytes(void);
+size_t descent_live_bytes(void);
+
 /* d[0..<8] = sqrt(a[0..<8]); inlined into Swift callers, where the copies fold into registers. */
 static inline void descent_sqrt8(const float *a, float *d) {
 #if defined(__SSE__)

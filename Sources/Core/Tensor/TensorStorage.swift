@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// The memory behind one or more tensors: a 64-byte aligned Float32 buffer.
@@ -22,18 +23,28 @@ public final class TensorStorage {
         self.count = count
         let bytes = max(count, 1) * MemoryLayout<Float>.stride
         capacityBytes = (bytes + 63) / 64 * 64
+        if capacityBytes >= StoragePool.minimum { descent_note_allocation(capacityBytes) }
         let raw = StoragePool.shared.take(capacityBytes) ?? StoragePool.allocate(capacityBytes)
         if zeroed { memset(raw, 0, capacityBytes) }
         base = raw.bindMemory(to: Float.self, capacity: capacityBytes / 4)
     }
 
-    deinit { StoragePool.shared.give(UnsafeMutableRawPointer(base), capacityBytes) }
+    deinit {
+        if capacityBytes >= StoragePool.minimum { descent_note_release(capacityBytes) }
+        StoragePool.shared.give(UnsafeMutableRawPointer(base), capacityBytes)
+    }
+
+    /// Bytes of large (pooled-size) buffers allocated so far in this process. A script host whose
+    /// objects hold tensors (Lua) uses it to run its collector in step with tensor memory.
+    public static var largeBytesAllocated: Int { Int(descent_allocated_bytes()) }
+    /// Bytes of large buffers held by live storages now.
+    public static var largeBytesLive: Int { Int(descent_live_bytes()) }
 }
 
 /// A size-keyed free list of large buffers (>= 64 KiB), capped in total bytes.
 final class StoragePool {
     static let shared = StoragePool()
-    private static let minimum = 64 << 10
+    static let minimum = 64 << 10
     private static let hugePage = 2 << 20
     private let cap = 1 << 30
     private var free: [Int: [UnsafeMutableRawPointer]] = [:]

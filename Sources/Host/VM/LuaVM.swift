@@ -17,6 +17,8 @@ public final class LuaVM {
     /// The main thread's state.
     public let L: OpaquePointer
     private var functions: [(name: String, body: LuaFunction)] = []
+    /// `TensorStorage.largeBytesAllocated` at the last GC step requested (see DESCENT_GCSTEP).
+    private var gcMark = 0
     /// Makes optimizers by name; Plugins replaces it to add Lua plugins.
     public var optimizerFactory: (String, [(String, HyperValue)]) throws -> Optimizer = { try NativeOptimizers.make($0, $1) }
     /// Makes schedules by name; Plugins replaces it to add Lua plugins.
@@ -68,7 +70,11 @@ public final class LuaVM {
     fileprivate func call(id: Int, _ L: OpaquePointer) -> Int32 {
         do {
             let f = functions[id]
-            return try f.body(self, Arguments(L, function: f.name))
+            let n = try f.body(self, Arguments(L, function: f.name))
+            let allocated = TensorStorage.largeBytesAllocated
+            guard allocated &- gcMark >= Int(DESCENT_GCSTEP_KB) * 1024 else { return n }
+            gcMark = allocated
+            return n | DESCENT_GCSTEP
         } catch {
             lua_settop(L, 0)
             _ = lua_pushstring(L, "\(error)")
