@@ -61,6 +61,39 @@ final class LayerGradientTests: XCTestCase {
         }
     }
 
+    /// The 2x2 max pool's vector path (eight windows at a time) against a scalar reference: odd
+    /// widths (a vector part and a scalar tail), ties (first maximum wins, as after a ReLU), a
+    /// NaN (it wins, as in PyTorch), and an odd height (the last row is dropped).
+    func testMaxPool2x2MatchesScalarReference() throws {
+        let (n, c, h, w) = (2, 3, 7, 38)
+        let x = randn([n, c, h, w], 5)
+        for i in stride(from: 0, to: x.count, by: 3) { x.data[i] = 0 }     // ties
+        x.data[(1 * c + 2) * h * w + 2 * w + 10] = .nan
+        let pool = try MaxPool2d(kernel: (2, 2))
+        let y = try pool.forward(x)
+        let (oh, ow) = (h / 2, w / 2)
+        XCTAssertEqual(y.shape, [n, c, oh, ow])
+        let gy = randn(y.shape, 6)
+        let gx = try pool.backward(x, gy)
+        var want = [Float](repeating: 0, count: x.count)
+        for pl in 0..<n * c {
+            for oy in 0..<oh {
+                for ox in 0..<ow {
+                    var bestIndex = pl * h * w + 2 * oy * w + 2 * ox
+                    for (dy, dx) in [(0, 1), (1, 0), (1, 1)] {
+                        let i = pl * h * w + (2 * oy + dy) * w + 2 * ox + dx
+                        if x.data[i] > x.data[bestIndex] || (x.data[i].isNaN && !x.data[bestIndex].isNaN) { bestIndex = i }
+                    }
+                    let o = (pl * oh + oy) * ow + ox
+                    XCTAssertTrue(y.data[o] == x.data[bestIndex] || (y.data[o].isNaN && x.data[bestIndex].isNaN), "window \(o)")
+                    want[bestIndex] += gy.data[o]
+                }
+            }
+        }
+        XCTAssertEqual(gx.values, want, "gradient lands on the first maximum of each window")
+        XCTAssertTrue(y.values.contains { $0.isNaN })
+    }
+
     func testPooling() throws {
         try checkGradients(try MaxPool2d(kernel: (2, 2)), input: randn([2, 2, 4, 6]), eps: 1e-3)
         try checkGradients(try MaxPool2d(kernel: (3, 3), stride: (2, 2), padding: (1, 1)), input: randn([1, 2, 5, 5]), eps: 1e-3)

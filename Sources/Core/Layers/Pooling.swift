@@ -102,33 +102,46 @@ public final class MaxPool2d: Module {
         }
     }
 
-    /// The common 2x2, stride-2 window (the generic loop's inner loops of two cost 4x): the same
-    /// first-maximum-wins and NaN rules as `poolPlane`.
+    /// The common 2x2, stride-2 window, eight windows at a time: the even and odd lanes of 16
+    /// floats from each of the two rows are the four candidates. Same first-maximum-wins and NaN
+    /// rules as `poolPlane` (a group holding a NaN takes the scalar path).
     private static func poolPlane2x2(_ src: UnsafeMutablePointer<Float>, _ dst: UnsafeMutablePointer<Float>,
                                      _ am: UnsafeMutablePointer<Int32>, _ g: ConvGeometry) {
         let (w, oh, ow) = (g.width, g.outHeight, g.outWidth)
+        let lanes = SIMD8<Int32>(0, 2, 4, 6, 8, 10, 12, 14), w32 = Int32(truncatingIfNeeded: w)
         for oy in 0..<oh {
             let top = 2 &* oy &* w
             let r0 = src + top, r1 = r0 + w
             let d = dst + oy &* ow, a = am + oy &* ow
-            for ox in 0..<ow {
+            var ox = 0
+            while ox &+ 8 <= ow {
                 let x = 2 &* ox
-                let v0 = r0[x], v1 = r0[x &+ 1], v2 = r1[x], v3 = r1[x &+ 1]
-                // Selects, not branches (see poolPlane).
-                var best = v0, index = top &+ x
-                var take = v1 > best
-                best = take ? v1 : best; index = take ? top &+ x &+ 1 : index
-                take = v2 > best
-                best = take ? v2 : best; index = take ? top &+ w &+ x : index
-                take = v3 > best
-                best = take ? v3 : best; index = take ? top &+ w &+ x &+ 1 : index
-                if (v0 + v1 + v2 + v3).isNaN {
-                    for (v, i) in [(v0, top &+ x), (v1, top &+ x &+ 1), (v2, top &+ w &+ x), (v3, top &+ w &+ x &+ 1)] where v.isNaN {
-                        best = v; index = i
-                    }
-                }
+                let u = UnsafeRawPointer(r0 + x).loadUnaligned(as: SIMD16<Float>.self)
+                let l = UnsafeRawPointer(r1 + x).loadUnaligned(as: SIMD16<Float>.self)
+                let v0 = u.evenHalf, v1 = u.oddHalf, v2 = l.evenHalf, v3 = l.oddHalf
+                let sum = v0 + v1 + v2 + v3
+                if any(sum .!= sum) { break }   // a NaN (or +Inf with -Inf): finish the row in scalar
+                let i0 = lanes &+ Int32(truncatingIfNeeded: top &+ x)
+                var best = v0, index = i0
+                var take = v1 .> best
+                best.replace(with: v1, where: take); index.replace(with: i0 &+ 1, where: take)
+                take = v2 .> best
+                best.replace(with: v2, where: take); index.replace(with: i0 &+ w32, where: take)
+                take = v3 .> best
+                best.replace(with: v3, where: take); index.replace(with: i0 &+ w32 &+ 1, where: take)
+                UnsafeMutableRawPointer(d + ox).storeBytes(of: best, as: Float8.self)
+                UnsafeMutableRawPointer(a + ox).storeBytes(of: index, as: SIMD8<Int32>.self)
+                ox &+= 8
+            }
+            while ox < ow {
+                let x = 2 &* ox
+                let cells = [(r0[x], top &+ x), (r0[x &+ 1], top &+ x &+ 1), (r1[x], top &+ w &+ x), (r1[x &+ 1], top &+ w &+ x &+ 1)]
+                var (best, index) = cells[0]
+                for (v, i) in cells.dropFirst() where v > best { best = v; index = i }
+                for (v, i) in cells where v.isNaN { best = v; index = i }
                 d[ox] = best
                 a[ox] = Int32(truncatingIfNeeded: index)
+                ox &+= 1
             }
         }
     }
