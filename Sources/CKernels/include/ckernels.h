@@ -1,7 +1,7 @@
 #ifndef DESCENT_CKERNELS_H
 #define DESCENT_CKERNELS_H
 /*
- * The few elementwise loops Swift cannot vectorize on baseline x86-64. Swift's
+ * The few elementwise loops Swift cannot vectorize well on baseline x86-64. Swift's
  * Float.squareRoot() on Linux keeps C's errno semantics (a sqrtss with a call to sqrtf for
  * negative inputs), so a SIMD8<Float> square root runs lane by lane; these loops use the packed
  * instruction (SSE sqrtps; NaN for negative inputs, as IEEE sqrt gives).
@@ -13,6 +13,16 @@
 
 /* d[i] = sqrt(a[i]) for i < n; n a multiple of 4; d may equal a. */
 void descent_sqrt_f32(const float *a, float *d, size_t n);
+
+/* Instructions of an elementwise program (ElementwiseProgram.swift). */
+enum {
+    DESCENT_OP_COPY, DESCENT_OP_MADD, DESCENT_OP_MSUB, DESCENT_OP_ADD, DESCENT_OP_SUB, DESCENT_OP_MUL,
+    DESCENT_OP_DIV, DESCENT_OP_MAXIMUM, DESCENT_OP_MINIMUM, DESCENT_OP_NEG, DESCENT_OP_ABS,
+    DESCENT_OP_SQUARE, DESCENT_OP_SIGN, DESCENT_OP_SQRT, DESCENT_OP_POW, DESCENT_OP_EXP, DESCENT_OP_LOG
+};
+
+/* d = op(a, b, c) elementwise over n floats, n a multiple of 8; d may be a, b or c. */
+void descent_program_op(int code, const float *a, const float *b, const float *c, float *d, size_t n);
 
 /* Process-wide counts of the bytes of large tensor buffers handed out so far and held now
  * (atomic, relaxed): the Lua host reads them to tell Lua's collector about memory it cannot see. */

@@ -1,0 +1,61 @@
+#include "ckernels.h"
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+#include <math.h>
+
+/*
+ * One instruction of an elementwise program over n floats (see ElementwiseProgram.swift).
+ * The body is compiled twice: for baseline x86-64 (SSE) and for AVX2, chosen once at run time;
+ * AVX2 halves the loads and stores of this register-to-register interpreter. No FMA: a*b + c
+ * keeps its two roundings, so results equal the unfused expression and the native kernels.
+ * d may be a, b or c (same index only), hence assume_safety instead of restrict.
+ */
+#define DESCENT_LOOP(expr) \
+    _Pragma("clang loop vectorize(assume_safety)") \
+    for (size_t i = 0; i < n; i++) d[i] = (expr);
+
+#define DESCENT_PROGRAM_BODY(SQRT)                                                  \
+    switch (code) {                                                                 \
+    case DESCENT_OP_COPY: DESCENT_LOOP(a[i]) break;                                 \
+    case DESCENT_OP_MADD: DESCENT_LOOP(a[i] * b[i] + c[i]) break;                   \
+    case DESCENT_OP_MSUB: DESCENT_LOOP(c[i] - a[i] * b[i]) break;                   \
+    case DESCENT_OP_ADD: DESCENT_LOOP(a[i] + b[i]) break;                           \
+    case DESCENT_OP_SUB: DESCENT_LOOP(a[i] - b[i]) break;                           \
+    case DESCENT_OP_MUL: DESCENT_LOOP(a[i] * b[i]) break;                           \
+    case DESCENT_OP_DIV: DESCENT_LOOP(a[i] / b[i]) break;                           \
+    case DESCENT_OP_MAXIMUM: DESCENT_LOOP(b[i] > a[i] ? b[i] : a[i]) break;         \
+    case DESCENT_OP_MINIMUM: DESCENT_LOOP(b[i] < a[i] ? b[i] : a[i]) break;         \
+    case DESCENT_OP_NEG: DESCENT_LOOP(-a[i]) break;                                 \
+    case DESCENT_OP_ABS: DESCENT_LOOP(a[i] < 0 ? -a[i] : a[i]) break;               \
+    case DESCENT_OP_SQUARE: DESCENT_LOOP(a[i] * a[i]) break;                        \
+    case DESCENT_OP_SIGN: DESCENT_LOOP(a[i] > 0 ? 1.0f : (a[i] < 0 ? -1.0f : 0.0f)) break; \
+    case DESCENT_OP_SQRT: SQRT break;                                               \
+    case DESCENT_OP_POW: for (size_t i = 0; i < n; i++) d[i] = powf(a[i], b[i]); break; \
+    case DESCENT_OP_EXP: for (size_t i = 0; i < n; i++) d[i] = expf(a[i]); break;   \
+    case DESCENT_OP_LOG: for (size_t i = 0; i < n; i++) d[i] = logf(a[i]); break;   \
+    }
+
+static void program_sse(int code, const float *a, const float *b, const float *c, float *d, size_t n) {
+    DESCENT_PROGRAM_BODY(descent_sqrt_f32(a, d, n);)
+}
+
+#if defined(__x86_64__)
+__attribute__((target("avx2")))
+static void program_avx2(int code, const float *a, const float *b, const float *c, float *d, size_t n) {
+    DESCENT_PROGRAM_BODY(for (size_t i = 0; i < n; i += 8) _mm256_storeu_ps(d + i, _mm256_sqrt_ps(_mm256_loadu_ps(a + i)));)
+}
+#endif
+
+void descent_program_op(int code, const float *a, const float *b, const float *c, float *d, size_t n) {
+#if defined(__x86_64__)
+    static int avx2 = -1;   /* -1: not yet known; racing first calls store the same value */
+    int has = __atomic_load_n(&avx2, __ATOMIC_RELAXED);
+    if (has < 0) {
+        has = __builtin_cpu_supports("avx2") ? 1 : 0;
+        __atomic_store_n(&avx2, has, __ATOMIC_RELAXED);
+    }
+    if (has) { program_avx2(code, a, b, c, d, n); return; }
+#endif
+    program_sse(code, a, b, c, d, n);
+}
