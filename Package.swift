@@ -25,8 +25,12 @@ let package = Package(
         .systemLibrary(
             name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(
+            // oneDNN's convolution primitives (no pkg-config file in Debian; headers in /usr/include).
+            name: "CDNNL", path: "Sources/CDNNL",
+            providers: [.apt(["libdnnl-dev"])]),
         .target(name: "CKernels", path: "Sources/CKernels"),
-        .target(name: "DescentCore", dependencies: ["COpenBLAS", "CKernels"], path: "Sources/Core"),
+        .target(name: "DescentCore", dependencies: ["COpenBLAS", "CDNNL", "CKernels"], path: "Sources/Core"),
         .target(name: "DescentHost", dependencies: ["DescentCore", "CLua", "CReadline"], path: "Sources/Host"),
         .target(name: "DescentPlugins", dependencies: ["DescentHost", "DescentCore", "CLua"], path: "Sources/Plugins"),
         .target(name: "DescentBench", dependencies: ["DescentPlugins", "DescentHost", "DescentCore"], path: "Sources/Bench"),

@@ -20,19 +20,22 @@ public enum CoreBenchmarks {
     }
 
     public static func convLayers(_ r: BenchmarkReport) throws {
-        var rng = RandomGenerator(seed: 3)
-        for (cin, cout, hw) in [(3, 16, 64), (16, 32, 32), (32, 64, 16)] {
-            let conv = try Conv2d(input: cin, output: cout, kernel: (3, 3), padding: (1, 1), rng: &rng)
-            let x = try Tensor.randn([32, cin, hw, hw], seed: 4)
-            let flops = 2.0 * 32 * Double(hw * hw * cout * cin * 9)
-            let y = try conv.forward(x)
-            let tf = try Measure.median(runs: 10) { _ = try conv.forward(x) }
-            conv.needsInputGradient = cin != 3
-            let tb = try Measure.median(runs: 10) { _ = try conv.backward(x, y) }
-            let name = "conv \(cin)->\(cout) 3x3 on 32x\(cin)x\(hw)x\(hw)"
-            r.add("conv", name + " forward", flops / tf / 1e9, "GFLOP/s", String(format: "%.2f ms", tf * 1e3))
-            r.add("conv", name + " backward", flops * (cin == 3 ? 1 : 2) / tb / 1e9, "GFLOP/s",
-                  String(format: "%.2f ms%@", tb * 1e3, cin == 3 ? " (no input gradient)" : ""))
+        for oneDNN in [true, false] {
+            var rng = RandomGenerator(seed: 3)
+            for (cin, cout, hw) in [(3, 16, 64), (16, 32, 32), (32, 64, 16)] {
+                let conv = try Conv2d(input: cin, output: cout, kernel: (3, 3), padding: (1, 1), rng: &rng)
+                conv.usesOneDNN = oneDNN
+                let x = try Tensor.randn([32, cin, hw, hw], seed: 4)
+                let flops = 2.0 * 32 * Double(hw * hw * cout * cin * 9)
+                let y = try conv.forward(x)
+                let tf = try Measure.median(runs: 10) { _ = try conv.forward(x) }
+                conv.needsInputGradient = cin != 3
+                let tb = try Measure.median(runs: 10) { _ = try conv.backward(x, y) }
+                let name = "conv \(cin)->\(cout) 3x3 on 32x\(cin)x\(hw)x\(hw)"
+                r.add("conv", name + " forward", flops / tf / 1e9, "GFLOP/s", String(format: "%.2f ms, %@", tf * 1e3, conv.backend))
+                r.add("conv", name + " backward", flops * (cin == 3 ? 1 : 2) / tb / 1e9, "GFLOP/s",
+                      String(format: "%.2f ms%@", tb * 1e3, cin == 3 ? " (no input gradient)" : ""))
+            }
         }
     }
 

@@ -61,6 +61,42 @@ final class LayerGradientTests: XCTestCase {
         }
     }
 
+    /// oneDNN's convolution against the im2col + SGEMM path, on the geometries the gradient
+    /// checks use and more: stride 2, padding 0/1/2, non-square, 1x1, no bias, a ragged
+    /// floor-mode edge; gradients accumulate over two backward calls in both.
+    func testOneDNNConvolutionMatchesIm2col() throws {
+        let cases: [(cin: Int, cout: Int, k: (Int, Int), s: (Int, Int), p: (Int, Int), bias: Bool, input: [Int])] = [
+            (3, 16, (3, 3), (1, 1), (1, 1), true, [4, 3, 16, 16]),
+            (4, 6, (3, 3), (2, 2), (0, 0), true, [2, 4, 9, 7]),
+            (2, 5, (3, 2), (1, 2), (2, 1), false, [3, 2, 5, 8]),
+            (8, 4, (1, 1), (1, 1), (0, 0), true, [2, 8, 6, 6]),
+            (3, 7, (5, 5), (2, 2), (2, 2), true, [1, 3, 12, 10]),
+        ]
+        for c in cases {
+            var r1 = RandomGenerator(seed: 9), r2 = RandomGenerator(seed: 9)
+            let fast = try Conv2d(input: c.cin, output: c.cout, kernel: c.k, stride: c.s, padding: c.p, bias: c.bias, rng: &r1)
+            let slow = try Conv2d(input: c.cin, output: c.cout, kernel: c.k, stride: c.s, padding: c.p, bias: c.bias, rng: &r2)
+            slow.usesOneDNN = false
+            let x = randn(c.input, 3)
+            let (yf, ys) = (try fast.forward(x), try slow.forward(x))
+            XCTAssertTrue(fast.ranOnOneDNN, "oneDNN took \(c)")
+            XCTAssertFalse(slow.ranOnOneDNN)
+            let gy = randn(ys.shape, 4)
+            var gf = try fast.backward(x, gy), gs = try slow.backward(x, gy)
+            gf = try fast.backward(x, gy); gs = try slow.backward(x, gy)
+            func close(_ a: Tensor, _ b: Tensor, _ what: String) {
+                XCTAssertEqual(a.shape, b.shape, what)
+                let scale = b.values.map { Swift.abs($0) }.max() ?? 1
+                let worst = zip(a.values, b.values).map { Swift.abs($0 - $1) }.max() ?? 0
+                XCTAssertLessThanOrEqual(worst, 1e-5 * Swift.max(1, scale), "\(what) \(c)")
+            }
+            close(yf, ys, "output")
+            close(gf, gs, "input gradient")
+            close(fast.gradWeight, slow.gradWeight, "weight gradient (accumulated twice)")
+            if c.bias { close(fast.gradBias!, slow.gradBias!, "bias gradient (accumulated twice)") }
+        }
+    }
+
     /// The 2x2 max pool's vector path (eight windows at a time) against a scalar reference: odd
     /// widths (a vector part and a scalar tail), ties (first maximum wins, as after a ReLU), a
     /// NaN (it wins, as in PyTorch), and an odd height (the last row is dropped).

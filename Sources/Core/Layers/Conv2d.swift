@@ -1,5 +1,7 @@
 /// 2-D convolution over NCHW images: weight `[out, in, kh, kw]`, optional bias `[out]`.
 ///
+/// Runs on oneDNN's primitives where oneDNN takes the shape (`DNNLConvolution`), else as below.
+///
 /// Each image is lowered by im2col to a `[in*kh*kw, oh*ow]` matrix and multiplied by the weight
 /// with one SGEMM; images are spread over `Parallel.threads` workers, each with its own column
 /// buffer and (in backward) its own weight-gradient partial, summed in a fixed order so results
@@ -12,6 +14,17 @@ public final class Conv2d: Module {
 
     private let columns = ScratchBuffers()
     private let partials = ScratchBuffers()
+    /// oneDNN primitives per input shape (a layer sees a few: training and evaluation batches),
+    /// and the shapes oneDNN could not take. `usesOneDNN = false` keeps this layer on im2col.
+    private var accelerated: [[Int]: DNNLConvolution] = [:]
+    private var unaccelerated: Set<[Int]> = []
+    public var usesOneDNN = true
+    /// Whether some input shape ran on oneDNN (for tests).
+    var ranOnOneDNN: Bool { !accelerated.isEmpty }
+    /// What ran the last shapes: oneDNN's kernel names, or "im2col + SGEMM".
+    public var backend: String {
+        accelerated.isEmpty ? "im2col + SGEMM" : "oneDNN " + Set(accelerated.values.map(\.implementation)).sorted().joined(separator: ", ")
+    }
 
     public init(input: Int, output: Int, kernel: (Int, Int), stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0),
                 bias: Bool = true, rng: inout RandomGenerator) throws {
@@ -58,9 +71,26 @@ public final class Conv2d: Module {
         return (n, g)
     }
 
+    /// The oneDNN convolution for this input's shape, built on first use; nil means im2col.
+    private func oneDNN(_ input: Tensor, _ g: ConvGeometry) -> DNNLConvolution? {
+        guard usesOneDNN, DNNLConvolution.context != nil, !unaccelerated.contains(input.shape) else { return nil }
+        if let c = accelerated[input.shape] { return c }
+        guard let c = try? DNNLConvolution(inputShape: input.shape, geometry: g, outChannels: outChannels, bias: bias != nil) else {
+            unaccelerated.insert(input.shape)
+            return nil
+        }
+        if accelerated.count >= 4 { accelerated.removeAll() }
+        accelerated[input.shape] = c
+        return c
+    }
+
     public override func forward(_ input: Tensor) throws -> Tensor {
         let (n, g) = try geometry(input)
         let out = Tensor(uninitialized: [n, outChannels, g.outHeight, g.outWidth])
+        if let c = oneDNN(input, g) {
+            try c.forward(input, weight: weight, bias: bias, output: out)
+            return out
+        }
         let k = g.patchSize, p = g.outPixels, imageSize = g.channels * g.height * g.width
         if !g.isPointwise { columns.prepare(workers: Parallel.threads, count: k * p) }
         let w = weight.data, b = bias?.data, x = input.data, y = out.data, oc = outChannels
@@ -87,6 +117,11 @@ public final class Conv2d: Module {
         let (n, g) = try geometry(input)
         try checkGradOutput(gradOutput, [n, outChannels, g.outHeight, g.outWidth], "nn.Conv2d")
         let k = g.patchSize, p = g.outPixels, imageSize = g.channels * g.height * g.width, oc = outChannels
+        if let c = oneDNN(input, g) {
+            let gradInput = needsInputGradient ? Tensor(uninitialized: input.shape) : Tensor(zeros: input.shape)
+            try c.backward(input, gradOutput, weight: weight, gradWeight: gradWeight, gradBias: gradBias, gradInput: needsInputGradient ? gradInput : nil)
+            return gradInput
+        }
         let gradInput = Tensor(zeros: input.shape)
         let workers = max(1, min(Parallel.threads, n))
         let partialSize = oc * k + oc
