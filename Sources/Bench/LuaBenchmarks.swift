@@ -13,6 +13,7 @@ public enum LuaBenchmarks {
             nn.Conv2d{input=16, output=32, kernel=3, padding=1}, nn.ReLU(), nn.MaxPool2d{kernel=2},
             nn.Conv2d{input=32, output=64, kernel=3, padding=1}, nn.ReLU(), nn.MaxPool2d{kernel=2},
             nn.Flatten(), nn.Linear{input=4096, output=128}, nn.ReLU(), nn.Linear{input=128, output=10}}
+          model.needs_input_gradient = false   -- as the Swift trainer: the data needs no gradient
           local loss, opt = nn.CrossEntropy(), optim.new(name)
           local x, y = tensor.randn({32, 3, 64, 64}, 1), tensor.zeros{32}
           local params, grads = model:parameters()

@@ -15,6 +15,7 @@ enum NNBindings {
         lua_setfield(L, descent_registryindex(), "descent.Module.methods")
         descent_getmetatable(L, Userdata.module)
         vm.setFunction("__index", moduleIndex)
+        vm.setFunction("__newindex", moduleNewIndex)
         vm.setFunction("__tostring") { vm, a in vm.push(.string(try a.object(1, Module.self, "module").description)); return 1 }
         descent_pop(L, 1)
 
@@ -140,9 +141,24 @@ enum NNBindings {
                 return 1
             }
             if key == "train" || key == "training" { lua_pushboolean(L, m.isTraining ? 1 : 0); return 1 }
+            if key == "needs_input_gradient" { lua_pushboolean(L, m.needsInputGradient ? 1 : 0); return 1 }
         }
         lua_pushnil(L)
         return 1
+    }
+
+    /// `m.needs_input_gradient = false`: backward may skip the input gradient (returning zeros),
+    /// as the Swift trainer does for a model's first layer, whose input is the data. Nothing else
+    /// is assignable: weights change in place (`m.weight:copy_(t)`), so they stay shared.
+    static let moduleNewIndex: LuaFunction = { vm, a in
+        let m = try a.object(1, Module.self, "module")
+        let key = try a.string(2)
+        guard key == "needs_input_gradient" else {
+            throw DescentError("nn", "'\(key)' cannot be assigned on \(m.description.split(separator: "\n")[0]) (assignable: needs_input_gradient; change tensors in place, e.g. m.weight:copy_(t))")
+        }
+        guard lua_type(vm.L, 3) == LUA_TBOOLEAN else { throw DescentError("nn", "boolean expected for needs_input_gradient, got \(String(cString: descent_typename(vm.L, 3)))") }
+        m.needsInputGradient = lua_toboolean(vm.L, 3) != 0
+        return 0
     }
 
     static let moduleMethods: [(String, LuaFunction)] = [

@@ -39,3 +39,17 @@ check_eq(nn.MSE():forward(tensor.from{1, 2}, tensor.from{0, 0}), 2.5)
 check_close(nn.BCEWithLogits():forward(tensor.from{0}, tensor.from{1}), math.log(2))
 check(nn.FocalLoss{alpha=0.25, gamma=2}:forward(tensor.from{0}, tensor.from{1}) > 0)
 check_eq(nn.SmoothL1{beta=1}:forward(tensor.from{3}, tensor.from{0}), 2.5)
+-- needs_input_gradient: off, backward returns zeros but still accumulates parameter gradients.
+local first = nn.Sequential{nn.Conv2d{input=1, output=2, kernel=3, padding=1}, nn.Flatten()}
+local xin = tensor.randn({2, 1, 4, 4}, 3)
+local full = first:backward(xin, first:forward(xin))
+check(full:abs():sum() > 0)
+check_eq(first.needs_input_gradient, true)
+first.needs_input_gradient = false
+check_eq(first.modules[1].needs_input_gradient, false)
+first:zero_grad()
+local none = first:backward(xin, first:forward(xin))
+check_eq(none:abs():sum(), 0)
+check(first.modules[1].gradWeight:abs():sum() > 0)
+check_error("nn: 'weight' cannot be assigned on nn.Sequential {", function() first.weight = tensor.zeros{1} end)
+check_error("nn: boolean expected for needs_input_gradient, got number", function() first.needs_input_gradient = 1 end)
