@@ -20,6 +20,11 @@
     case DESCENT_OP_COPY: DESCENT_LOOP(a[i]) break;                                 \
     case DESCENT_OP_MADD: DESCENT_LOOP(a[i] * b[i] + c[i]) break;                   \
     case DESCENT_OP_MSUB: DESCENT_LOOP(c[i] - a[i] * b[i]) break;                   \
+    case DESCENT_OP_SCALE: DESCENT_LOOP(s * b[i]) break;                            \
+    case DESCENT_OP_SCALE_ADD: DESCENT_LOOP(s * b[i] + c[i]) break;                 \
+    case DESCENT_OP_AFFINE: DESCENT_LOOP(a[i] * s + t) break;                       \
+    case DESCENT_OP_DIV_SUB: DESCENT_LOOP(c[i] - a[i] / b[i]) break;                \
+    case DESCENT_OP_SQRT_AFFINE: SQRT DESCENT_LOOP(d[i] * s + t) break;             \
     case DESCENT_OP_ADD: DESCENT_LOOP(a[i] + b[i]) break;                           \
     case DESCENT_OP_SUB: DESCENT_LOOP(a[i] - b[i]) break;                           \
     case DESCENT_OP_MUL: DESCENT_LOOP(a[i] * b[i]) break;                           \
@@ -36,18 +41,18 @@
     case DESCENT_OP_LOG: for (size_t i = 0; i < n; i++) d[i] = logf(a[i]); break;   \
     }
 
-static void program_sse(int code, const float *a, const float *b, const float *c, float *d, size_t n) {
+static void program_sse(int code, const float *a, const float *b, const float *c, float *d, size_t n, float s, float t) {
     DESCENT_PROGRAM_BODY(descent_sqrt_f32(a, d, n);)
 }
 
 #if defined(__x86_64__)
 __attribute__((target("avx2")))
-static void program_avx2(int code, const float *a, const float *b, const float *c, float *d, size_t n) {
+static void program_avx2(int code, const float *a, const float *b, const float *c, float *d, size_t n, float s, float t) {
     DESCENT_PROGRAM_BODY(for (size_t i = 0; i < n; i += 8) _mm256_storeu_ps(d + i, _mm256_sqrt_ps(_mm256_loadu_ps(a + i)));)
 }
 #endif
 
-void descent_program_op(int code, const float *a, const float *b, const float *c, float *d, size_t n) {
+void descent_program_op(int code, const float *a, const float *b, const float *c, float *d, size_t n, float s, float t) {
 #if defined(__x86_64__)
     static int avx2 = -1;   /* -1: not yet known; racing first calls store the same value */
     int has = __atomic_load_n(&avx2, __ATOMIC_RELAXED);
@@ -55,7 +60,7 @@ void descent_program_op(int code, const float *a, const float *b, const float *c
         has = __builtin_cpu_supports("avx2") ? 1 : 0;
         __atomic_store_n(&avx2, has, __ATOMIC_RELAXED);
     }
-    if (has) { program_avx2(code, a, b, c, d, n); return; }
+    if (has) { program_avx2(code, a, b, c, d, n, s, t); return; }
 #endif
-    program_sse(code, a, b, c, d, n);
+    program_sse(code, a, b, c, d, n, s, t);
 }

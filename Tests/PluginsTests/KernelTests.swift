@@ -14,6 +14,7 @@ final class KernelTests: XCTestCase {
                   local x = s.alpha * t.a + (1 - s.alpha) * t.b           -- madd fusion
                   local y = t.c - s.beta * x * x                           -- msub fusion
                   local z = (x:abs() + 1):log() - (y / 4):exp() + x:sign() * 2 + y:maximum(0.5):minimum(2) - (-x):clamp(-0.1, 0.1)
+                  z = z + (t.c - x / (y:abs():sqrt() * s.beta + 0.5))     -- div-sub and sqrt-affine fusion
                   return {a = z, b = x:sqrt(), c = y ^ 2}
                 end}
                 local a, b, c = tensor.randn({n}, 1):abs(), tensor.randn({n}, 2):abs(), tensor.randn({n}, 3)
@@ -21,6 +22,7 @@ final class KernelTests: XCTestCase {
                 local x = a * alpha + b * (1 - alpha)
                 local y = c - x * x * beta
                 local z = (x:abs() + 1):log() - (y / 4):exp() + x:sign() * 2 + y:maximum(tensor.full({n}, 0.5)):minimum(tensor.full({n}, 2)) - (-x):clamp(-0.1, 0.1)
+                z = z + (c - x / (y:abs():sqrt() * beta + 0.5))
                 local wb, wc = x:sqrt(), y * y
                 k{a = a, b = b, c = c, alpha = alpha, beta = beta}
                 local function err(u, v) return (u - v):abs():max() / (v:abs():max() + 1) end

@@ -18,11 +18,19 @@ void descent_sqrt_f32(const float *a, float *d, size_t n);
 enum {
     DESCENT_OP_COPY, DESCENT_OP_MADD, DESCENT_OP_MSUB, DESCENT_OP_ADD, DESCENT_OP_SUB, DESCENT_OP_MUL,
     DESCENT_OP_DIV, DESCENT_OP_MAXIMUM, DESCENT_OP_MINIMUM, DESCENT_OP_NEG, DESCENT_OP_ABS,
-    DESCENT_OP_SQUARE, DESCENT_OP_SIGN, DESCENT_OP_SQRT, DESCENT_OP_POW, DESCENT_OP_EXP, DESCENT_OP_LOG
+    DESCENT_OP_SQUARE, DESCENT_OP_SIGN, DESCENT_OP_SQRT, DESCENT_OP_POW, DESCENT_OP_EXP, DESCENT_OP_LOG,
+    DESCENT_OP_SCALE, DESCENT_OP_SCALE_ADD, DESCENT_OP_AFFINE, DESCENT_OP_DIV_SUB, DESCENT_OP_SQRT_AFFINE
 };
 
-/* d = op(a, b, c) elementwise over n floats, n a multiple of 8; d may be a, b or c. */
-void descent_program_op(int code, const float *a, const float *b, const float *c, float *d, size_t n);
+/* d = op(a, b, c; s, t) elementwise over n floats, n a multiple of 8; d may be a, b or c.
+ * s and t are the numbers of SCALE (s*b), SCALE_ADD (s*b + c), AFFINE (a*s + t) and
+ * SQRT_AFFINE (sqrt(a)*s + t); DIV_SUB is c - a/b. */
+void descent_program_op(int code, const float *a, const float *b, const float *c, float *d, size_t n, float s, float t);
+
+/* Prefetches the cache lines of n floats from p (for writing too). */
+static inline void descent_prefetch(const float *p, size_t n) {
+    for (size_t i = 0; i < n; i += 16) __builtin_prefetch(p + i, 1, 3);
+}
 
 /* Process-wide counts of the bytes of large tensor buffers handed out so far and held now
  * (atomic, relaxed): the Lua host reads them to tell Lua's collector about memory it cannot see. */

@@ -37,13 +37,18 @@ public final class ElementwiseProgram {
 
     /// What an instruction computes. `madd` (a*b + c) and `msub` (c - a*b) fuse a product into
     /// the sum that consumes it: the common `beta*m + (1-beta)*g` is two instructions, not three.
-    /// The two roundings stay separate (no FMA), so results equal the unfused expression.
-    enum Code: Equatable { case copy, op(Op), madd, msub }
+    /// `scale` (s*b), `scaleAdd` (s*b + c) and `affine` (a*s + t) take their uniform factors as
+    /// numbers instead of broadcast registers, saving a stream of loads each. The roundings stay
+    /// separate (no FMA), so results equal the unfused expression.
+    /// `divSub` is c - a/b and `sqrtAffine` sqrt(a)*s + t.
+    enum Code: Equatable { case copy, op(Op), madd, msub, scale, scaleAdd, affine, divSub, sqrtAffine }
 
     struct Instruction {
         let code: Code
         let a: Operand, b: Operand, c: Operand
         let destination: Operand
+        /// Uniform nodes read as numbers by `scale`, `scaleAdd` (s) and `affine` (s, t).
+        var s = -1, t = -1
     }
 
     public let tensorNames: [String]
@@ -93,12 +98,14 @@ public final class ElementwiseProgram {
             guard written.insert(o.tensor).inserted else { throw DescentError(op, "tensor '\(tensors[o.tensor])' is written twice") }
         }
 
-        // Fusion: a varying product read once, by a varying sum, becomes part of that sum.
+        // Fusion: a varying product read once, by a varying sum, becomes part of that sum; so does
+        // a quotient read once by a difference (`p - u/d`), and a square root read once by an
+        // affine map (`sqrt(v)*s + eps`): the shapes of every adaptive optimizer's update.
         var uses = [Int](repeating: 0, count: nodes.count)
         for n in nodes { if case .apply(_, let args) = n { for x in Set(args) { uses[x] += 1 } } }
         for o in outputs { uses[o.node] += 1 }
-        func isFusable(_ x: Int) -> Bool {
-            if case .apply(.mul, _) = nodes[x], !uniform[x], uses[x] == 1 { return true }
+        func isFusable(_ x: Int, _ op: Op = .mul) -> Bool {
+            if case .apply(op, _) = nodes[x], !uniform[x], uses[x] == 1 { return true }
             return false
         }
         var fused = Set<Int>()
@@ -112,8 +119,18 @@ public final class ElementwiseProgram {
             } else if o == .add, case .apply(.mul, let m) = nodes[args[0]], isFusable(args[0]) {
                 (code, operands) = (.madd, m + [args[1]])
                 fused.insert(args[0])
+            } else if o == .sub, case .apply(.div, let q) = nodes[args[1]], isFusable(args[1], .div) {
+                (code, operands) = (.divSub, q + [args[0]])
+                fused.insert(args[1])
             }
             plan[i] = (code, operands)
+        }
+        for (i, step) in plan where step.code == .madd && uniform[step.args[2]] && uniform[step.args[0]] != uniform[step.args[1]] {
+            let (x, factor) = uniform[step.args[0]] ? (step.args[1], step.args[0]) : (step.args[0], step.args[1])
+            if case .apply(.sqrt, let r) = nodes[x], isFusable(x, .sqrt) {
+                plan[i] = (.sqrtAffine, [r[0], factor, step.args[2]])
+                fused.insert(x)
+            }
         }
         for x in fused { plan[x] = nil }
 
@@ -158,6 +175,29 @@ public final class ElementwiseProgram {
         var instructions: [Instruction] = []
         for i in plan.keys.sorted() where lastUse[i] >= 0 {
             let (code, args) = plan[i]!
+            // Uniform factors as numbers where a scalar form exists.
+            var scalarForm: (code: Code, varying: [Int], s: Int, t: Int)? = nil
+            let u = args.map { uniform[$0] }
+            if code == .op(.mul), u[0] != u[1] {
+                scalarForm = (.scale, [u[0] ? args[1] : args[0]], u[0] ? args[0] : args[1], -1)
+            } else if code == .madd, u[0] != u[1], !u[2] {
+                scalarForm = (.scaleAdd, [u[0] ? args[1] : args[0], args[2]], u[0] ? args[0] : args[1], -1)
+            } else if code == .madd, u[0] != u[1], u[2] {
+                scalarForm = (.affine, [u[0] ? args[1] : args[0]], u[0] ? args[0] : args[1], args[2])
+            } else if code == .sqrtAffine {
+                scalarForm = (.sqrtAffine, [args[0]], args[1], args[2])
+            }
+            if let f = scalarForm {
+                let ops = f.varying.map(operand)
+                for x in Set(f.varying) where lastUse[x] == i {
+                    if case .register(let r) = location[x] { free.append(r) }
+                }
+                let d: Operand = direct[i].map { .tensor($0) } ?? .register(allocate())
+                location[i] = d
+                let a = ops[0], b = ops[0], c = ops.count > 1 ? ops[1] : ops[0]
+                instructions.append(Instruction(code: f.code, a: a, b: b, c: c, destination: d, s: f.s, t: f.t))
+                continue
+            }
             let ops = args.map(operand)
             // Free registers whose last use is here before allocating the destination, so
             // `x = x*b + c` chains reuse one register (elementwise, so in place is safe).
@@ -200,6 +240,7 @@ public final class ElementwiseProgram {
         }
         let values = evaluateUniforms(scalars)
         let fills = broadcasts.map { (register: $0.register, value: Float(values[$0.node])) }
+        let numbers = instructions.map { (s: $0.s >= 0 ? Float(values[$0.s]) : 0, t: $0.t >= 0 ? Float(values[$0.t]) : 0) }
         let pointers = tensors.map(\.data)
         let chunk = Self.chunk
         Parallel.forRanges(n) { range in
@@ -210,14 +251,20 @@ public final class ElementwiseProgram {
                 while start < range.upperBound {
                     // Vectors step 8 at a time; the last may run into the storage's padding (see VectorAccess).
                     let len = (Swift.min(chunk, range.upperBound - start) + 7) & ~7
+                    // The instructions touch one stream at a time, so the hardware prefetchers see
+                    // short runs: ask for every tensor's next chunks ahead of time.
+                    let ahead = start + 2 * chunk
+                    if ahead < range.upperBound {
+                        for p in pointers { descent_prefetch(p + ahead, Swift.min(chunk, range.upperBound - ahead)) }
+                    }
                     func pointer(_ o: Operand) -> UnsafeMutablePointer<Float> {
                         switch o {
                         case .tensor(let k): return pointers[k] + start
                         case .register(let r): return regs + r * chunk
                         }
                     }
-                    for ins in instructions {
-                        Self.execute(ins.code, pointer(ins.a), pointer(ins.b), pointer(ins.c), pointer(ins.destination), len)
+                    for (ins, k) in zip(instructions, numbers) {
+                        descent_program_op(ins.code.cCode, pointer(ins.a), pointer(ins.b), pointer(ins.c), pointer(ins.destination), len, k.s, k.t)
                     }
                     for s in stores {
                         (pointers[s.tensor] + start).update(from: pointer(s.from), count: Swift.min(chunk, range.upperBound - start))
@@ -260,15 +307,10 @@ public final class ElementwiseProgram {
         case .square: return a * a
         }
     }
-
-    /// One instruction over `len` floats (a multiple of 8), in C (CKernels/elementwise.c): it
-    /// picks AVX2 at run time, which Swift's baseline x86-64 build cannot.
-    static func execute(_ code: Code, _ a: UnsafeMutablePointer<Float>, _ b: UnsafeMutablePointer<Float>, _ c: UnsafeMutablePointer<Float>,
-                        _ d: UnsafeMutablePointer<Float>, _ len: Int) {
-        descent_program_op(code.cCode, a, b, c, d, len)
-    }
 }
 
+/// Each instruction runs in C (CKernels/elementwise.c), which picks AVX2 at run time where
+/// Swift's baseline x86-64 build cannot.
 extension ElementwiseProgram.Code {
     /// The instruction's number in CKernels' DESCENT_OP_* enumeration.
     var cCode: Int32 {
@@ -277,6 +319,11 @@ extension ElementwiseProgram.Code {
         case .copy: c = DESCENT_OP_COPY
         case .madd: c = DESCENT_OP_MADD
         case .msub: c = DESCENT_OP_MSUB
+        case .scale: c = DESCENT_OP_SCALE
+        case .scaleAdd: c = DESCENT_OP_SCALE_ADD
+        case .affine: c = DESCENT_OP_AFFINE
+        case .divSub: c = DESCENT_OP_DIV_SUB
+        case .sqrtAffine: c = DESCENT_OP_SQRT_AFFINE
         case .op(let o):
             switch o {
             case .add: c = DESCENT_OP_ADD
