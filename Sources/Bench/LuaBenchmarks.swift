@@ -4,10 +4,10 @@ import DescentHost
 /// Scripting overhead: a tensor method call from Lua, the reference CNN step driven from a Lua
 /// loop against the Swift loop, and Adam written with Lua tensor ops against native Adam.
 public enum LuaBenchmarks {
-    /// Defines `step_time(optimizer)`: the median time of the reference CNN's training step
-    /// (see `ReferenceCNN`) driven from a Lua loop with the named optimizer.
+    /// Defines `make_step(optimizer)`: a function that runs one training step of the reference
+    /// CNN (see `ReferenceCNN`) from Lua with the named optimizer.
     static let referenceStepSource = """
-        local function step_time(name)
+        function make_step(name)
           local model = nn.Sequential{
             nn.Conv2d{input=3, output=16, kernel=3, padding=1}, nn.ReLU(), nn.MaxPool2d{kernel=2},
             nn.Conv2d{input=16, output=32, kernel=3, padding=1}, nn.ReLU(), nn.MaxPool2d{kernel=2},
@@ -17,18 +17,28 @@ public enum LuaBenchmarks {
           local loss, opt = nn.CrossEntropy(), optim.new(name)
           local x, y = tensor.randn({32, 3, 64, 64}, 1), tensor.zeros{32}
           local params, grads = model:parameters()
-          local times = {}
-          for i = 1, 23 do
-            local t0 = clock()
+          return function()
             model:zero_grad()
             local out = model:forward(x)
             loss:forward(out, y)
             model:backward(x, loss:backward(out, y))
             opt:step(params, grads)
-            if i > 3 then times[#times + 1] = clock() - t0 end
           end
-          table.sort(times)
-          return times[#times // 2 + 1]
+        end
+        """
+
+    /// Defines `medians(runs, warmup, f, g)`: the median seconds of `f` and of `g`, called in turn
+    /// (see `Measure.interleavedMedians`).
+    static let mediansSource = """
+        local function medians(runs, warmup, f, g)
+          for _ = 1, warmup do f(); g() end
+          local tf, tg = {}, {}
+          for i = 1, runs do
+            local t0 = clock(); f(); tf[i] = clock() - t0
+            t0 = clock(); g(); tg[i] = clock() - t0
+          end
+          table.sort(tf); table.sort(tg)
+          return tf[runs // 2 + 1], tg[runs // 2 + 1]
         end
         """
 
@@ -47,31 +57,26 @@ public enum LuaBenchmarks {
             """, name: "=bench")[0].number ?? .nan
         r.add("lua", "t:add_(u) on a 1-element tensor", ns, "ns/call", "target < 300")
 
-        let swiftStep = try CoreBenchmarks.referenceStep()
-        let luaStep = try vm.run(referenceStepSource + "\nreturn step_time(\"adam\")", name: "=bench")[0].number ?? .nan
+        try vm.run(referenceStepSource + "\nlua_step = make_step('adam')", name: "=bench")
+        let times = try Measure.interleavedMedians(runs: 20, warmup: 3, [try CoreBenchmarks.referenceStepper(), { try vm.run("lua_step()", name: "=bench") }])
+        let (swiftStep, luaStep) = (times[0], times[1])
         r.add("lua", "reference CNN step from a Lua loop / Swift loop", luaStep / swiftStep, "ratio",
               String(format: "%.2f ms vs %.2f ms, target <= 1.05", luaStep * 1e3, swiftStep * 1e3))
 
-        let ratio = try vm.run("""
+        let ratio = try vm.run(mediansSource + "\n" + """
             local n = 10000000
-            local p, g = tensor.randn({n}, 1), tensor.randn({n}, 2)
+            local p, q, g = tensor.randn({n}, 1), tensor.randn({n}, 1), tensor.randn({n}, 2)
             local m, v = p:zeros_like(), p:zeros_like()
-            local lr, b1, b2, eps = 1e-3, 0.9, 0.999, 1e-8
-            local function lua_adam(t)
+            local lr, b1, b2, eps, t = 1e-3, 0.9, 0.999, 1e-8, 0
+            local function lua_adam()
+              t = t + 1
               m:mul_(b1):add_(g, 1 - b1)
               v:mul_(b2):addcmul_(g, g, 1 - b2)
               local denom = (v / (1 - b2 ^ t)):sqrt_():add_(eps)
               p:addcdiv_(m, denom, -lr / (1 - b1 ^ t))
             end
             local opt = optim.new("adam")
-            local function median(f)
-              local ts = {}
-              for i = 1, 7 do local t0 = clock(); f(i); ts[i] = clock() - t0 end
-              table.sort(ts)
-              return ts[4]
-            end
-            local tl = median(lua_adam)
-            local tn = median(function() opt:step(p, g) end)
+            local tl, tn = medians(9, 2, lua_adam, function() opt:step(q, g) end)
             return tl / tn, tl, tn
             """, name: "=bench")
         r.add("lua", "Adam in Lua tensor ops / native adam, 10M params", ratio[0].number ?? .nan, "ratio",

@@ -20,4 +20,20 @@ public enum Measure {
         times.sort()
         return times[times.count / 2]
     }
+
+    /// The median seconds of each body, run in turn (A, B, A, B, ...) after `warmup` rounds, so
+    /// that drifts in the machine's speed (this VM's figures move by 10% over seconds) hit every
+    /// body alike and their ratio stays meaningful.
+    public static func interleavedMedians(runs: Int, warmup: Int = 2, _ bodies: [() throws -> Void]) throws -> [Double] {
+        for _ in 0..<warmup { for b in bodies { try b() } }
+        var times = [[Double]](repeating: [], count: bodies.count)
+        for _ in 0..<runs {
+            for (i, b) in bodies.enumerated() {
+                let t = now()
+                try b()
+                times[i].append(now() - t)
+            }
+        }
+        return times.map { $0.sorted()[$0.count / 2] }
+    }
 }
