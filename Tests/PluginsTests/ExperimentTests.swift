@@ -16,6 +16,15 @@ final class ExperimentTests: PluginTestCase {
         return try api.finish()
     }
 
+    /// A VM with the plugins and the experiment API, writing under `out`, for scripts that use
+    /// results within the script.
+    func session(_ out: String) -> (PluginRegistry, ExperimentAPI) {
+        let (_, registry) = boot()
+        var options = StudyOptions()
+        options.outDirectory = out
+        return (registry, ExperimentAPI(registry: registry, options: options))
+    }
+
     func tmp() -> String { NSTemporaryDirectory() + "descent-study-\(UUID().uuidString)" }
 
     static let tiny = """
@@ -127,10 +136,7 @@ final class ExperimentTests: PluginTestCase {
 
     func testGoReturnsResultsForDecisions() throws {
         let out = tmp()
-        let (_, registry) = boot()
-        var options = StudyOptions()
-        options.outDirectory = out
-        let api = ExperimentAPI(registry: registry, options: options)
+        let (registry, api) = session(out)
         defer { withExtendedLifetime(api) {} }
         let r = try registry.vm.run(Self.tiny + """
             e:sweep { name = "m{momentum}", optimizer = "momentum", vary = { momentum = { 0.1, 0.9 } } }
@@ -142,10 +148,7 @@ final class ExperimentTests: PluginTestCase {
 
     func testOnStepSeesEveryStepAndCanStopARun() throws {
         let out = tmp()
-        let (_, registry) = boot()
-        var options = StudyOptions()
-        options.outDirectory = out
-        let api = ExperimentAPI(registry: registry, options: options)
+        let (registry, api) = session(out)
         defer { withExtendedLifetime(api) {} }
         let r = try registry.vm.run(Self.tiny + """
             local seen = {}
