@@ -4,6 +4,9 @@
 #endif
 #include <math.h>
 
+/* Each operation rounds on its own, as the unfused expression does: never contract into FMA. */
+#pragma STDC FP_CONTRACT OFF
+
 /*
  * One instruction of an elementwise program over n floats (see ElementwiseProgram.swift).
  * The body is compiled twice: for baseline x86-64 (SSE) and for AVX2, chosen once at run time;
@@ -20,8 +23,11 @@
     case DESCENT_OP_COPY: DESCENT_LOOP(a[i]) break;                                 \
     case DESCENT_OP_MADD: DESCENT_LOOP(a[i] * b[i] + c[i]) break;                   \
     case DESCENT_OP_MSUB: DESCENT_LOOP(c[i] - a[i] * b[i]) break;                   \
-    case DESCENT_OP_SCALE: DESCENT_LOOP(s * b[i]) break;                            \
-    case DESCENT_OP_SCALE_ADD: DESCENT_LOOP(s * b[i] + c[i]) break;                 \
+    case DESCENT_OP_SCALE: DESCENT_LOOP(s * a[i]) break;                            \
+    case DESCENT_OP_SCALE_ADD: DESCENT_LOOP(s * a[i] + b[i]) break;                 \
+    case DESCENT_OP_AXPBY: DESCENT_LOOP(s * a[i] + t * b[i]) break;                 \
+    case DESCENT_OP_AXPBYZ: DESCENT_LOOP(s * a[i] + (t * b[i]) * c[i]) break;       \
+    case DESCENT_OP_SCALE_DIV_SUB: DESCENT_LOOP(c[i] - (s * a[i]) / b[i]) break;    \
     case DESCENT_OP_AFFINE: DESCENT_LOOP(a[i] * s + t) break;                       \
     case DESCENT_OP_DIV_SUB: DESCENT_LOOP(c[i] - a[i] / b[i]) break;                \
     case DESCENT_OP_SQRT_AFFINE: SQRT DESCENT_LOOP(d[i] * s + t) break;             \

@@ -19,12 +19,14 @@ enum {
     DESCENT_OP_COPY, DESCENT_OP_MADD, DESCENT_OP_MSUB, DESCENT_OP_ADD, DESCENT_OP_SUB, DESCENT_OP_MUL,
     DESCENT_OP_DIV, DESCENT_OP_MAXIMUM, DESCENT_OP_MINIMUM, DESCENT_OP_NEG, DESCENT_OP_ABS,
     DESCENT_OP_SQUARE, DESCENT_OP_SIGN, DESCENT_OP_SQRT, DESCENT_OP_POW, DESCENT_OP_EXP, DESCENT_OP_LOG,
-    DESCENT_OP_SCALE, DESCENT_OP_SCALE_ADD, DESCENT_OP_AFFINE, DESCENT_OP_DIV_SUB, DESCENT_OP_SQRT_AFFINE
+    DESCENT_OP_SCALE, DESCENT_OP_SCALE_ADD, DESCENT_OP_AFFINE, DESCENT_OP_DIV_SUB, DESCENT_OP_SQRT_AFFINE,
+    DESCENT_OP_AXPBY, DESCENT_OP_AXPBYZ, DESCENT_OP_SCALE_DIV_SUB
 };
 
 /* d = op(a, b, c; s, t) elementwise over n floats, n a multiple of 8; d may be a, b or c.
- * s and t are the numbers of SCALE (s*b), SCALE_ADD (s*b + c), AFFINE (a*s + t) and
- * SQRT_AFFINE (sqrt(a)*s + t); DIV_SUB is c - a/b. */
+ * s and t are the numbers of SCALE (s*a), SCALE_ADD (s*a + b), AFFINE (a*s + t), SQRT_AFFINE
+ * (sqrt(a)*s + t), AXPBY (s*a + t*b), AXPBYZ (s*a + (t*b)*c) and SCALE_DIV_SUB (c - (s*a)/b);
+ * DIV_SUB is c - a/b. */
 void descent_program_op(int code, const float *a, const float *b, const float *c, float *d, size_t n, float s, float t);
 
 /* Prefetches the cache lines of n floats from p (for writing too). */

@@ -37,11 +37,13 @@ public final class ElementwiseProgram {
 
     /// What an instruction computes. `madd` (a*b + c) and `msub` (c - a*b) fuse a product into
     /// the sum that consumes it: the common `beta*m + (1-beta)*g` is two instructions, not three.
-    /// `scale` (s*b), `scaleAdd` (s*b + c) and `affine` (a*s + t) take their uniform factors as
-    /// numbers instead of broadcast registers, saving a stream of loads each. The roundings stay
-    /// separate (no FMA), so results equal the unfused expression.
-    /// `divSub` is c - a/b and `sqrtAffine` sqrt(a)*s + t.
-    enum Code: Equatable { case copy, op(Op), madd, msub, scale, scaleAdd, affine, divSub, sqrtAffine }
+    /// The scalar forms take their uniform factors as numbers instead of broadcast registers,
+    /// saving a stream of loads each. The roundings stay separate (no FMA), so results equal the
+    /// unfused expression.
+    /// With numbers s, t and varying a, b, c: `scale` s*a, `scaleAdd` s*a + b, `affine` a*s + t,
+    /// `sqrtAffine` sqrt(a)*s + t, `axpby` s*a + t*b, `axpbyz` s*a + (t*b)*c, `scaleDivSub`
+    /// c - (s*a)/b; and `divSub` c - a/b.
+    enum Code: Equatable { case copy, op(Op), madd, msub, scale, scaleAdd, affine, divSub, sqrtAffine, axpby, axpbyz, scaleDivSub }
 
     struct Instruction {
         let code: Code
@@ -108,12 +110,32 @@ public final class ElementwiseProgram {
             if case .apply(op, _) = nodes[x], !uniform[x], uses[x] == 1 { return true }
             return false
         }
+        /// `x` as (uniform factor, varying node) when it is a fusable `s * v` or `v * s`.
+        func scaled(_ x: Int) -> (s: Int, v: Int)? {
+            guard case .apply(.mul, let m) = nodes[x], isFusable(x), uniform[m[0]] != uniform[m[1]] else { return nil }
+            return uniform[m[0]] ? (m[0], m[1]) : (m[1], m[0])
+        }
         var fused = Set<Int>()
+        // Plans of the scalar forms list their varying operands, then their uniform numbers.
         var plan: [Int: (code: Code, args: [Int])] = [:]
         for (i, n) in nodes.enumerated() where !uniform[i] {
             guard case .apply(let o, let args) = n else { continue }
             var code = Code.op(o), operands = args
-            if o == .add || o == .sub, case .apply(.mul, let m) = nodes[args[1]], isFusable(args[1]) {
+            if o == .add, let l = scaled(args[0]), let r = scaled(args[1]) {
+                // beta*m + (1-beta)*g
+                (code, operands) = (.axpby, [l.v, r.v, l.s, r.s])
+                fused.formUnion([args[0], args[1]])
+            } else if o == .add, let l = scaled(args[0]), case .apply(.mul, let m) = nodes[args[1]], isFusable(args[1]),
+                      let r = scaled(m[0]), !uniform[m[1]] {
+                // beta*v + ((1-beta)*g)*g
+                (code, operands) = (.axpbyz, [l.v, r.v, m[1], l.s, r.s])
+                fused.formUnion([args[0], args[1], m[0]])
+            } else if o == .sub, case .apply(.div, let q) = nodes[args[1]], isFusable(args[1], .div),
+                      let num = scaled(q[0]), !uniform[q[1]], !uniform[args[0]] {
+                // p - (lr*m)/d
+                (code, operands) = (.scaleDivSub, [num.v, q[1], args[0], num.s])
+                fused.formUnion([args[1], q[0]])
+            } else if o == .add || o == .sub, case .apply(.mul, let m) = nodes[args[1]], isFusable(args[1]) {
                 (code, operands) = (o == .add ? .madd : .msub, m + [args[0]])
                 fused.insert(args[1])
             } else if o == .add, case .apply(.mul, let m) = nodes[args[0]], isFusable(args[0]) {
@@ -127,7 +149,8 @@ public final class ElementwiseProgram {
         }
         for (i, step) in plan where step.code == .madd && uniform[step.args[2]] && uniform[step.args[0]] != uniform[step.args[1]] {
             let (x, factor) = uniform[step.args[0]] ? (step.args[1], step.args[0]) : (step.args[0], step.args[1])
-            if case .apply(.sqrt, let r) = nodes[x], isFusable(x, .sqrt) {
+            if case .apply(.sqrt, let r) = nodes[x], isFusable(x, .sqrt), !uniform[r[0]] {
+                // sqrt(v)*scale + eps
                 plan[i] = (.sqrtAffine, [r[0], factor, step.args[2]])
                 fused.insert(x)
             }
@@ -178,14 +201,17 @@ public final class ElementwiseProgram {
             // Uniform factors as numbers where a scalar form exists.
             var scalarForm: (code: Code, varying: [Int], s: Int, t: Int)? = nil
             let u = args.map { uniform[$0] }
-            if code == .op(.mul), u[0] != u[1] {
+            switch code {
+            case .op(.mul) where u[0] != u[1]:
                 scalarForm = (.scale, [u[0] ? args[1] : args[0]], u[0] ? args[0] : args[1], -1)
-            } else if code == .madd, u[0] != u[1], !u[2] {
+            case .madd where u[0] != u[1] && !u[2]:
                 scalarForm = (.scaleAdd, [u[0] ? args[1] : args[0], args[2]], u[0] ? args[0] : args[1], -1)
-            } else if code == .madd, u[0] != u[1], u[2] {
+            case .madd where u[0] != u[1] && u[2]:
                 scalarForm = (.affine, [u[0] ? args[1] : args[0]], u[0] ? args[0] : args[1], args[2])
-            } else if code == .sqrtAffine {
-                scalarForm = (.sqrtAffine, [args[0]], args[1], args[2])
+            case .sqrtAffine, .axpby, .axpbyz, .scaleDivSub:
+                let varying = Array(args.prefix { !uniform[$0] }), numbers = Array(args.dropFirst(varying.count))
+                scalarForm = (code, varying, numbers[0], numbers.count > 1 ? numbers[1] : -1)
+            default: break
             }
             if let f = scalarForm {
                 let ops = f.varying.map(operand)
@@ -194,7 +220,7 @@ public final class ElementwiseProgram {
                 }
                 let d: Operand = direct[i].map { .tensor($0) } ?? .register(allocate())
                 location[i] = d
-                let a = ops[0], b = ops[0], c = ops.count > 1 ? ops[1] : ops[0]
+                let a = ops[0], b = ops.count > 1 ? ops[1] : a, c = ops.count > 2 ? ops[2] : b
                 instructions.append(Instruction(code: f.code, a: a, b: b, c: c, destination: d, s: f.s, t: f.t))
                 continue
             }
@@ -324,6 +350,9 @@ extension ElementwiseProgram.Code {
         case .affine: c = DESCENT_OP_AFFINE
         case .divSub: c = DESCENT_OP_DIV_SUB
         case .sqrtAffine: c = DESCENT_OP_SQRT_AFFINE
+        case .axpby: c = DESCENT_OP_AXPBY
+        case .axpbyz: c = DESCENT_OP_AXPBYZ
+        case .scaleDivSub: c = DESCENT_OP_SCALE_DIV_SUB
         case .op(let o):
             switch o {
             case .add: c = DESCENT_OP_ADD
