@@ -32,6 +32,27 @@ final class KernelTests: XCTestCase {
         }
     }
 
+    /// The fused instruction shapes (s*a + t*b, s*a + (t*b)*c, c - (s*a)/b, sqrt(a)*s + t,
+    /// c - a/b) round exactly as the same expressions in separate tensor ops.
+    func testFusedShapesRoundAsSeparateOps() throws {
+        let vm = LuaVM()
+        let r = try vm.run("""
+            local n = 1003
+            local k = optim.kernel{tensors = {"a", "b", "c", "d", "e"}, body = function(t, s)
+              return {a = s.x * t.a + s.y * t.b, b = s.x * t.a + (s.y * t.b) * t.c, c = t.c - (s.x * t.a) / t.d,
+                      d = t.d:sqrt() * s.x + s.y, e = t.e - t.a / t.d}
+            end}
+            local a, b, c, d, e = tensor.randn({n}, 1), tensor.randn({n}, 2), tensor.randn({n}, 3), tensor.randn({n}, 4):abs(), tensor.randn({n}, 5)
+            local x, y = 0.3, 1 - 0.3
+            local wa, wb, wc = a * x + b * y, a * x + (b * y) * c, c - (a * x) / d
+            local wd, we = d:sqrt() * x + y, e - a / d
+            k{a = a, b = b, c = c, d = d, e = e, x = x, y = y}
+            local function diff(u, v) return (u - v):abs():max() end
+            return diff(a, wa), diff(b, wb), diff(c, wc), diff(d, wd), diff(e, we)
+            """)
+        XCTAssertEqual(r, [.number(0), .number(0), .number(0), .number(0), .number(0)])
+    }
+
     /// Outputs that are other inputs (a swap) and outputs read after being computed stay correct.
     func testAliasingAndIdentityOutputs() throws {
         let vm = LuaVM()
