@@ -47,6 +47,17 @@ final class TensorTests: XCTestCase {
         }
     }
 
+    func testPrintingSummarizesAndFormatsByWhatIsShown() throws {
+        XCTAssertEqual(Tensor([1, 2, 3]).description, "tensor[3]\n[1., 2., 3.]")
+        XCTAssertEqual(try Tensor([0.5, -1.25, 2, 3], shape: [2, 2]).description, "tensor[2,2]\n[[ 0.5000, -1.2500],\n [ 2.0000,  3.0000]]")
+        // Past 1000 elements: three items per edge; a huge value out of sight does not switch the
+        // shown ones to scientific notation (as PyTorch).
+        let big = Tensor(zeros: [2, 1000])
+        for i in 0..<big.count { big.data[i] = Float(i % 7) * 0.25 }
+        big.data[500] = 1e9
+        XCTAssertEqual(big.description, "tensor[2,1000]\n[[0.0000, 0.2500, 0.5000, ..., 0.7500, 1.0000, 1.2500],\n [1.5000, 0.0000, 0.2500, ..., 0.5000, 0.7500, 1.0000]]")
+    }
+
     func testReductions() throws {
         let t = try Tensor([3, -4, 0, 1], shape: [2, 2])
         XCTAssertEqual(t.sum(), 0)

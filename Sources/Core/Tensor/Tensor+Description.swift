@@ -10,7 +10,20 @@ extension Tensor: CustomStringConvertible {
         let header = "tensor\(formatShape(shape))"
         if count == 0 { return header + " (empty)" }
         let summarize = count > threshold
-        let finite = values.filter(\.isFinite)
+        func shownItems(_ n: Int) -> [Int?] {
+            summarize && n > 2 * edgeItems ? Array(0..<edgeItems) + [nil] + Array(n - edgeItems..<n) : Array(0..<n)
+        }
+        // The number format follows the values printed, not all of them (as PyTorch does when it
+        // summarizes): a 10M-element tensor prints in microseconds.
+        func printed(_ dim: Int, _ offset: Int) -> [Float] {
+            if shape.isEmpty { return [data[0]] }
+            let stride = shape[(dim + 1)...].reduce(1, *)
+            return shownItems(shape[dim]).compactMap { $0 }.flatMap { i in
+                dim == shape.count - 1 ? [data[offset + i]] : printed(dim + 1, offset + i * stride)
+            }
+        }
+        let sample = summarize ? printed(0, 0) : values
+        let finite = sample.filter(\.isFinite)
         let integral = finite.allSatisfy { $0 == $0.rounded() && Swift.abs($0) < 1e7 }
         let maxAbs = finite.map { Swift.abs($0) }.max() ?? 0
         let minAbs = finite.filter { $0 != 0 }.map { Swift.abs($0) }.min() ?? 1
@@ -22,14 +35,13 @@ extension Tensor: CustomStringConvertible {
             return String(format: scientific ? "%.4e" : "%.4f", v)
         }
         var width = 1
-        for v in values.prefix(10000) { width = Swift.max(width, text(v).count) }
+        for v in sample { width = Swift.max(width, text(v).count) }
         func pad(_ s: String) -> String { String(repeating: " ", count: Swift.max(0, width - s.count)) + s }
 
         func render(_ dim: Int, _ offset: Int, _ indent: String) -> String {
             if shape.isEmpty { return text(data[0]) }
-            let n = shape[dim], stride = shape[(dim + 1)...].reduce(1, *)
-            let shown: [Int?] = summarize && n > 2 * edgeItems
-                ? Array(0..<edgeItems) + [nil] + Array(n - edgeItems..<n) : Array(0..<n)
+            let stride = shape[(dim + 1)...].reduce(1, *)
+            let shown = shownItems(shape[dim])
             if dim == shape.count - 1 {
                 return "[" + shown.map { $0.map { pad(text(data[offset + $0])) } ?? "..." }.joined(separator: ", ") + "]"
             }
