@@ -75,7 +75,7 @@ public final class Conv2d: Module {
     private func oneDNN(_ input: Tensor, _ g: ConvGeometry) -> DNNLConvolution? {
         guard usesOneDNN, DNNLConvolution.context != nil, !unaccelerated.contains(input.shape) else { return nil }
         if let c = accelerated[input.shape] { return c }
-        guard let c = try? DNNLConvolution(inputShape: input.shape, geometry: g, outChannels: outChannels, bias: bias != nil) else {
+        guard let c = try? DNNLConvolution(batch: input.shape[0], geometry: g, outChannels: outChannels, bias: bias != nil) else {
             unaccelerated.insert(input.shape)
             return nil
         }

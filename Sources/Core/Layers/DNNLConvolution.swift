@@ -26,7 +26,7 @@ final class DNNLConvolution {
     private final class Memory {
         let memory: dnnl_memory_t
         let storage: TensorStorage?
-        var desc: dnnl_memory_desc_t
+        let desc: dnnl_memory_desc_t
 
         /// Over `storage` we own (sized for `desc`), or with no buffer until `bind`.
         init(_ desc: dnnl_memory_desc_t, owned: Bool, engine: dnnl_engine_t) throws {
@@ -43,28 +43,33 @@ final class DNNLConvolution {
         deinit { dnnl_memory_destroy(memory) }
     }
 
-    /// A reorder between two formats, or nothing when they are the same.
-    private struct Reorder {
+    /// A primitive, destroyed with its owner (also when the owner's init fails half-way).
+    private final class Primitive {
         let primitive: dnnl_primitive_t
 
-        static func make(_ from: dnnl_memory_desc_t, _ to: dnnl_memory_desc_t, _ engine: dnnl_engine_t) throws -> Reorder? {
+        init(_ pd: dnnl_primitive_desc_t?, _ what: String) throws {
+            var p: dnnl_primitive_t?
+            try check(dnnl_primitive_create(&p, pd), what)
+            primitive = p!
+        }
+
+        /// A reorder between two formats, or nil when they are the same.
+        static func reorder(_ from: dnnl_memory_desc_t, _ to: dnnl_memory_desc_t, _ engine: dnnl_engine_t) throws -> Primitive? {
             var a = from, b = to
             if dnnl_memory_desc_equal(&a, &b) != 0 { return nil }
             var pd: dnnl_primitive_desc_t?
             try check(dnnl_reorder_primitive_desc_create(&pd, &a, engine, &b, engine, nil), "reorder")
             defer { dnnl_primitive_desc_destroy(pd) }
-            var p: dnnl_primitive_t?
-            try check(dnnl_primitive_create(&p, pd), "reorder")
-            return Reorder(primitive: p!)
+            return try Primitive(pd, "reorder")
         }
+
+        deinit { dnnl_primitive_destroy(primitive) }
     }
 
-    let inputShape: [Int]
     /// oneDNN's name for the forward kernel, e.g. "jit:avx512_core".
     let implementation: String
     private let engine: dnnl_engine_t, stream: dnnl_stream_t
-    private var primitives: [dnnl_primitive_t] = []
-    private let forwardPrimitive, backwardDataPrimitive, backwardWeightsPrimitive: dnnl_primitive_t
+    private let forwardPrimitive, backwardDataPrimitive, backwardWeightsPrimitive: Primitive
     // Descent's NCHW / OIHW buffers, bound per call.
     private let userSource, userWeights, userDestination, userBias: Memory
     // The formats each primitive computes in (the user's own where oneDNN chose the same).
@@ -72,18 +77,16 @@ final class DNNLConvolution {
     private let diffDestination, backwardSource, diffWeights, diffSource, dataDiffDestination, dataWeights: Memory
     private let diffWeightsUser, diffBias: Memory
     private let toSource, toWeights, fromDestination, toDiffDestination, toBackwardSource, fromDiffWeights, fromDiffSource,
-                toDataDiffDestination, toDataWeights: Reorder?
+                toDataDiffDestination, toDataWeights: Primitive?
     /// The tensor the last forward read, so backward can reuse its reordered copy.
     private weak var lastInput: Tensor?
 
-    /// Builds the primitives for `input` ([N, C, H, W]) and the layer's geometry; throws when
+    /// Builds the primitives for a batch of `n` images of the layer's geometry; throws when
     /// oneDNN has no implementation for it (the caller then uses im2col).
-    init(inputShape: [Int], geometry g: ConvGeometry, outChannels: Int, bias: Bool) throws {
+    init(batch n: Int, geometry g: ConvGeometry, outChannels: Int, bias: Bool) throws {
         guard let (engine, stream) = Self.context else { throw DescentError("nn.Conv2d", "oneDNN is not available") }
         self.engine = engine
         self.stream = stream
-        self.inputShape = inputShape
-        let n = inputShape[0]
         func desc(_ dims: [Int], _ tag: dnnl_format_tag_t) throws -> dnnl_memory_desc_t {
             var md = dnnl_memory_desc_t()
             try check(dnnl_memory_desc_init_by_tag(&md, Int32(dims.count), dims.map { Int64($0) }, dnnl_f32, tag), "memory descriptor")
@@ -115,17 +118,12 @@ final class DNNLConvolution {
         try check(dnnl_primitive_desc_create(&wpd, &wd, nil, engine, fpd), "backward weights")
         defer { dnnl_primitive_desc_destroy(wpd) }
         func md(_ pd: dnnl_primitive_desc_t?, _ q: dnnl_query_t) -> dnnl_memory_desc_t { dnnl_primitive_desc_query_md(pd, q, 0)!.pointee }
-        func make(_ pd: dnnl_primitive_desc_t?) throws -> dnnl_primitive_t {
-            var p: dnnl_primitive_t?
-            try check(dnnl_primitive_create(&p, pd), "primitive")
-            return p!
-        }
         var info: UnsafePointer<CChar>?
         _ = withUnsafeMutablePointer(to: &info) { dnnl_primitive_desc_query(fpd, dnnl_query_impl_info_str, 0, $0) }
         implementation = info.map { String(cString: $0) } ?? "?"
-        forwardPrimitive = try make(fpd)
-        backwardDataPrimitive = try make(bpd)
-        backwardWeightsPrimitive = try make(wpd)
+        forwardPrimitive = try Primitive(fpd, "forward")
+        backwardDataPrimitive = try Primitive(bpd, "backward data")
+        backwardWeightsPrimitive = try Primitive(wpd, "backward weights")
 
         let userSrc = try desc(srcDims, dnnl_abcd), userDst = try desc(dstDims, dnnl_abcd), userW = try desc(wDims, dnnl_abcd)
         userSource = try Memory(userSrc, owned: false, engine: engine)
@@ -151,34 +149,26 @@ final class DNNLConvolution {
         dataWeights = try own(md(bpd, dnnl_query_weights_md), like: userWeights)
         diffSource = try own(md(bpd, dnnl_query_diff_src_md), like: userSource)
 
-        toSource = try Reorder.make(userSrc, source.desc, engine)
-        toWeights = try Reorder.make(userW, weights.desc, engine)
-        fromDestination = try Reorder.make(destination.desc, userDst, engine)
-        toDiffDestination = try Reorder.make(userDst, diffDestination.desc, engine)
-        toBackwardSource = backwardSource === source ? nil : try Reorder.make(userSrc, backwardSource.desc, engine)
-        fromDiffWeights = try Reorder.make(diffWeights.desc, userW, engine)
-        fromDiffSource = try Reorder.make(diffSource.desc, userSrc, engine)
-        toDataDiffDestination = dataDiffDestination === diffDestination ? nil : try Reorder.make(userDst, dataDiffDestination.desc, engine)
+        toSource = try Primitive.reorder(userSrc, source.desc, engine)
+        toWeights = try Primitive.reorder(userW, weights.desc, engine)
+        fromDestination = try Primitive.reorder(destination.desc, userDst, engine)
+        toDiffDestination = try Primitive.reorder(userDst, diffDestination.desc, engine)
+        toBackwardSource = backwardSource === source ? nil : try Primitive.reorder(userSrc, backwardSource.desc, engine)
+        fromDiffWeights = try Primitive.reorder(diffWeights.desc, userW, engine)
+        fromDiffSource = try Primitive.reorder(diffSource.desc, userSrc, engine)
+        toDataDiffDestination = dataDiffDestination === diffDestination ? nil : try Primitive.reorder(userDst, dataDiffDestination.desc, engine)
         // Reordered again in backward: the weights may have changed since the forward.
-        toDataWeights = try Reorder.make(userW, dataWeights.desc, engine)
+        toDataWeights = try Primitive.reorder(userW, dataWeights.desc, engine)
     }
 
-    deinit {
-        for p in [forwardPrimitive, backwardDataPrimitive, backwardWeightsPrimitive] { dnnl_primitive_destroy(p) }
-        for r in [toSource, toWeights, fromDestination, toDiffDestination, toBackwardSource, fromDiffWeights, fromDiffSource,
-                  toDataDiffDestination, toDataWeights] {
-            if let r { dnnl_primitive_destroy(r.primitive) }
-        }
-    }
-
-    private func run(_ p: dnnl_primitive_t, _ args: [(Int32, Memory)]) throws {
+    private func run(_ p: Primitive, _ args: [(Int32, Memory)]) throws {
         var a = args.map { dnnl_exec_arg_t(arg: $0.0, memory: $0.1.memory) }
-        try check(dnnl_primitive_execute(p, stream, Int32(a.count), &a), "execute")
+        try check(dnnl_primitive_execute(p.primitive, stream, Int32(a.count), &a), "execute")
     }
 
-    private func reorder(_ r: Reorder?, _ from: Memory, _ to: Memory) throws {
+    private func reorder(_ r: Primitive?, _ from: Memory, _ to: Memory) throws {
         guard let r else { return }
-        try run(r.primitive, [(DNNL_ARG_FROM, from), (DNNL_ARG_TO, to)])
+        try run(r, [(DNNL_ARG_FROM, from), (DNNL_ARG_TO, to)])
     }
 
     /// `y = conv(x, w) + b`, all in Descent's layouts.
