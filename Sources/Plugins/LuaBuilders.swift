@@ -21,12 +21,8 @@ enum LuaBuilders {
 
     /// Pushes `plugin.table[function]` and the hyperparameter table; returns the VM and where it failed.
     private static func prepare(_ p: Plugin, _ function: String, _ h: Hyperparameters) throws -> (LuaVM, String) {
-        let vm = try p.table!.push(p.name)
-        lua_getfield(vm.L, -1, function)
-        let place = "\(p.name).\(function) (\(p.origin):\(descent_linedefined(vm.L, -1)))"
-        lua_rotate(vm.L, -2, -1)
-        descent_pop(vm.L, 1)
-        vm.push(.table(Dictionary(uniqueKeysWithValues: h.pairs.map { ($0, HyperMarshal.lua($1)) })))
+        let (vm, place) = try p.pushFunction(function)
+        vm.push(HyperMarshal.lua(h))
         return (vm, place)
     }
 

@@ -31,30 +31,11 @@ final class LuaOptimizer: Optimizer {
         try hyper.set(key, value)
     }
 
-    /// "lion (scripts/optimizers/lion.lua:12)": where the failing function is defined.
-    private func place(_ function: String, _ vm: LuaVM) throws -> String {
-        let L = vm.L
-        _ = try plugin.table!.push(name)
-        lua_getfield(L, -1, function)
-        defer { descent_pop(L, 2) }
-        return "\(name).\(function) (\(plugin.origin):\(descent_linedefined(L, -1)))"
-    }
-
+    /// An error naming where the failing function is defined.
     private func fail(_ function: String, _ vm: LuaVM, _ problem: String) -> DescentError {
-        DescentError((try? place(function, vm)) ?? name, problem)
-    }
-
-    /// Pushes `plugin.table[function]` and returns the VM.
-    private func pushFunction(_ function: String) throws -> LuaVM {
-        let vm = try plugin.table!.push(name)
-        lua_getfield(vm.L, -1, function)
-        lua_rotate(vm.L, -2, -1)
+        guard let (_, place) = try? plugin.pushFunction(function) else { return DescentError(name, problem) }
         descent_pop(vm.L, 1)
-        return vm
-    }
-
-    private func pushHyper(_ vm: LuaVM) {
-        vm.push(.table(Dictionary(uniqueKeysWithValues: hyper.pairs.map { ($0, HyperMarshal.lua($1)) })))
+        return DescentError(place, problem)
     }
 
     func step(_ params: [Tensor], _ grads: [Tensor]) throws {
@@ -64,7 +45,7 @@ final class LuaOptimizer: Optimizer {
         descent_pop(L, 1)
         let top = lua_gettop(L)
         defer { lua_settop(L, top) }
-        pushHyper(vm)
+        vm.push(HyperMarshal.lua(hyper))
         let hyperIndex = lua_gettop(L)
         if stateTables.isEmpty { try initialize(params, vm, hyperIndex) }
         for (i, (p, g)) in zip(params, grads).enumerated() {
@@ -72,7 +53,7 @@ final class LuaOptimizer: Optimizer {
                 throw DescentError("\(name).step", "parameter \(i + 1) of shape \(formatShape(shape)) expected (as in earlier steps), got \(formatShape(p.shape))")
             }
             steps[i] += 1
-            _ = try pushFunction("update")
+            _ = try plugin.pushFunction("update")
             Userdata.push(vm, p)
             Userdata.push(vm, g)
             _ = try stateTables[i].push(name)
@@ -99,7 +80,7 @@ final class LuaOptimizer: Optimizer {
         let L = vm.L
         var tables: [LuaReference] = [], shapes: [[String: [Int]]] = []
         for (i, p) in params.enumerated() {
-            _ = try pushFunction("init")
+            _ = try plugin.pushFunction("init")
             if lua_type(L, -1) == LUA_TNIL {
                 descent_pop(L, 1)
                 lua_createtable(L, 0, 0)

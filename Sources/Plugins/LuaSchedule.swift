@@ -22,14 +22,12 @@ final class LuaSchedule: Schedule {
 
     func at(_ step: Int) throws -> Double {
         guard step >= 0 else { throw DescentError.argument("\(name).at", "step", "must be >= 0, got \(step)") }
-        let vm = try plugin.table!.push(name)
+        let (vm, place) = try plugin.pushFunction("at")
         let L = vm.L
         let top = lua_gettop(L) - 1
         defer { lua_settop(L, top) }
-        lua_getfield(L, -1, "at")
-        let place = "\(name).at (\(plugin.origin):\(descent_linedefined(L, -1)))"
         lua_pushinteger(L, lua_Integer(step))
-        vm.push(.table(Dictionary(uniqueKeysWithValues: hyper.pairs.map { ($0, HyperMarshal.lua($1)) })))
+        vm.push(HyperMarshal.lua(hyper))
         do {
             try vm.pcall(arguments: 2, results: 1)
         } catch {

@@ -1,4 +1,6 @@
+import CLua
 import DescentCore
+import DescentHost
 
 /// What a plugin provides.
 public enum PluginKind: String, CaseIterable {
@@ -33,6 +35,17 @@ public struct Plugin {
         var h = Hyperparameters(owner: name, defaults: defaults)
         try h.merge(overrides)
         return h
+    }
+
+    /// Pushes the Lua plugin's `function` (nil when the table has none) and returns the VM and
+    /// where the function is defined, "lion.update (scripts/optimizers/lion.lua:12)", for errors.
+    func pushFunction(_ function: String) throws -> (vm: LuaVM, place: String) {
+        let vm = try table!.push(name)
+        lua_getfield(vm.L, -1, function)
+        let place = "\(name).\(function) (\(origin):\(descent_linedefined(vm.L, -1)))"
+        lua_rotate(vm.L, -2, -1)
+        descent_pop(vm.L, 1)
+        return (vm, place)
     }
 
     /// The first line of `doc`, for listings.

@@ -117,7 +117,7 @@ enum OptimBindings {
             // pairs() iterates a snapshot; writes still go through __newindex.
             let (h, _) = try hyperOwner(vm, a)
             lua_getglobal(vm.L, "next")
-            vm.push(.table(Dictionary(uniqueKeysWithValues: h.pairs.map { ($0, HyperMarshal.lua($1)) })))
+            vm.push(HyperMarshal.lua(h))
             lua_pushnil(vm.L)
             return 3
         }

@@ -98,6 +98,11 @@ public enum HyperMarshal {
         }
     }
 
+    /// Every hyperparameter as a Lua table (what plugins' functions receive as `hyper`).
+    public static func lua(_ h: Hyperparameters) -> LuaValue {
+        .table(Dictionary(uniqueKeysWithValues: h.pairs.map { ($0, lua($1)) }))
+    }
+
     public static func lua(_ v: HyperValue) -> LuaValue {
         switch v {
         case .number(let d): return .number(d)
