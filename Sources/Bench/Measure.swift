@@ -10,27 +10,24 @@ public enum Measure {
 
     /// Median seconds of `runs` calls of `body` after `warmup` calls.
     public static func median(runs: Int, warmup: Int = 2, _ body: () throws -> Void) rethrows -> Double {
-        for _ in 0..<warmup { try body() }
-        var times: [Double] = []
-        for _ in 0..<runs {
-            let t = now()
-            try body()
-            times.append(now() - t)
-        }
-        times.sort()
-        return times[times.count / 2]
+        try medians(runs: runs, warmup: warmup, count: 1) { _ in try body() }[0]
     }
 
     /// The median seconds of each body, run in turn (A, B, A, B, ...) after `warmup` rounds, so
     /// that drifts in the machine's speed (this VM's figures move by 10% over seconds) hit every
     /// body alike and their ratio stays meaningful.
     public static func interleavedMedians(runs: Int, warmup: Int = 2, _ bodies: [() throws -> Void]) throws -> [Double] {
-        for _ in 0..<warmup { for b in bodies { try b() } }
-        var times = [[Double]](repeating: [], count: bodies.count)
+        try medians(runs: runs, warmup: warmup, count: bodies.count) { try bodies[$0]() }
+    }
+
+    /// Per body index in 0..<count, the median seconds of `body(i)` over `runs` rounds.
+    private static func medians(runs: Int, warmup: Int, count: Int, _ body: (Int) throws -> Void) rethrows -> [Double] {
+        for _ in 0..<warmup { for i in 0..<count { try body(i) } }
+        var times = [[Double]](repeating: [], count: count)
         for _ in 0..<runs {
-            for (i, b) in bodies.enumerated() {
+            for i in 0..<count {
                 let t = now()
-                try b()
+                try body(i)
                 times[i].append(now() - t)
             }
         }
