@@ -4,11 +4,11 @@
 #include <dnnl.h>
 #include <dlfcn.h>
 
-/* Caps the OpenMP threads of oneDNN's next calls from this thread. Looked up at run time:
- * libgomp comes with libdnnl, but omp.h and libgomp's development symlink are not on the
- * default search paths. */
-static inline void descent_omp_set_num_threads(int n) {
-    void (*set)(int) = (void (*)(int))dlsym(RTLD_DEFAULT, "omp_set_num_threads");
-    if (set) set(n);
+/* OpenMP's omp_set_num_threads, which caps oneDNN's threads for later calls from the calling
+ * thread; NULL without OpenMP. Looked up at run time: libgomp comes with libdnnl, but omp.h and
+ * libgomp's development symlink are not on the default search paths. */
+typedef void (*descent_omp_set_num_threads_fn)(int);
+static inline descent_omp_set_num_threads_fn descent_omp_set_num_threads(void) {
+    return (descent_omp_set_num_threads_fn)dlsym(RTLD_DEFAULT, "omp_set_num_threads");
 }
 #endif

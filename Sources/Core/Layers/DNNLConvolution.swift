@@ -22,6 +22,10 @@ final class DNNLConvolution {
         return (engine, stream)
     }()
 
+    /// OpenMP's thread cap, looked up once; every call sets it to `Parallel.threads` (which a
+    /// benchmark may change between calls) so `DESCENT_THREADS` caps oneDNN too.
+    private static let setThreads = descent_omp_set_num_threads()
+
     /// A memory object over a buffer: Descent's tensor (handle set per call) or one of ours.
     private final class Memory {
         let memory: dnnl_memory_t
@@ -173,7 +177,7 @@ final class DNNLConvolution {
 
     /// `y = conv(x, w) + b`, all in Descent's layouts.
     func forward(_ x: Tensor, weight: Tensor, bias: Tensor?, output y: Tensor) throws {
-        descent_omp_set_num_threads(Int32(Parallel.threads))
+        Self.setThreads?(Int32(Parallel.threads))
         try userSource.bind(x.data)
         try userWeights.bind(weight.data)
         try userDestination.bind(y.data)
@@ -193,7 +197,7 @@ final class DNNLConvolution {
     /// Adds the weight (and bias) gradients into `gradWeight`/`gradBias` and, when `gradInput` is
     /// given, writes the input gradient there.
     func backward(_ x: Tensor, _ gy: Tensor, weight: Tensor, gradWeight: Tensor, gradBias: Tensor?, gradInput: Tensor?) throws {
-        descent_omp_set_num_threads(Int32(Parallel.threads))
+        Self.setThreads?(Int32(Parallel.threads))
         try userSource.bind(x.data)
         try userDestination.bind(gy.data)
         try userWeights.bind(weight.data)
