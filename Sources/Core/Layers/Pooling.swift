@@ -62,49 +62,54 @@ public final class MaxPool2d: Module {
         return out
     }
 
-    /// One channel plane: max and argmax of every window. One comparison feeding selects, no
-    /// branches: on real activations the comparison is a coin flip, and the branchy loop was 20%
-    /// of a training step (9 ms for 32x16x64x64).
+    /// One channel plane: max and argmax of every window.
     private static func poolPlane(_ src: UnsafeMutablePointer<Float>, _ dst: UnsafeMutablePointer<Float>,
                                   _ am: UnsafeMutablePointer<Int32>, _ g: ConvGeometry) {
-        let (h, w, oh, ow) = (g.height, g.width, g.outHeight, g.outWidth)
-        let (kh, kw, sh, sw, ph, pw) = (g.kernelH, g.kernelW, g.strideH, g.strideW, g.padH, g.padW)
         var o = 0
-        for oy in 0..<oh {
-            let y0 = Swift.max(oy &* sh &- ph, 0), y1 = Swift.min(oy &* sh &- ph &+ kh, h)
-            for ox in 0..<ow {
-                let x0 = Swift.max(ox &* sw &- pw, 0), x1 = Swift.min(ox &* sw &- pw &+ kw, w)
-                var bestIndex = y0 &* w &+ x0
-                var best = src[bestIndex]
-                var poison: Float = 0          // becomes NaN if the window holds a NaN or Inf
-                var iy = y0
-                while iy < y1 {
-                    var i = iy &* w &+ x0
-                    let end = iy &* w &+ x1
-                    while i < end {
-                        let v = src[i]
-                        let take = v > best
-                        best = take ? v : best
-                        bestIndex = take ? i : bestIndex
-                        poison += v * 0
-                        i &+= 1
-                    }
-                    iy &+= 1
-                }
-                if poison != 0 || poison.isNaN {
-                    // Rare: NaN must win, as in PyTorch, so a diverging run shows it.
-                    for yy in y0..<y1 { for xx in x0..<x1 where src[yy * w + xx].isNaN { best = .nan; bestIndex = yy * w + xx } }
-                }
-                dst[o] = best
-                am[o] = Int32(truncatingIfNeeded: bestIndex)
+        for oy in 0..<g.outHeight {
+            for ox in 0..<g.outWidth {
+                (dst[o], am[o]) = poolWindow(src, g, oy, ox)
                 o &+= 1
             }
         }
     }
 
+    /// Max and argmax (index in the plane) of window (oy, ox): the first maximum wins, and a NaN
+    /// wins over everything, as in PyTorch, so a diverging run shows it. One comparison feeding
+    /// selects, no branches: on real activations the comparison is a coin flip, and the branchy
+    /// loop was 20% of a training step (9 ms for 32x16x64x64).
+    @inline(__always)
+    private static func poolWindow(_ src: UnsafeMutablePointer<Float>, _ g: ConvGeometry, _ oy: Int, _ ox: Int) -> (Float, Int32) {
+        let (h, w) = (g.height, g.width)
+        let y0 = Swift.max(oy &* g.strideH &- g.padH, 0), y1 = Swift.min(oy &* g.strideH &- g.padH &+ g.kernelH, h)
+        let x0 = Swift.max(ox &* g.strideW &- g.padW, 0), x1 = Swift.min(ox &* g.strideW &- g.padW &+ g.kernelW, w)
+        var bestIndex = y0 &* w &+ x0
+        var best = src[bestIndex]
+        var poison: Float = 0          // becomes NaN if the window holds a NaN or Inf
+        var iy = y0
+        while iy < y1 {
+            var i = iy &* w &+ x0
+            let end = iy &* w &+ x1
+            while i < end {
+                let v = src[i]
+                let take = v > best
+                best = take ? v : best
+                bestIndex = take ? i : bestIndex
+                poison += v * 0
+                i &+= 1
+            }
+            iy &+= 1
+        }
+        if poison != 0 || poison.isNaN {
+            // Rare: the last NaN of the window.
+            for yy in y0..<y1 { for xx in x0..<x1 where src[yy * w + xx].isNaN { best = .nan; bestIndex = yy * w + xx } }
+        }
+        return (best, Int32(truncatingIfNeeded: bestIndex))
+    }
+
     /// The common 2x2, stride-2 window, eight windows at a time: the even and odd lanes of 16
-    /// floats from each of the two rows are the four candidates. Same first-maximum-wins and NaN
-    /// rules as `poolPlane` (a group holding a NaN takes the scalar path).
+    /// floats from each of the two rows are the four candidates, taken in `poolWindow`'s order
+    /// (a group holding a NaN, and the row's tail, go through `poolWindow` itself).
     private static func poolPlane2x2(_ src: UnsafeMutablePointer<Float>, _ dst: UnsafeMutablePointer<Float>,
                                      _ am: UnsafeMutablePointer<Int32>, _ g: ConvGeometry) {
         let (w, oh, ow) = (g.width, g.outHeight, g.outWidth)
@@ -134,13 +139,7 @@ public final class MaxPool2d: Module {
                 ox &+= 8
             }
             while ox < ow {
-                let x = 2 &* ox
-                let cells = [(r0[x], top &+ x), (r0[x &+ 1], top &+ x &+ 1), (r1[x], top &+ w &+ x), (r1[x &+ 1], top &+ w &+ x &+ 1)]
-                var (best, index) = cells[0]
-                for (v, i) in cells.dropFirst() where v > best { best = v; index = i }
-                for (v, i) in cells where v.isNaN { best = v; index = i }
-                d[ox] = best
-                a[ox] = Int32(truncatingIfNeeded: index)
+                (d[ox], a[ox]) = poolWindow(src, g, oy, ox)
                 ox &+= 1
             }
         }
