@@ -43,13 +43,25 @@ public final class ElementwiseProgram {
     /// With numbers s, t and varying a, b, c: `scale` s*a, `scaleAdd` s*a + b, `affine` a*s + t,
     /// `sqrtAffine` sqrt(a)*s + t, `axpby` s*a + t*b, `axpbyz` s*a + (t*b)*c, `scaleDivSub`
     /// c - (s*a)/b; and `divSub` c - a/b.
-    enum Code: Equatable { case copy, op(Op), madd, msub, scale, scaleAdd, affine, divSub, sqrtAffine, axpby, axpbyz, scaleDivSub }
+    enum Code: Equatable {
+        case copy, op(Op), madd, msub, scale, scaleAdd, affine, divSub, sqrtAffine, axpby, axpbyz, scaleDivSub
+
+        /// For the scalar forms, how many varying operands come before the numbers s (and t).
+        var varyingOperands: Int? {
+            switch self {
+            case .scale, .affine, .sqrtAffine: return 1
+            case .scaleAdd, .axpby: return 2
+            case .axpbyz, .scaleDivSub: return 3
+            default: return nil
+            }
+        }
+    }
 
     struct Instruction {
         let code: Code
         let a: Operand, b: Operand, c: Operand
         let destination: Operand
-        /// Uniform nodes read as numbers by `scale`, `scaleAdd` (s) and `affine` (s, t).
+        /// Uniform nodes the scalar forms read as numbers s and t (-1: none).
         var s = -1, t = -1
     }
 
@@ -116,7 +128,7 @@ public final class ElementwiseProgram {
             return uniform[m[0]] ? (m[0], m[1]) : (m[1], m[0])
         }
         var fused = Set<Int>()
-        // Plans of the scalar forms list their varying operands, then their uniform numbers.
+        // Plans of the scalar forms list their varying operands, then their numbers (uniform nodes).
         var plan: [Int: (code: Code, args: [Int])] = [:]
         for (i, n) in nodes.enumerated() where !uniform[i] {
             guard case .apply(let o, let args) = n else { continue }
@@ -145,15 +157,22 @@ public final class ElementwiseProgram {
                 (code, operands) = (.divSub, q + [args[0]])
                 fused.insert(args[1])
             }
-            plan[i] = (code, operands)
-        }
-        for (i, step) in plan where step.code == .madd && uniform[step.args[2]] && uniform[step.args[0]] != uniform[step.args[1]] {
-            let (x, factor) = uniform[step.args[0]] ? (step.args[1], step.args[0]) : (step.args[0], step.args[1])
-            if case .apply(.sqrt, let r) = nodes[x], isFusable(x, .sqrt), !uniform[r[0]] {
-                // sqrt(v)*scale + eps
-                plan[i] = (.sqrtAffine, [r[0], factor, step.args[2]])
-                fused.insert(x)
+            // A single uniform factor becomes a number.
+            if code == .op(.mul) || code == .madd, uniform[operands[0]] != uniform[operands[1]] {
+                let (s, v) = uniform[operands[0]] ? (operands[0], operands[1]) : (operands[1], operands[0])
+                if code == .op(.mul) {
+                    (code, operands) = (.scale, [v, s])
+                } else if !uniform[operands[2]] {
+                    (code, operands) = (.scaleAdd, [v, operands[2], s])
+                } else if case .apply(.sqrt, let r) = nodes[v], isFusable(v, .sqrt), !uniform[r[0]] {
+                    // sqrt(v)*scale + eps
+                    (code, operands) = (.sqrtAffine, [r[0], s, operands[2]])
+                    fused.insert(v)
+                } else {
+                    (code, operands) = (.affine, [v, s, operands[2]])
+                }
             }
+            plan[i] = (code, operands)
         }
         for x in fused { plan[x] = nil }
 
@@ -198,30 +217,16 @@ public final class ElementwiseProgram {
         var instructions: [Instruction] = []
         for i in plan.keys.sorted() where lastUse[i] >= 0 {
             let (code, args) = plan[i]!
-            // Uniform factors as numbers where a scalar form exists.
-            var scalarForm: (code: Code, varying: [Int], s: Int, t: Int)? = nil
-            let u = args.map { uniform[$0] }
-            switch code {
-            case .op(.mul) where u[0] != u[1]:
-                scalarForm = (.scale, [u[0] ? args[1] : args[0]], u[0] ? args[0] : args[1], -1)
-            case .madd where u[0] != u[1] && !u[2]:
-                scalarForm = (.scaleAdd, [u[0] ? args[1] : args[0], args[2]], u[0] ? args[0] : args[1], -1)
-            case .madd where u[0] != u[1] && u[2]:
-                scalarForm = (.affine, [u[0] ? args[1] : args[0]], u[0] ? args[0] : args[1], args[2])
-            case .sqrtAffine, .axpby, .axpbyz, .scaleDivSub:
-                let varying = Array(args.prefix { !uniform[$0] }), numbers = Array(args.dropFirst(varying.count))
-                scalarForm = (code, varying, numbers[0], numbers.count > 1 ? numbers[1] : -1)
-            default: break
-            }
-            if let f = scalarForm {
-                let ops = f.varying.map(operand)
-                for x in Set(f.varying) where lastUse[x] == i {
+            if let k = code.varyingOperands {
+                let varying = Array(args.prefix(k)), numbers = Array(args.dropFirst(k))
+                let ops = varying.map(operand)
+                for x in Set(varying) where lastUse[x] == i {
                     if case .register(let r) = location[x] { free.append(r) }
                 }
                 let d: Operand = direct[i].map { .tensor($0) } ?? .register(allocate())
                 location[i] = d
                 let a = ops[0], b = ops.count > 1 ? ops[1] : a, c = ops.count > 2 ? ops[2] : b
-                instructions.append(Instruction(code: f.code, a: a, b: b, c: c, destination: d, s: f.s, t: f.t))
+                instructions.append(Instruction(code: code, a: a, b: b, c: c, destination: d, s: numbers[0], t: numbers.count > 1 ? numbers[1] : -1))
                 continue
             }
             let ops = args.map(operand)
