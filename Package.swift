@@ -23,14 +23,11 @@ let package = Package(
             name: "CReadline", path: "Sources/CReadline",
             providers: [.apt(["libreadline-dev"])]),
         .systemLibrary(
-            name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
-            providers: [.apt(["libopenblas-dev"])]),
-        .systemLibrary(
-            // oneDNN's convolution primitives (no pkg-config file in Debian; headers in /usr/include).
+            // oneDNN: GEMM and the convolution primitives (no pkg-config file in Debian; headers in /usr/include).
             name: "CDNNL", path: "Sources/CDNNL",
             providers: [.apt(["libdnnl-dev"])]),
         .target(name: "CKernels", path: "Sources/CKernels"),
-        .target(name: "DescentCore", dependencies: ["COpenBLAS", "CDNNL", "CKernels"], path: "Sources/Core"),
+        .target(name: "DescentCore", dependencies: ["CDNNL", "CKernels"], path: "Sources/Core"),
         .target(name: "DescentHost", dependencies: ["DescentCore", "CLua", "CReadline"], path: "Sources/Host"),
         .target(name: "DescentPlugins", dependencies: ["DescentHost", "DescentCore", "CLua"], path: "Sources/Plugins"),
         .target(name: "DescentBench", dependencies: ["DescentPlugins", "DescentHost", "DescentCore"], path: "Sources/Bench"),

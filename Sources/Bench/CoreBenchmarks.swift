@@ -10,13 +10,11 @@ public enum CoreBenchmarks {
         let cap = Parallel.threads
         Parallel.setThreads(threads)
         defer { Parallel.setThreads(cap) }
-        let t = Parallel.withBLASThreads {
-            Measure.median(runs: 5) {
-                gemm(transposeA: false, transposeB: false, m: n, n: n, k: n, alpha: 1, a: a.data, lda: n, b: b.data, ldb: n, beta: 0, c: c.data, ldc: n)
-            }
+        let t = Measure.median(runs: 5) {
+            gemm(transposeA: false, transposeB: false, m: n, n: n, k: n, alpha: 1, a: a.data, lda: n, b: b.data, ldb: n, beta: 0, c: c.data, ldc: n)
         }
-        r.add("sgemm", "OpenBLAS 1024^3 (\(threads) thread\(threads == 1 ? "" : "s"))", 2 * pow(Double(n), 3) / t / 1e9, "GFLOP/s",
-              "\(blasCoreName) kernels")
+        r.add("sgemm", "oneDNN sgemm 1024^3 (\(threads) thread\(threads == 1 ? "" : "s"))", 2 * pow(Double(n), 3) / t / 1e9, "GFLOP/s",
+              "")
     }
 
     public static func convLayers(_ r: BenchmarkReport) throws {
@@ -48,9 +46,13 @@ public enum CoreBenchmarks {
     }
 
     public static func training(_ r: BenchmarkReport, threads: Int) throws {
-        let t = try Measure.median(runs: 20, warmup: 3, try referenceStepper())
+        let step = try referenceStepper()
+        for _ in 0..<10 { try step() }
+        let faults = Measure.minorFaults()
+        let t = try Measure.median(runs: 20, warmup: 0, step)
+        let perStep = Double(Measure.minorFaults() - faults) / 20
         r.add("train", "reference CNN step, Adam (\(threads) thread\(threads == 1 ? "" : "s"))", t * 1e3, "ms",
-              String(format: "%.1f steps/s, %.1f GFLOP/s", 1 / t, ReferenceCNN.trainingFLOPs / t / 1e9))
+              String(format: "%.1f steps/s, %.1f GFLOP/s, %.1f page faults/step", 1 / t, ReferenceCNN.trainingFLOPs / t / 1e9, perStep))
     }
 
     /// STREAM triad a = b + s*c over `n` floats: 12 bytes per element.

@@ -8,6 +8,13 @@ public enum Measure {
         return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
     }
 
+    /// Minor page faults of this process so far (getrusage): a steady-state step should add none.
+    public static func minorFaults() -> Int {
+        var u = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &u)
+        return u.ru_minflt
+    }
+
     /// Median seconds of `runs` calls of `body` after `warmup` calls.
     public static func median(runs: Int, warmup: Int = 2, _ body: () throws -> Void) rethrows -> Double {
         try medians(runs: runs, warmup: warmup, count: 1) { _ in try body() }[0]

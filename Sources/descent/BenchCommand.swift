@@ -1,6 +1,7 @@
 import ArgumentParser
 import DescentBench
 import DescentCore
+import Foundation
 
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -16,6 +17,7 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         let report = BenchmarkReport(live: !json)
+        if !json { print("cpu: \(Machine.cpuModel), \(ProcessInfo.processInfo.activeProcessorCount) cores; DESCENT_THREADS=\(Parallel.threads)") }
         try Benchmarks.run(report, sections: only.isEmpty ? Benchmarks.sections : only)
         if json { print(try report.json()) }
     }

@@ -146,19 +146,32 @@ public final class MaxPool2d: Module {
     }
 
     public override func backward(_ input: Tensor, _ gradOutput: Tensor) throws -> Tensor {
+        try backward(input, gradOutput, throughReLU: false)
+    }
+
+    /// With `throughReLU`, also the backward of a ReLU before the pool, in the same pass:
+    /// `Sequential` calls this for ReLU then MaxPool2d. A window's gradient goes to its maximum
+    /// times (maximum > 0) — what ReLU's backward would multiply it by, since the pool's input is
+    /// the ReLU's output and every other element of the window gets no gradient.
+    func backward(_ input: Tensor, _ gradOutput: Tensor, throughReLU: Bool) throws -> Tensor {
         let (n, g) = try window.geometry(input, "nn.MaxPool2d")
         try checkGradOutput(gradOutput, [n, g.channels, g.outHeight, g.outWidth], "nn.MaxPool2d")
         guard argmax.count == gradOutput.count else { throw DescentError("nn.MaxPool2d.backward", "forward must run on this input first") }
         let gradInput = Tensor(uninitialized: input.shape)
         let per = g.outHeight * g.outWidth, plane = g.height * g.width
-        let gx = gradInput.data, gy = gradOutput.data
+        let gx = gradInput.data, gy = gradOutput.data, x = input.data
         argmax.withUnsafeBufferPointer { am in
             let am = am.baseAddress!
             // Plane by plane, so the zeroing and the scatter hit the same cache lines.
             Parallel.forEach(n * g.channels) { pl in
                 let dst = gx + pl * plane, src = gy + pl * per, idx = am + pl * per
                 dst.update(repeating: 0, count: plane)
-                for o in 0..<per { dst[Int(idx[o])] += src[o] }
+                if throughReLU {
+                    let xs = x + pl * plane
+                    for o in 0..<per { let i = Int(idx[o]); dst[i] += src[o] * (xs[i] > 0 ? 1 : 0) }
+                } else {
+                    for o in 0..<per { dst[Int(idx[o])] += src[o] }
+                }
             }
         }
         return gradInput

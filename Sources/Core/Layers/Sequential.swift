@@ -28,9 +28,18 @@ public final class Sequential: Module {
         var x = input
         var seen: [Tensor] = []
         seen.reserveCapacity(modules.count)
-        for m in modules {
+        var i = 0
+        while i < modules.count {
             seen.append(x)
-            x = try m.forward(x)
+            if let conv = modules[i] as? Conv2d, fusesReLU(after: i) {
+                // Conv2d + ReLU in one pass; the ReLU "saw" the output (same signs as its input).
+                x = try conv.forward(x, fusedReLU: true)
+                seen.append(x)
+                i += 2
+            } else {
+                x = try modules[i].forward(x)
+                i += 1
+            }
         }
         outputShapes = (seen.dropFirst() + [x]).map(\.shape)
         inputs = seen
@@ -42,7 +51,22 @@ public final class Sequential: Module {
             throw DescentError("nn.Sequential.backward", "forward must run on this input first")
         }
         var g = gradOutput
-        for (m, x) in zip(modules, inputs).reversed() { g = try m.backward(x, g) }
+        var i = modules.count - 1
+        while i >= 0 {
+            if let pool = modules[i] as? MaxPool2d, i >= 1, type(of: modules[i - 1]) == ReLU.self {
+                // ReLU then MaxPool2d: one pass (the pool's input is the ReLU's output).
+                g = try pool.backward(inputs[i], g, throughReLU: true)
+                i -= 2
+            } else {
+                g = try modules[i].backward(inputs[i], g)
+                i -= 1
+            }
+        }
         return g
+    }
+
+    /// Whether module `i + 1` is a plain ReLU that module `i`'s forward can apply itself.
+    private func fusesReLU(after i: Int) -> Bool {
+        i + 1 < modules.count && type(of: modules[i + 1]) == ReLU.self
     }
 }

@@ -1,23 +1,28 @@
-import COpenBLAS
+import CKernels
 import Dispatch
 import Foundation
 
 /// Descent's threading: one knob, `DESCENT_THREADS` (default: all cores), caps every pool —
-/// the chunked loops below and OpenBLAS's own threads.
+/// the chunked loops below and oneDNN's OpenMP team (`OneDNN.capThreads`, set before each call).
 ///
-/// Work is split across threads at the outermost level (batch images, chunks of a long vector),
-/// and OpenBLAS runs single-threaded inside each piece: on small CNNs splitting the batch beats
-/// threading inside each GEMM (DESIGN.md, Performance). `withBLASThreads` opens OpenBLAS's own
-/// pool for the one place that wants it (a single large GEMM).
+/// Work is split across threads at the outermost level (batch images, chunks of a long vector);
+/// a GEMM inside such a piece runs on one thread: on small CNNs splitting the batch beats
+/// threading inside each GEMM.
 public enum Parallel {
-    /// The thread cap, read once from `DESCENT_THREADS`.
+    /// The thread cap, read once from `DESCENT_THREADS`. Reading it first also sets the
+    /// calling thread's floating-point mode (`prepareThread`).
     public private(set) static var threads: Int = {
+        prepareThread()
         let cores = ProcessInfo.processInfo.activeProcessorCount
         let env = ProcessInfo.processInfo.environment["DESCENT_THREADS"].flatMap { Int($0) }
-        let n = max(1, env ?? cores)
-        openblas_set_num_threads(1)
-        return n
+        return max(1, env ?? cores)
     }()
+
+    /// Flushes denormals to zero on the calling thread (see `descent_flush_denormals`). Threads
+    /// inherit the mode from their creator; the workers below set it anyway, since Dispatch's
+    /// threads are not created by ours.
+    @inline(__always)
+    public static func prepareThread() { descent_flush_denormals() }
 
     /// Changes the cap at run time (benchmarks take 1- and N-thread figures in one process).
     public static func setThreads(_ n: Int) {
@@ -43,6 +48,7 @@ public enum Parallel {
             return 1
         }
         DispatchQueue.concurrentPerform(iterations: workers) { w in
+            prepareThread()
             var i = w
             while i < count {
                 body(i, w)
@@ -63,16 +69,10 @@ public enum Parallel {
         }
         let chunk = ((count + workers - 1) / workers + 63) / 64 * 64
         DispatchQueue.concurrentPerform(iterations: workers) { w in
+            prepareThread()
             let lo = min(count, w * chunk)
             let hi = min(count, lo + chunk)
             if lo < hi { body(lo..<hi) }
         }
-    }
-
-    /// Runs `body` with OpenBLAS allowed `threads` threads, then returns it to one.
-    public static func withBLASThreads<T>(_ body: () throws -> T) rethrows -> T {
-        openblas_set_num_threads(Int32(threads))
-        defer { openblas_set_num_threads(1) }
-        return try body()
     }
 }

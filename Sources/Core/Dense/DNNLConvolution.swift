@@ -5,27 +5,12 @@ import Foundation
 /// backward weights, each in the memory formats oneDNN picks for this CPU (channel-blocked, with
 /// its JIT kernels), with reorders from and to Descent's NCHW tensors around them.
 ///
-/// Why: im2col + OpenBLAS SGEMM on small images spends a third of the time outside the GEMM
+/// Why: im2col + SGEMM on small images spends a third of the time outside the GEMM
 /// (im2col, col2im, packing small matrices per image) and its kernels are AVX2 at best here;
 /// oneDNN's direct kernels ran the reference CNN's three layers (forward and backward) in 8 ms
 /// on one thread against ~20 ms. `Conv2d` falls back to im2col when oneDNN cannot build a
 /// primitive for a shape, or when `DESCENT_CONV=im2col` asks for it.
 final class DNNLConvolution {
-    /// oneDNN's CPU engine and an in-order stream, shared by every layer; nil when unavailable
-    /// or switched off.
-    static let context: (engine: dnnl_engine_t, stream: dnnl_stream_t)? = {
-        guard ProcessInfo.processInfo.environment["DESCENT_CONV"] != "im2col" else { return nil }
-        var engine: dnnl_engine_t?, stream: dnnl_stream_t?
-        guard dnnl_engine_create(&engine, dnnl_cpu, 0) == dnnl_success, let engine,
-              dnnl_stream_create(&stream, engine, dnnl_stream_default_flags.rawValue) == dnnl_success, let stream
-        else { return nil }
-        return (engine, stream)
-    }()
-
-    /// OpenMP's thread cap, looked up once; every call sets it to `Parallel.threads` (which a
-    /// benchmark may change between calls) so `DESCENT_THREADS` caps oneDNN too.
-    private static let setThreads = descent_omp_set_num_threads()
-
     /// A memory object over a buffer: Descent's tensor (handle set per call) or one of ours.
     private final class Memory {
         let memory: dnnl_memory_t
@@ -47,14 +32,20 @@ final class DNNLConvolution {
         deinit { dnnl_memory_destroy(memory) }
     }
 
-    /// A primitive, destroyed with its owner (also when the owner's init fails half-way).
+    /// A primitive, destroyed with its owner (also when the owner's init fails half-way), and
+    /// its own scratchpad when its descriptor asked for one (user scratchpad mode): oneDNN's
+    /// library-managed scratchpad was freed and re-faulted on every call from OpenMP's worker
+    /// threads (~115 page faults per 2-thread reference-CNN step).
     private final class Primitive {
         let primitive: dnnl_primitive_t
+        let scratchpad: Memory?
 
-        init(_ pd: dnnl_primitive_desc_t?, _ what: String) throws {
+        init(_ pd: dnnl_primitive_desc_t?, _ what: String, engine: dnnl_engine_t) throws {
             var p: dnnl_primitive_t?
             try check(dnnl_primitive_create(&p, pd), what)
             primitive = p!
+            var md = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0)?.pointee ?? dnnl_memory_desc_t()
+            scratchpad = dnnl_memory_desc_get_size(&md) > 0 ? try Memory(md, owned: true, engine: engine) : nil
         }
 
         /// A reorder between two formats, or nil when they are the same.
@@ -62,9 +53,9 @@ final class DNNLConvolution {
             var a = from, b = to
             if dnnl_memory_desc_equal(&a, &b) != 0 { return nil }
             var pd: dnnl_primitive_desc_t?
-            try check(dnnl_reorder_primitive_desc_create(&pd, &a, engine, &b, engine, nil), "reorder")
+            try check(dnnl_reorder_primitive_desc_create(&pd, &a, engine, &b, engine, OneDNN.userScratchpad), "reorder")
             defer { dnnl_primitive_desc_destroy(pd) }
-            return try Primitive(pd, "reorder")
+            return try Primitive(pd, "reorder", engine: engine)
         }
 
         deinit { dnnl_primitive_destroy(primitive) }
@@ -87,10 +78,11 @@ final class DNNLConvolution {
 
     /// Builds the primitives for a batch of `n` images of the layer's geometry; throws when
     /// oneDNN has no implementation for it (the caller then uses im2col).
-    init(batch n: Int, geometry g: ConvGeometry, outChannels: Int, bias: Bool) throws {
-        guard let (engine, stream) = Self.context else { throw DescentError("nn.Conv2d", "oneDNN is not available") }
+    init(batch n: Int, geometry g: ConvGeometry, outChannels: Int, bias: Bool, fusedReLU: Bool) throws {
+        guard let (engine, stream) = OneDNN.context else { throw DescentError("nn.Conv2d", "oneDNN is not available") }
         self.engine = engine
         self.stream = stream
+        OneDNN.capThreads()
         func desc(_ dims: [Int], _ tag: dnnl_format_tag_t) throws -> dnnl_memory_desc_t {
             var md = dnnl_memory_desc_t()
             try check(dnnl_memory_desc_init_by_tag(&md, Int32(dims.count), dims.map { Int64($0) }, dnnl_f32, tag), "memory descriptor")
@@ -115,19 +107,29 @@ final class DNNLConvolution {
         try check(dnnl_convolution_backward_data_desc_init(&bd, dnnl_convolution_direct, &srcAny, &wAny, &dstAny, strides, padL, padR),
                   "backward data descriptor")
         var fpd: dnnl_primitive_desc_t?, bpd: dnnl_primitive_desc_t?, wpd: dnnl_primitive_desc_t?
-        try check(dnnl_primitive_desc_create(&fpd, &fd, nil, engine, nil), "forward")
+        var attr: dnnl_primitive_attr_t?, postOps: dnnl_post_ops_t?
+        try check(dnnl_primitive_attr_create(&attr), "attributes")
+        defer { dnnl_primitive_attr_destroy(attr) }
+        try check(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user), "scratchpad mode")
+        if fusedReLU {
+            try check(dnnl_post_ops_create(&postOps), "post-ops")
+            defer { dnnl_post_ops_destroy(postOps) }
+            try check(dnnl_post_ops_append_eltwise(postOps, 1, dnnl_eltwise_relu, 0, 0), "ReLU post-op")
+            try check(dnnl_primitive_attr_set_post_ops(attr, postOps), "post-ops")
+        }
+        try check(dnnl_primitive_desc_create(&fpd, &fd, attr, engine, nil), "forward")
         defer { dnnl_primitive_desc_destroy(fpd) }
-        try check(dnnl_primitive_desc_create(&bpd, &bd, nil, engine, fpd), "backward data")
+        try check(dnnl_primitive_desc_create(&bpd, &bd, OneDNN.userScratchpad, engine, fpd), "backward data")
         defer { dnnl_primitive_desc_destroy(bpd) }
-        try check(dnnl_primitive_desc_create(&wpd, &wd, nil, engine, fpd), "backward weights")
+        try check(dnnl_primitive_desc_create(&wpd, &wd, OneDNN.userScratchpad, engine, fpd), "backward weights")
         defer { dnnl_primitive_desc_destroy(wpd) }
         func md(_ pd: dnnl_primitive_desc_t?, _ q: dnnl_query_t) -> dnnl_memory_desc_t { dnnl_primitive_desc_query_md(pd, q, 0)!.pointee }
         var info: UnsafePointer<CChar>?
         _ = withUnsafeMutablePointer(to: &info) { dnnl_primitive_desc_query(fpd, dnnl_query_impl_info_str, 0, $0) }
         implementation = info.map { String(cString: $0) } ?? "?"
-        forwardPrimitive = try Primitive(fpd, "forward")
-        backwardDataPrimitive = try Primitive(bpd, "backward data")
-        backwardWeightsPrimitive = try Primitive(wpd, "backward weights")
+        forwardPrimitive = try Primitive(fpd, "forward", engine: engine)
+        backwardDataPrimitive = try Primitive(bpd, "backward data", engine: engine)
+        backwardWeightsPrimitive = try Primitive(wpd, "backward weights", engine: engine)
 
         let userSrc = try desc(srcDims, dnnl_abcd), userDst = try desc(dstDims, dnnl_abcd), userW = try desc(wDims, dnnl_abcd)
         userSource = try Memory(userSrc, owned: false, engine: engine)
@@ -167,6 +169,7 @@ final class DNNLConvolution {
 
     private func run(_ p: Primitive, _ args: [(Int32, Memory)]) throws {
         var a = args.map { dnnl_exec_arg_t(arg: $0.0, memory: $0.1.memory) }
+        if let pad = p.scratchpad { a.append(dnnl_exec_arg_t(arg: DNNL_ARG_SCRATCHPAD, memory: pad.memory)) }
         try check(dnnl_primitive_execute(p.primitive, stream, Int32(a.count), &a), "execute")
     }
 
@@ -177,7 +180,7 @@ final class DNNLConvolution {
 
     /// `y = conv(x, w) + b`, all in Descent's layouts.
     func forward(_ x: Tensor, weight: Tensor, bias: Tensor?, output y: Tensor) throws {
-        Self.setThreads?(Int32(Parallel.threads))
+        OneDNN.capThreads()
         try userSource.bind(x.data)
         try userWeights.bind(weight.data)
         try userDestination.bind(y.data)
@@ -197,7 +200,7 @@ final class DNNLConvolution {
     /// Adds the weight (and bias) gradients into `gradWeight`/`gradBias` and, when `gradInput` is
     /// given, writes the input gradient there.
     func backward(_ x: Tensor, _ gy: Tensor, weight: Tensor, gradWeight: Tensor, gradBias: Tensor?, gradInput: Tensor?) throws {
-        Self.setThreads?(Int32(Parallel.threads))
+        OneDNN.capThreads()
         try userSource.bind(x.data)
         try userDestination.bind(gy.data)
         try userWeights.bind(weight.data)

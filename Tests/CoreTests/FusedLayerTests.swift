@@ -1,0 +1,71 @@
+import XCTest
+@testable import DescentCore
+
+/// Sequential fuses Conv2d + ReLU (forward) and ReLU + MaxPool2d (backward); the fused passes
+/// must give exactly what the layers give one by one, on oneDNN and on im2col.
+final class FusedLayerTests: XCTestCase {
+    /// Conv-ReLU-Pool twice, then a head: the reference CNN's pattern on small shapes.
+    private func model(oneDNN: Bool, seed: UInt64) throws -> Sequential {
+        var rng = RandomGenerator(seed: seed)
+        let c1 = try Conv2d(input: 3, output: 8, kernel: (3, 3), padding: (1, 1), rng: &rng)
+        let c2 = try Conv2d(input: 8, output: 16, kernel: (3, 3), padding: (1, 1), rng: &rng)
+        c1.usesOneDNN = oneDNN
+        c2.usesOneDNN = oneDNN
+        return Sequential([c1, ReLU(), try MaxPool2d(kernel: (2, 2)), c2, ReLU(), try MaxPool2d(kernel: (2, 2)),
+                           Flatten(), try Linear(input: 16 * 2 * 2, output: 3, rng: &rng)])
+    }
+
+    /// Output, input gradient and parameter gradients of running `m`'s layers one at a time.
+    private func unfused(_ m: Sequential, _ x: Tensor, _ g: Tensor) throws -> [[Float]] {
+        var inputs: [Tensor] = [], y = x
+        for layer in m.modules { inputs.append(y); y = try layer.forward(y) }
+        var gy = g
+        for (layer, input) in zip(m.modules, inputs).reversed() { gy = try layer.backward(input, gy) }
+        return [y.values, gy.values] + m.gradients.map(\.values)
+    }
+
+    private func fused(_ m: Sequential, _ x: Tensor, _ g: Tensor) throws -> [[Float]] {
+        let y = try m.forward(x)
+        let gx = try m.backward(x, g)
+        return [y.values, gx.values] + m.gradients.map(\.values)
+    }
+
+    func testFusedSequentialEqualsLayerByLayer() throws {
+        for oneDNN in [true, false] {
+            let x = try Tensor.randn([2, 3, 8, 8], seed: 1), g = try Tensor.randn([2, 3], seed: 2)
+            let a = try model(oneDNN: oneDNN, seed: 5), b = try model(oneDNN: oneDNN, seed: 5)
+            let expected = try unfused(a, x, g), got = try fused(b, x, g)
+            for (e, v) in zip(expected, got) { XCTAssertEqual(e, v, "oneDNN \(oneDNN)") }
+        }
+    }
+
+    func testFusedSequentialGradientsMatchFiniteDifferences() throws {
+        var rng = RandomGenerator(seed: 9)
+        let m = Sequential([try Conv2d(input: 2, output: 3, kernel: (3, 3), padding: (1, 1), rng: &rng), ReLU(), try MaxPool2d(kernel: (2, 2))])
+        // Loose: finite differences straddle the kinks of ReLU and max; a missing mask is off by ~1.
+        try checkGradients(m, input: randn([1, 2, 6, 6]), eps: 1e-3, tolerance: 5e-2)
+    }
+
+    /// The RGB first layer's input gradient runs as GEMM + col2im beside oneDNN's weight gradient.
+    func testFewChannelInputGradientMatchesIm2col() throws {
+        var rng = RandomGenerator(seed: 3)
+        let a = try Conv2d(input: 3, output: 16, kernel: (3, 3), stride: (2, 2), padding: (1, 1), rng: &rng)
+        let b = try Conv2d(input: 3, output: 16, kernel: (3, 3), stride: (2, 2), padding: (1, 1), rng: &rng)
+        try b.weight.copy_(a.weight)
+        try b.bias!.copy_(a.bias!)
+        b.usesOneDNN = false
+        let x = try Tensor.randn([4, 3, 9, 9], seed: 4), g = try Tensor.randn([4, 16, 5, 5], seed: 6)
+        _ = try a.forward(x)
+        _ = try b.forward(x)
+        let gxa = try a.backward(x, g), gxb = try b.backward(x, g)
+        XCTAssertTrue(a.ranOnOneDNN)
+        for (u, v) in zip(gxa.values, gxb.values) { XCTAssertEqual(u, v, accuracy: 1e-5) }
+    }
+
+    /// Denormals flush to zero (as in TensorFlow): a model whose gradients decay stays fast.
+    func testDenormalsFlushToZero() throws {
+        _ = Parallel.threads
+        let t = try Tensor([Float.leastNormalMagnitude], shape: [1])
+        XCTAssertEqual(t.multiplying(0.5).values, [0])
+    }
+}
