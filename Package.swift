@@ -1,7 +1,8 @@
-// swift-tools-version:5.10
+// swift-tools-version:6.0
 import PackageDescription
 
-// Layout and dependency direction: see DESIGN.md. descent -> Plugins -> Host -> Core; Host -> CLua.
+// Layers and dependency direction (docs/ARCHITECTURE.md):
+// descent -> Studies -> Plugins -> Host -> Core; only Host (and Plugins' Lua bridges) see CLua.
 let package = Package(
     name: "Descent",
     platforms: [.macOS(.v13)],
@@ -10,6 +11,7 @@ let package = Package(
         .library(name: "DescentCore", targets: ["DescentCore"]),
         .library(name: "DescentHost", targets: ["DescentHost"]),
         .library(name: "DescentPlugins", targets: ["DescentPlugins"]),
+        .library(name: "DescentStudies", targets: ["DescentStudies"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -27,14 +29,22 @@ let package = Package(
             name: "CDNNL", path: "Sources/CDNNL",
             providers: [.apt(["libdnnl-dev"])]),
         .target(name: "CKernels", path: "Sources/CKernels"),
+        .target(name: "CProcess", path: "Sources/CProcess"),
+        // The Lua shipped with Descent is compiled into the binary (Plugins/EmbedLua).
+        .executableTarget(name: "embed-lua", path: "Sources/embed-lua"),
+        .plugin(name: "EmbedLua", capability: .buildTool(), dependencies: ["embed-lua"], path: "Plugins/EmbedLua"),
         .target(name: "DescentCore", dependencies: ["CDNNL", "CKernels"], path: "Sources/Core"),
-        .target(name: "DescentHost", dependencies: ["DescentCore", "CLua", "CReadline"], path: "Sources/Host"),
-        .target(name: "DescentPlugins", dependencies: ["DescentHost", "DescentCore", "CLua"], path: "Sources/Plugins"),
+        .target(name: "DescentHost", dependencies: ["DescentCore", "CLua", "CReadline"], path: "Sources/Host",
+                exclude: ["Lua"], plugins: ["EmbedLua"]),
+        .target(name: "DescentPlugins", dependencies: ["DescentHost", "DescentCore", "CLua"], path: "Sources/Plugins",
+                plugins: ["EmbedLua"]),
+        .target(name: "DescentStudies", dependencies: ["DescentPlugins", "DescentHost", "DescentCore", "CLua"], path: "Sources/Studies",
+                exclude: ["Lua"], plugins: ["EmbedLua"]),
         .target(name: "DescentBench", dependencies: ["DescentPlugins", "DescentHost", "DescentCore"], path: "Sources/Bench"),
         .executableTarget(
             name: "descent",
             dependencies: [
-                "DescentBench", "DescentPlugins", "DescentHost", "DescentCore",
+                "DescentBench", "DescentStudies", "DescentPlugins", "DescentHost", "DescentCore", "CProcess",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/descent"),
@@ -42,8 +52,12 @@ let package = Package(
         .testTarget(
             name: "DescentHostTests", dependencies: ["DescentHost", "DescentCore", "CLua"],
             path: "Tests/HostTests", resources: [.copy("Lua"), .copy("Fixtures")]),
-        .testTarget(name: "DescentPluginsTests", dependencies: ["DescentPlugins", "DescentHost", "DescentCore"], path: "Tests/PluginsTests"),
+        // Shared by the Plugins and Studies tests: a registry with the bundled plugins, plugin files on disk.
+        .target(name: "DescentTestSupport", dependencies: ["DescentPlugins", "DescentHost"], path: "Tests/Support"),
+        .testTarget(name: "DescentPluginsTests", dependencies: ["DescentPlugins", "DescentHost", "DescentCore", "DescentTestSupport"], path: "Tests/PluginsTests"),
+        .testTarget(name: "DescentStudiesTests", dependencies: ["DescentStudies", "DescentPlugins", "DescentHost", "DescentCore", "DescentTestSupport"], path: "Tests/StudiesTests"),
         .testTarget(
             name: "DescentEndToEndTests", dependencies: ["descent"], path: "Tests/EndToEndTests"),
-    ]
+    ],
+    swiftLanguageModes: [.v5]
 )

@@ -43,7 +43,7 @@ public enum LuaBenchmarks {
         """
 
     public static func run(_ r: BenchmarkReport) throws {
-        let vm = LuaVM()
+        let vm = try LuaVM.scripting()
         let calls = 1_000_000
         let ns = try vm.run("""
             local t, u = tensor.zeros{1}, tensor.ones{1}

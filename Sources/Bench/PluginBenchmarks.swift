@@ -6,7 +6,7 @@ import DescentPlugins
 /// large parameter and inside the reference CNN's training step.
 public enum PluginBenchmarks {
     public static func run(_ r: BenchmarkReport) throws {
-        let registry = PluginRegistry.boot { print("bench: \($0)") }
+        let registry = try PluginRegistry.boot { print("bench: \($0)") }
         let vm = registry.vm
         defer { withExtendedLifetime(registry) {} }
         let step = try vm.run(LuaBenchmarks.mediansSource + "\n" + """

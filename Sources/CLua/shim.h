@@ -116,8 +116,9 @@ static inline int descent_getmetatable(lua_State *L, const char *name) { return 
 static inline int descent_isnoneornil(lua_State *L, int i) { return lua_type(L, i) <= 0; }
 static inline void descent_pushcfunction(lua_State *L, lua_CFunction f) { lua_pushcfunction(L, f); }
 static inline void **descent_extraspace(lua_State *L) { return (void **)lua_getextraspace(L); }
+/* Text chunks only: a precompiled (binary) chunk can crash the VM, and Descent never needs one. */
 static inline int descent_loadbuffer(lua_State *L, const char *buf, size_t len, const char *name) {
-    return luaL_loadbufferx(L, buf, len, name, NULL);
+    return luaL_loadbufferx(L, buf, len, name, "t");
 }
 /* The line where the Lua function at i is defined (0 for C functions). */
 static inline int descent_linedefined(lua_State *L, int i) {

@@ -7,16 +7,20 @@ public enum PluginKind: String, CaseIterable {
     case optimizer, schedule, dataset, model
 }
 
-/// A named, documented, parameterised piece that experiments refer to by name (DESIGN.md,
+/// A named, documented, parameterised piece that experiments refer to by name (docs/ARCHITECTURE.md,
 /// Plugins): a native built-in or a Lua file.
 public struct Plugin {
     public enum Origin: Equatable, CustomStringConvertible {
         case native
+        /// Shipped inside the binary: the path of its source in the repository.
+        case bundled(String)
+        /// A file of `DESCENT_PATH` or `--plugins`.
         case file(String)
 
         public var description: String {
             switch self {
             case .native: return "native"
+            case .bundled(let path): return "bundled:" + path
             case .file(let path): return path
             }
         }

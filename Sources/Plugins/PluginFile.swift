@@ -23,13 +23,30 @@ enum PluginFile {
     ]
     static let common = ["kind", "name", "doc", "defaults"]
 
+    /// Loads the plugin file at `path`.
     static func load(_ path: String, into vm: LuaVM) throws -> Plugin {
+        let source: String
+        do {
+            source = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw PluginFileError(path: path, reason: "cannot read the file (\(error.localizedDescription))")
+        }
+        return try load(source: source, origin: .file(path), into: vm)
+    }
+
+    /// Loads a plugin from its source text; `origin` names it in errors (`file:line`).
+    static func load(source: String, origin: Plugin.Origin, into vm: LuaVM) throws -> Plugin {
         let L = vm.L
         let top = lua_gettop(L)
         defer { lua_settop(L, top) }
+        let path = origin.description
         func fail(_ reason: String) -> PluginFileError { PluginFileError(path: path, reason: reason) }
 
-        guard luaL_loadfilex(L, path, "t") == LUA_OK else { throw fail("syntax error: \(vm.popString())") }
+        do {
+            try vm.load(source, name: "@" + path)
+        } catch {
+            throw fail("syntax error: \(error)")
+        }
         // A private _ENV that falls back to the globals.
         lua_createtable(L, 0, 0)
         lua_createtable(L, 0, 1)
@@ -90,7 +107,7 @@ enum PluginFile {
             }
         }
         lua_pushvalue(L, t)
-        return Plugin(kind: kind, name: name, origin: .file(path), doc: doc, defaults: defaults, table: LuaReference(popping: vm))
+        return Plugin(kind: kind, name: name, origin: origin, doc: doc, defaults: defaults, table: LuaReference(popping: vm))
     }
 
     /// `defaults`: a table of numbers, booleans, strings or lists of numbers, in sorted key order.
@@ -119,7 +136,12 @@ enum PluginFile {
         return out
     }
 
-    static func isIdentifier(_ s: String) -> Bool {
+    static func isIdentifier(_ s: String) -> Bool { Plugin.isIdentifier(s) }
+}
+
+extension Plugin {
+    /// Letters, digits and `_`, not starting with a digit (ASCII): plugin and experiment names.
+    public static func isIdentifier(_ s: String) -> Bool {
         guard let first = s.unicodeScalars.first, first == "_" || CharacterSet.letters.contains(first), first.isASCII else { return false }
         return s.unicodeScalars.allSatisfy { $0.isASCII && ($0 == "_" || CharacterSet.alphanumerics.contains($0)) }
     }

@@ -2,21 +2,23 @@ import DescentCore
 import DescentHost
 import Foundation
 
-/// The named optimizers, schedules, datasets and models of one Lua VM: the natives, then the
-/// Lua plugin files found on the search path. Installing it into the VM makes `optim.new`,
-/// `schedule.new` and the `list()` functions see both.
+/// The named optimizers, schedules, datasets and models of one Lua VM: the natives, the Lua
+/// plugins built into the binary, then the Lua plugin files of the search path (`DESCENT_PATH`,
+/// `--plugins`) — never anything else, and never the current directory. The VM's `optim.new`,
+/// `schedule.new` and `list()` functions go through it.
 ///
 /// The registry owns its VM (Lua plugin objects hold the VM weakly, and the VM holds the
 /// registry weakly): keep the registry for as long as plugins are used.
-public final class PluginRegistry {
+public final class PluginRegistry: ObjectCatalog {
     public private(set) var plugins: [Plugin] = []
     /// Problems found while loading: bad files (skipped) and overrides, one line each.
     public private(set) var diagnostics: [String] = []
     public let vm: LuaVM
 
-    /// Registers the natives and loads every directory of `searchPath` in order.
-    public init(vm: LuaVM, searchPath: [String]) {
-        self.vm = vm
+    /// A VM with the scripting API, the natives, the bundled plugins, then every directory of
+    /// `searchPath` in order.
+    public init(searchPath: [String]) throws {
+        vm = LuaVM()
         for e in NativeOptimizers.all {
             let defaults = (try? e.make([]))?.hyper.pairs ?? []
             plugins.append(Plugin(kind: .optimizer, name: e.name, origin: .native, doc: e.doc, defaults: defaults, table: nil))
@@ -27,6 +29,16 @@ public final class PluginRegistry {
         }
         for (kind, name, doc, defaults) in Self.nativeDataAndModels {
             plugins.append(Plugin(kind: kind, name: name, origin: .native, doc: doc, defaults: defaults, table: nil))
+        }
+        for library: LuaLibrary in [TensorLibrary(), OptimLibrary(catalog: self, retained: false), KernelLibrary(), REPLLibrary(), DescentModule()] {
+            try vm.open(library)
+        }
+        for (path, source) in embeddedLua {
+            do {
+                register(try PluginFile.load(source: source, origin: .bundled(path), into: vm))
+            } catch {
+                diagnostics.append("error: \(error) (skipped)")
+            }
         }
         for dir in searchPath { load(directory: dir) }
     }
@@ -99,7 +111,7 @@ public final class PluginRegistry {
         guard let p = plugin(.optimizer, name) else {
             throw DescentError("optim.new", "unknown optimizer '\(name)' (known: \(names(.optimizer).joined(separator: ", ")))")
         }
-        if p.table == nil { return try NativeOptimizers.make(name, overrides) }
+        if p.origin == .native { return try NativeOptimizers.make(name, overrides) }
         return try LuaOptimizer(p, overrides: overrides)
     }
 
@@ -107,29 +119,33 @@ public final class PluginRegistry {
         guard let p = plugin(.schedule, name) else {
             throw DescentError("schedule.new", "unknown schedule '\(name)' (known: \(names(.schedule).joined(separator: ", ")))")
         }
-        if p.table == nil { return try NativeSchedules.make(name, overrides) }
+        if p.origin == .native { return try NativeSchedules.make(name, overrides) }
         return try LuaSchedule(p, overrides: overrides)
     }
 
-    /// Makes `optim.new`, `schedule.new` and their `list()` go through this registry.
-    public func install() {
-        vm.optimizerFactory = { [weak self] name, hyper in
-            guard let self else { return try NativeOptimizers.make(name, hyper) }
-            return try makeOptimizer(name, hyper)
+    /// The classifier a Lua model plugin builds for `input` ([C, H, W]) and `classes`.
+    public func makeModel(_ name: String, args: [String: LuaValue], input: [Int], classes: Int) throws -> Module {
+        guard let p = plugin(.model, name), p.origin != .native else {
+            throw DescentError("model", "unknown model '\(name)' (known: \(names(.model).joined(separator: ", ")))")
         }
-        vm.scheduleFactory = { [weak self] name, hyper in
-            guard let self else { return try NativeSchedules.make(name, hyper) }
-            return try makeSchedule(name, hyper)
-        }
-        vm.optimizerNames = { [weak self] in self?.names(.optimizer) ?? NativeOptimizers.all.map(\.name) }
-        vm.scheduleNames = { [weak self] in self?.names(.schedule) ?? NativeSchedules.all.map(\.name) }
+        return try LuaBuilders.model(p, args: args, input: input, classes: classes)
     }
 
-    /// A VM with the scripting API and every plugin of the search path (plus `extra`
-    /// directories) installed; loading problems are passed to `report`, one line each.
-    public static func boot(extra: [String] = [], report: (String) -> Void) -> PluginRegistry {
-        let registry = PluginRegistry(vm: LuaVM(), searchPath: searchPath(extra: extra))
-        registry.install()
+    /// The `split` ("train" or "val") a Lua dataset plugin loads.
+    public func makeDataset(_ name: String, args: [String: LuaValue], split: String) throws -> Dataset {
+        guard let p = plugin(.dataset, name), p.origin != .native else {
+            throw DescentError("dataset", "unknown dataset '\(name)' (known: \(names(.dataset).joined(separator: ", ")))")
+        }
+        return try LuaBuilders.dataset(p, args: args, split: split)
+    }
+
+    public var optimizerNames: [String] { names(.optimizer) }
+    public var scheduleNames: [String] { names(.schedule) }
+
+    /// A registry for the search path (plus `extra` directories); loading problems are passed
+    /// to `report`, one line each.
+    public static func boot(extra: [String] = [], report: (String) -> Void) throws -> PluginRegistry {
+        let registry = try PluginRegistry(searchPath: searchPath(extra: extra))
         registry.diagnostics.forEach(report)
         return registry
     }
@@ -143,38 +159,10 @@ public final class PluginRegistry {
         return path.hasPrefix(cwd) ? String(path.dropFirst(cwd.count)) : path
     }
 
-    /// Shipped plugin directories, then `DESCENT_PATH` (colon-separated), then `extra`
-    /// (`--plugins DIR`, in order).
+    /// The user's plugin directories: `DESCENT_PATH` (colon-separated), then `extra` (`--plugins
+    /// DIR`, in order). The bundled plugins are inside the binary.
     public static func searchPath(extra: [String] = []) -> [String] {
-        var dirs: [String] = []
-        if let scripts = shippedScripts() {
-            dirs += ["optimizers", "schedules"].map { (scripts as NSString).appendingPathComponent($0) }
-        }
-        if let env = ProcessInfo.processInfo.environment["DESCENT_PATH"] {
-            dirs += env.split(separator: ":").map(String.init).filter { !$0.isEmpty }
-        }
-        return dirs + extra
-    }
-
-    /// The shipped `scripts/` directory: `$DESCENT_HOME/scripts`, else the nearest `scripts/`
-    /// above the executable (a build tree or an install prefix), else `./scripts`.
-    public static func shippedScripts() -> String? {
-        let fm = FileManager.default
-        func isScripts(_ dir: String) -> Bool { fm.fileExists(atPath: (dir as NSString).appendingPathComponent("optimizers")) }
-        if let home = ProcessInfo.processInfo.environment["DESCENT_HOME"] {
-            let s = (home as NSString).appendingPathComponent("scripts")
-            return isScripts(s) ? s : nil
-        }
-        var dir = URL(fileURLWithPath: CommandLine.arguments.first ?? ".").resolvingSymlinksInPath().deletingLastPathComponent()
-        for _ in 0..<8 {
-            let s = dir.appendingPathComponent("scripts").path
-            if isScripts(s) { return s }
-            for share in ["share/descent/scripts"] where isScripts(dir.appendingPathComponent(share).path) {
-                return dir.appendingPathComponent(share).path
-            }
-            dir.deleteLastPathComponent()
-        }
-        let cwd = (fm.currentDirectoryPath as NSString).appendingPathComponent("scripts")
-        return isScripts(cwd) ? cwd : nil
+        let env = ProcessInfo.processInfo.environment["DESCENT_PATH"] ?? ""
+        return env.split(separator: ":").map(String.init).filter { !$0.isEmpty } + extra
     }
 }

@@ -5,27 +5,29 @@ struct PluginsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "plugins",
         abstract: "List optimizers, schedules, datasets and models, native and Lua.",
-        discussion: "Lua plugins are read from the shipped scripts/optimizers and scripts/schedules, then each directory of DESCENT_PATH (colon-separated), then each --plugins DIR; later ones override earlier ones. `descent plugins show NAME` prints one plugin's doc, defaults and file.")
+        discussion: "Native plugins and the Lua plugins built into descent, then each directory of DESCENT_PATH (colon-separated), then each --plugins DIR; later ones override earlier ones. Nothing is read from the current directory.",
+        subcommands: [List.self, Show.self], defaultSubcommand: List.self)
 
-    @Argument(help: "`show NAME` for one plugin's details.")
-    var words: [String] = []
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Every plugin: kind, name, origin, summary.")
+        @OptionGroup var plugins: PluginOptions
 
-    @Option(name: .customLong("plugins"), help: ArgumentHelp("Also load Lua plugins from DIR (repeatable).", valueName: "DIR"))
-    var pluginDirectories: [String] = []
-
-    func run() throws {
-        let registry = PluginRegistry.boot(extra: pluginDirectories, report: warn)
-        switch words.first {
-        case nil:
+        func run() throws {
+            let registry = try PluginRegistry.boot(extra: plugins.directories, report: warn)
             print(PluginListing.table(registry.plugins))
-        case "show" where words.count == 2:
-            let found = registry.plugins.filter { $0.name == words[1] }
-            guard !found.isEmpty else {
-                throw ValidationError("no plugin named '\(words[1])' (see `descent plugins`)")
-            }
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "One plugin's doc, defaults and origin.")
+        @Argument(help: "The plugin's name.") var name: String
+        @OptionGroup var plugins: PluginOptions
+
+        func run() throws {
+            let registry = try PluginRegistry.boot(extra: plugins.directories, report: warn)
+            let found = registry.plugins.filter { $0.name == name }
+            guard !found.isEmpty else { throw ValidationError("no plugin named '\(name)' (see `descent plugins`)") }
             print(found.map(PluginListing.details).joined(separator: "\n\n"))
-        default:
-            throw ValidationError("usage: descent plugins [show NAME]")
         }
     }
 }

@@ -1,6 +1,6 @@
 import ArgumentParser
 import DescentHost
-import DescentPlugins
+import DescentStudies
 
 struct ReplCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -8,15 +8,10 @@ struct ReplCommand: ParsableCommand {
         abstract: "An interactive Lua prompt with the Descent API, plugins and experiments loaded.",
         discussion: "Line editing and Ctrl-R search (GNU readline), history in ~/.descent_history, tab completion. With stdin not a terminal it reads plain lines without prompts, so sessions can be piped in. :help lists the commands.")
 
-    @Option(name: .customLong("plugins"), help: ArgumentHelp("Also load Lua plugins from DIR (repeatable).", valueName: "DIR"))
-    var pluginDirectories: [String] = []
+    @OptionGroup var plugins: PluginOptions
 
     func run() throws {
-        let registry = PluginRegistry.boot(extra: pluginDirectories, report: warn)
-        let experiments = ExperimentAPI(registry: registry, options: StudyOptions())
-        withExtendedLifetime((registry, experiments)) {
-            registry.vm.builtinGlobals = REPL.globalNames(registry.vm)
-            REPL(vm: registry.vm).run(banner: "Descent \(descentVersion) (Lua 5.4). :help for commands, Ctrl-D to leave.")
-        }
+        let session = try Session(plugins: plugins)
+        try REPL(vm: session.vm).run(banner: "Descent \(descentVersion) (Lua 5.4). :help for commands, Ctrl-D to leave.")
     }
 }

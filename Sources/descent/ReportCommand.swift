@@ -1,5 +1,5 @@
 import ArgumentParser
-import DescentPlugins
+import DescentStudies
 
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,6 +1,7 @@
 import ArgumentParser
+import CProcess
 import DescentHost
-import DescentPlugins
+import DescentStudies
 import Foundation
 
 struct RunCommand: ParsableCommand {
@@ -15,8 +16,7 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("set"), help: ArgumentHelp("Put key=value into the script's `params` table (numbers and booleans are parsed).", valueName: "key=value"))
     var overrides: [String] = []
 
-    @Option(name: .customLong("plugins"), help: ArgumentHelp("Also load Lua plugins from DIR (repeatable; later directories override earlier ones).", valueName: "DIR"))
-    var pluginDirectories: [String] = []
+    @OptionGroup var plugins: PluginOptions
 
     @Option(help: ArgumentHelp("Directory for experiment results (default: runs).", valueName: "DIR"))
     var out: String?
@@ -44,7 +44,7 @@ struct RunCommand: ParsableCommand {
     func split() -> TrailingOptions {
         var t = TrailingOptions(scriptArguments, valued: ["set", "plugins", "out", "jobs", "shard", "internal-run"], flags: ["quick", "repl"])
         t.values["set", default: []].insert(contentsOf: overrides, at: 0)
-        t.values["plugins", default: []].insert(contentsOf: pluginDirectories, at: 0)
+        t.values["plugins", default: []].insert(contentsOf: plugins.directories, at: 0)
         for (k, v) in [("out", out), ("jobs", jobs.map(String.init)), ("shard", shard), ("internal-run", internalRun)] {
             if let v { t.values[k, default: []].insert(v, at: 0) }
         }
@@ -53,7 +53,8 @@ struct RunCommand: ParsableCommand {
         return t
     }
 
-    /// Study options from the command line; the worker command repeats everything but --jobs.
+    /// Study options from the command line. A worker is this same command line with
+    /// `--internal-run experiment/run` in front (the run executes alone, `--jobs` is moot).
     func studyOptions(_ t: TrailingOptions) throws -> StudyOptions {
         var o = StudyOptions()
         o.outDirectory = t["out"].last ?? "runs"
@@ -67,31 +68,39 @@ struct RunCommand: ParsableCommand {
         }
         o.quick = t.flags.contains("quick")
         o.onlyRun = t["internal-run"].last
-        o.workerCommand = [script, "--out", o.outDirectory] + t["set"].flatMap { ["--set", $0] } + t["plugins"].flatMap { ["--plugins", $0] }
-            + (o.quick ? ["--quick"] : []) + ["--"] + t.arguments
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        o.launchWorker = { run, environment in
+            guard let exe = Bundle.main.executableURL else { throw ValidationError("--jobs: cannot locate the descent executable") }
+            let p = Process()
+            p.executableURL = exe
+            let at = arguments.firstIndex(of: "run").map { $0 + 1 } ?? arguments.count
+            p.arguments = Array(arguments[..<at]) + ["--internal-run", run] + Array(arguments[at...])
+            p.environment = environment
+            try p.run()
+            return p
+        }
         return o
     }
 
     func run() throws {
         let options = split()
         let study = try studyOptions(options)
-        let registry = PluginRegistry.boot(extra: options["plugins"], report: warn)
+        if study.onlyRun != nil, descent_die_with_parent(getppid()) != 0 { throw ExitCode(143) }
         let (sets, arguments) = (options["set"], options.arguments)
         do {
             var params = try ScriptRunner.overrides(sets)
             if study.quick { params["quick"] = .bool(true) }
-            let experiments = ExperimentAPI(registry: registry, options: study)
-            registry.vm.builtinGlobals = REPL.globalNames(registry.vm)
-            try withExtendedLifetime(registry) {
-                try ScriptRunner.run(registry.vm, path: script, arguments: arguments, params: params)
-                for dir in try experiments.finish() where study.onlyRun == nil {
-                    let (path, summaries) = try Report.write(experimentDirectory: dir)
-                    print("\n" + Report.table(summaries) + "\nreport: \(path)")
-                }
-                if options.flags.contains("repl") {
-                    REPL(vm: registry.vm).run(banner: "descent repl after \(script): :help for commands, Ctrl-D to leave.")
-                }
+            let session = try Session(plugins: PluginOptions(directories: options["plugins"]), study: study)
+            try ScriptRunner.run(session.vm, path: script, arguments: arguments, params: params)
+            for dir in try session.experiments.finish() where study.onlyRun == nil {
+                let (path, summaries) = try Report.write(experimentDirectory: dir)
+                print("\n" + Report.table(summaries) + "\nreport: \(path)")
             }
+            if options.flags.contains("repl") {
+                try REPL(vm: session.vm).run(banner: "descent repl after \(script): :help for commands, Ctrl-D to leave.")
+            }
+        } catch let e as LuaError where e.underlying is StudyRunner.WorkerDone {
+            return   // a worker's one run is done; the rest of the script is not its business
         } catch let e as LuaError {
             warn("\(e)")
             throw ExitCode(e.isInterrupt ? 130 : 1)

@@ -7,11 +7,11 @@ struct CLI {
     /// The `descent` built beside the test bundle (SwiftPM builds the executable for its tests).
     static var binary: URL { Bundle.main.bundleURL.appendingPathComponent("descent") }
 
-    func descent(_ args: [String]) throws -> (status: Int32, out: String, err: String) {
+    func descent(_ args: [String], binary: URL = Self.binary, in directory: URL = Self.root) throws -> (status: Int32, out: String, err: String) {
         let p = Process()
-        p.executableURL = Self.binary
+        p.executableURL = binary
         p.arguments = args
-        p.currentDirectoryURL = Self.root
+        p.currentDirectoryURL = directory
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
         p.standardError = err

@@ -36,11 +36,29 @@ final class PluginsCommandTests: XCTestCase {
         }
         let show = try cli.descent(["plugins", "show", "adabound"])
         XCTAssertEqual(show.status, 0, show.err)
-        XCTAssertTrue(show.out.contains("origin: scripts/optimizers/adabound.lua"), show.out)
+        XCTAssertTrue(show.out.contains("origin: bundled:scripts/optimizers/adabound.lua"), show.out)
         XCTAssertTrue(show.out.contains("  final_lr = 0.1"), show.out)
         let missing = try cli.descent(["plugins", "show", "nope"])
         XCTAssertNotEqual(missing.status, 0)
         XCTAssertTrue(missing.err.contains("no plugin named 'nope'"), missing.err)
+    }
+
+    /// A copy of the binary elsewhere, started in a directory holding `scripts/optimizers/*.lua`:
+    /// it lists its bundled plugins and runs none of those files.
+    func testCopiedBinaryListsBundledPluginsAndIgnoresTheCurrentDirectory() throws {
+        let dir = URL(fileURLWithPath: NSTemporaryDirectory() + "descent-copy-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("scripts/optimizers"), withIntermediateDirectories: true)
+        let copy = dir.appendingPathComponent("descent")
+        try FileManager.default.copyItem(at: CLI.binary, to: copy)
+        try "io.open('PWNED', 'w'):write('x') return { kind = 'optimizer', name = 'trap', update = function() end }"
+            .write(to: dir.appendingPathComponent("scripts/optimizers/trap.lua"), atomically: true, encoding: .utf8)
+        let list = try cli.descent(["plugins"], binary: copy, in: dir)
+        XCTAssertEqual(list.status, 0, list.err)
+        XCTAssertTrue(list.out.contains("bundled:scripts/optimizers/lion.lua"), list.out)
+        XCTAssertFalse(list.out.contains("trap"), list.out)
+        let repl = try cli.descent(["run", try cli.script("print(optim.new('lion').name)")], binary: copy, in: dir)
+        XCTAssertEqual(repl.out, "lion\n", repl.err)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("PWNED").path))
     }
 
     func testUserPluginsDirectory() throws {

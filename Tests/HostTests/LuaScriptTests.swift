@@ -8,7 +8,7 @@ final class LuaScriptTests: XCTestCase {
     func runLuaTest(_ name: String) throws {
         let dir = Bundle.module.resourceURL!.appendingPathComponent("Lua")
         let fixtures = Bundle.module.resourceURL!.appendingPathComponent("Fixtures").path
-        let vm = LuaVM()
+        let vm = try LuaVM.scripting()
         vm.setGlobal("FIXTURES", .string(fixtures))
         vm.setGlobal("TMP", .string(NSTemporaryDirectory()))
         try vm.runFile(dir.appendingPathComponent("helpers.lua").path)
@@ -22,7 +22,7 @@ final class LuaScriptTests: XCTestCase {
 
     /// The Lua-driven forward/backward equals the Swift result for the same weights.
     func testLuaLayersMatchSwift() throws {
-        let vm = LuaVM()
+        let vm = try LuaVM.scripting()
         let x = try Tensor.randn([2, 3, 6, 6], seed: 5)
         vm.setGlobal("x", .tensor(x))
         let r = try vm.run("""
@@ -51,7 +51,7 @@ final class LuaScriptTests: XCTestCase {
 
     /// `optim.new("adam")` stepping from Lua equals the native loop, and `opt.hyper.lr` changes apply.
     func testLuaOptimizerEqualsNative() throws {
-        let vm = LuaVM()
+        let vm = try LuaVM.scripting()
         let p0 = try Tensor.randn([50], seed: 1)
         vm.setGlobal("p", .tensor(p0.clone()))
         try vm.run("""

@@ -5,7 +5,7 @@ import CLua
 
 final class LuaVMTests: XCTestCase {
     func testValueRoundTrips() throws {
-        let vm = LuaVM()
+        let vm = try LuaVM.scripting()
         let t = Tensor([1, 2])
         let values: [LuaValue] = [.nil, .bool(true), .bool(false), .integer(42), .number(2.5), .string("héllo"),
                                   .array([.integer(1), .string("x")]), .table(["a": .integer(1), "b": .array([.bool(true)])]), .tensor(t)]
@@ -17,7 +17,7 @@ final class LuaVMTests: XCTestCase {
     }
 
     func testErrorsCarryFileLineAndTraceback() throws {
-        let vm = LuaVM()
+        let vm = try LuaVM.scripting()
         XCTAssertThrowsError(try vm.run("local function f() error('boom') end\nf()", name: "@script.lua")) {
             let e = $0 as! LuaError
             XCTAssertEqual(e.message, "script.lua:1: boom")
@@ -35,7 +35,7 @@ final class LuaVMTests: XCTestCase {
     final class Probe { static var live = 0; init() { Probe.live += 1 }; deinit { Probe.live -= 1 } }
 
     func testFailingSwiftFunctionFreesEverything() throws {
-        let vm = LuaVM()
+        let vm = try LuaVM.scripting()
         vm.pushFunction("fails") { _, a in
             let probe = Probe()
             _ = probe
@@ -53,7 +53,7 @@ final class LuaVMTests: XCTestCase {
     func testUserdataReleasedAtGCAndClose() throws {
         weak var weakTensor: Tensor?
         do {
-            let vm = LuaVM()
+            let vm = try LuaVM.scripting()
             let t = Tensor([1, 2, 3])
             weakTensor = t
             vm.setGlobal("t", .tensor(t))
@@ -62,7 +62,7 @@ final class LuaVMTests: XCTestCase {
         XCTAssertNil(weakTensor, "tensor not released by __gc")
         weak var kept: Tensor?
         do {
-            let vm = LuaVM()
+            let vm = try LuaVM.scripting()
             let t = Tensor([1])
             kept = t
             vm.setGlobal("t", .tensor(t))
@@ -73,7 +73,7 @@ final class LuaVMTests: XCTestCase {
     /// Lua sees a tensor as a few bytes of userdata; without the GC steps the host requests as
     /// tensor memory grows, this loop would hold all 400 MiB of its temporaries until the end.
     func testTemporaryTensorsAreCollectedAsTheyPileUp() throws {
-        let vm = LuaVM()
+        let vm = try LuaVM.scripting()
         vm.pushFunction("live_mib") { vm, _ in
             vm.push(.integer(TensorStorage.largeBytesLive >> 20))
             return 1

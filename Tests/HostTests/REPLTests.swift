@@ -12,9 +12,9 @@ final class REPLTests: XCTestCase {
         func remember(_ line: String) {}
     }
 
-    func session(_ lines: [String], vm: LuaVM = LuaVM()) -> String {
+    func session(_ lines: [String], vm: LuaVM? = nil) -> String {
         var out: [String] = []
-        REPL(vm: vm, reader: Script(lines), write: { out.append($0) }).run()
+        try! REPL(vm: vm ?? LuaVM.scripting(), reader: Script(lines), write: { out.append($0) }).run()
         return out.joined(separator: "\n")
     }
 
@@ -71,8 +71,8 @@ final class REPLTests: XCTestCase {
     }
 
     func testCompletionOfGlobalsFieldsAndMethods() {
-        let vm = LuaVM()
-        let repl = REPL(vm: vm, reader: Script([]), write: { _ in })
+        let vm = try! LuaVM.scripting()
+        let repl = try! REPL(vm: vm, reader: Script([]), write: { _ in })
         try! vm.run("t = tensor.zeros{2}; model = nn.Linear{input = 2, output = 1}; opt = optim.new('adam'); cfg = {alpha = 1, beta = {gamma = 2}}")
         XCTAssertEqual(repl.completions("ten", cursor: 3), ["tensor"])
         XCTAssertEqual(repl.completions("x = tensor.ra", cursor: 13), ["tensor.randn"])

@@ -1,4 +1,5 @@
 import XCTest
+import DescentTestSupport
 import DescentCore
 import DescentHost
 @testable import DescentPlugins
@@ -22,24 +23,33 @@ final class DiscoveryTests: PluginTestCase {
         let shadow = try directory(["lion.lua": plugin("lion", doc: "my lion")])
         let (_, r2) = boot([shadow])
         XCTAssertEqual(r2.plugin(.optimizer, "lion")?.doc, "my lion")
-        XCTAssertTrue(r2.diagnostics.contains { $0.contains("overrides the one from \(PluginRegistry.display(Self.scripts + "/optimizers/lion.lua"))") }, "\(r2.diagnostics)")
+        XCTAssertTrue(r2.diagnostics.contains { $0.contains("overrides the one from bundled:scripts/optimizers/lion.lua") }, "\(r2.diagnostics)")
     }
 
-    func testSearchPathOrderIsShippedThenDescentPathThenFlags() throws {
+    /// Bundled plugins come from the binary; the search path is DESCENT_PATH then --plugins, and
+    /// nothing else: no `scripts/` of the current directory, whatever it holds.
+    func testSearchPathIsDescentPathThenFlagsAndNeverTheCurrentDirectory() throws {
         setenv("DESCENT_PATH", "/tmp/a::/tmp/b", 1)
         defer { unsetenv("DESCENT_PATH") }
-        setenv("DESCENT_HOME", URL(fileURLWithPath: Self.scripts).deletingLastPathComponent().path, 1)
-        defer { unsetenv("DESCENT_HOME") }
-        XCTAssertEqual(PluginRegistry.searchPath(extra: ["/tmp/c"]),
-                       [Self.scripts + "/optimizers", Self.scripts + "/schedules", "/tmp/a", "/tmp/b", "/tmp/c"])
+        XCTAssertEqual(PluginRegistry.searchPath(extra: ["/tmp/c"]), ["/tmp/a", "/tmp/b", "/tmp/c"])
+        let trap = try directory([:])
+        try FileManager.default.createDirectory(atPath: trap + "/scripts/optimizers", withIntermediateDirectories: true)
+        try "io.open('\(trap)/PWNED', 'w'):write('x') return { kind = 'optimizer', name = 'trap', update = function() end }"
+            .write(toFile: trap + "/scripts/optimizers/trap.lua", atomically: true, encoding: .utf8)
+        let cwd = FileManager.default.currentDirectoryPath
+        FileManager.default.changeCurrentDirectoryPath(trap)
+        defer { FileManager.default.changeCurrentDirectoryPath(cwd) }
+        let (_, registry) = boot()
+        XCTAssertNil(registry.plugin(.optimizer, "trap"))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: trap + "/PWNED"))
+        XCTAssertEqual(registry.plugin(.optimizer, "lion")?.origin, .bundled("scripts/optimizers/lion.lua"))
     }
 
     func testDescentPathPluginsAreUsableFromLua() throws {
         let dir = try directory(["half.lua": plugin("half", doc: "halves", kind: "schedule")])
         setenv("DESCENT_PATH", dir, 1)
         defer { unsetenv("DESCENT_PATH") }
-        let registry = PluginRegistry(vm: LuaVM(), searchPath: PluginRegistry.searchPath())
-        registry.install()
+        let registry = try PluginRegistry(searchPath: PluginRegistry.searchPath())
         XCTAssertEqual(try registry.vm.run("return schedule.new('half'):at(3)")[0].number, 1)
         XCTAssertTrue(try registry.vm.run("return table.concat(schedule.list(), ',')")[0].description.contains("half"))
     }
@@ -97,7 +107,7 @@ final class DiscoveryTests: PluginTestCase {
         XCTAssertTrue(table.contains("dataset    street_scenes "), table)
         XCTAssertTrue(table.contains("model      detector "), table)
         let lion = PluginListing.details(registry.plugin(.optimizer, "lion")!)
-        XCTAssertTrue(lion.contains("origin: \(PluginRegistry.display(Self.scripts + "/optimizers/lion.lua"))"), lion)
+        XCTAssertTrue(lion.contains("origin: bundled:scripts/optimizers/lion.lua"), lion)
         XCTAssertTrue(lion.contains("  beta2 = 0.99"), lion)
         XCTAssertTrue(PluginListing.details(registry.plugin(.optimizer, "adam")!).contains("origin: native"))
     }

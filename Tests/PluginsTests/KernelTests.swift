@@ -6,7 +6,7 @@ import DescentHost
 /// that are not multiples of 8 and large enough to be split across threads.
 final class KernelTests: XCTestCase {
     func testFusedExpressionsMatchDirectComputation() throws {
-        let vm = LuaVM()
+        let vm = try LuaVM.scripting()
         for n in [1, 7, 8, 257, 200_003] {
             let r = try vm.run("""
                 local n = \(n)
@@ -35,7 +35,7 @@ final class KernelTests: XCTestCase {
     /// The fused instruction shapes (s*a + t*b, s*a + (t*b)*c, c - (s*a)/b, sqrt(a)*s + t,
     /// c - a/b) round exactly as the same expressions in separate tensor ops.
     func testFusedShapesRoundAsSeparateOps() throws {
-        let vm = LuaVM()
+        let vm = try LuaVM.scripting()
         let r = try vm.run("""
             local n = 1003
             local k = optim.kernel{tensors = {"a", "b", "c", "d", "e"}, body = function(t, s)
@@ -55,7 +55,7 @@ final class KernelTests: XCTestCase {
 
     /// Outputs that are other inputs (a swap) and outputs read after being computed stay correct.
     func testAliasingAndIdentityOutputs() throws {
-        let vm = LuaVM()
+        let vm = try LuaVM.scripting()
         let r = try vm.run("""
             local swap = optim.kernel{tensors = {"a", "b"}, body = function(t) return {a = t.b, b = t.a} end}
             local a, b = tensor.from{1, 2, 3}, tensor.from{4, 5, 6}
@@ -75,7 +75,7 @@ final class KernelTests: XCTestCase {
     }
 
     func testKernelErrorsNameTheProblem() throws {
-        let vm = LuaVM()
+        let vm = try LuaVM.scripting()
         try vm.run("K = optim.kernel{tensors = {'p', 'g'}, body = function(t, s) return {p = t.p - s.lr * t.g} end}")
         let cases: [(String, String)] = [
             ("K{p = tensor.zeros{2}, g = tensor.zeros{3}, lr = 1}", "tensor 'g' of shape [2] expected (that of 'p'), got [3]"),

@@ -1,4 +1,5 @@
 import XCTest
+import DescentTestSupport
 import DescentCore
 import DescentHost
 @testable import DescentPlugins

@@ -1,4 +1,5 @@
 import XCTest
+import DescentTestSupport
 import Foundation
 import DescentCore
 @testable import DescentPlugins
@@ -52,6 +53,6 @@ final class PluginScheduleTests: PluginTestCase {
         let (_, registry) = boot()
         let m = message { _ = try registry.makeSchedule("triangular", [("mode", .string("zigzag"))]).at(0) }
         XCTAssertTrue(m.contains("mode must be \"triangular\", \"triangular2\" or \"exp_range\", got \"zigzag\""), m)
-        XCTAssertTrue(m.hasPrefix("triangular.at (\(PluginRegistry.display(Self.scripts + "/schedules/triangular.lua")):15)"), m)
+        XCTAssertTrue(m.hasPrefix("triangular.at (bundled:scripts/schedules/triangular.lua:15)"), m)
     }
 }

@@ -4,10 +4,15 @@ import DescentCore
 /// `optim.*` and `schedule.*`: creation by name (native or plugin), `opt:step`, live
 /// `opt.hyper` / `s.hyper` tables, `opt:state(i)`.
 enum OptimBindings {
-    static func install(_ vm: LuaVM) {
+    static func install(_ vm: LuaVM, catalog: ObjectCatalog) {
         let L = vm.L
-        installNamespace(vm, "optim", make: { vm, name, h in try vm.optimizerFactory(name, h) }, names: { $0.optimizerNames() })
-        installNamespace(vm, "schedule", make: { vm, name, h in try vm.scheduleFactory(name, h) }, names: { $0.scheduleNames() })
+        weak let catalog = catalog
+        func live() throws -> ObjectCatalog {
+            guard let catalog else { throw DescentError("optim", "the plugin registry of this VM is gone") }
+            return catalog
+        }
+        installNamespace(vm, "optim", make: { _, name, h in try live().makeOptimizer(name, h) }, names: { _ in (try? live().optimizerNames) ?? [] })
+        installNamespace(vm, "schedule", make: { _, name, h in try live().makeSchedule(name, h) }, names: { _ in (try? live().scheduleNames) ?? [] })
 
         lua_createtable(L, 0, 4)
         vm.setFunction("step", optimizerStep)

@@ -20,7 +20,7 @@ public final class REPL {
 
     /// A REPL over `vm`. With `scope` set, the table on top of the stack is the environment
     /// (popped); otherwise chunks run in the globals.
-    public init(vm: LuaVM, scoped: Bool = false, reader: LineReader? = nil, write: @escaping (String) -> Void = { print($0); fflush(stdout) }) {
+    public init(vm: LuaVM, scoped: Bool = false, reader: LineReader? = nil, write: @escaping (String) -> Void = { print($0); fflush(stdout) }) throws {
         self.vm = vm
         self.write = write
         self.scoped = scoped
@@ -31,7 +31,7 @@ public final class REPL {
         envRef = luaL_ref(L, descent_registryindex())
         builtins = vm.builtinGlobals ?? Self.globalNames(vm)
         if vm.builtinGlobals == nil { vm.builtinGlobals = builtins }
-        _ = REPLSupport.source.withCString { descent_loadbuffer(L, $0, strlen($0), "=repl") }
+        try vm.load(try HostLua.source("repl.lua"), name: "=repl.lua")
         let style = Describe.Style(color: color)
         vm.pushFunction("describe") { vm, _ in
             let text = [Userdata.object(vm, at: 1, as: Tensor.self) as AnyObject?, Userdata.object(vm, at: 1, as: Module.self),
@@ -42,7 +42,7 @@ public final class REPL {
         }
         lua_pushboolean(L, color ? 1 : 0)
         lua_rawgeti(L, descent_registryindex(), lua_Integer(envRef))
-        try! vm.pcall(arguments: 3, results: 1)
+        try vm.pcall(arguments: 3, results: 1)
         supportRef = luaL_ref(L, descent_registryindex())
         if let reader {
             self.reader = reader
@@ -260,39 +260,17 @@ public final class REPL {
 /// `vars`, falling back to the globals; assignments to those names change the REPL's copies,
 /// other assignments go to the globals. The script continues after `:continue` or Ctrl-D.
 enum REPLFunction {
-    static let prelude = """
-        local open = ...
-        return function(vars)
-          if vars ~= nil and type(vars) ~= "table" then error("bad argument #1 to 'repl' (table of variables expected, got " .. type(vars) .. ")", 2) end
-          local scope = {}
-          local i = 1
-          while true do
-            local name, value = debug.getlocal(2, i)
-            if not name then break end
-            if not name:match("^%(") then scope[name] = value end
-            i = i + 1
-          end
-          for k, v in pairs(vars or {}) do scope[k] = v end
-          local env = setmetatable({}, {
-            __index = function(_, k) local v = scope[k]; if v == nil then return _G[k] end; return v end,
-            __newindex = function(_, k, v) if scope[k] ~= nil then scope[k] = v else _G[k] = v end end,
-            __scope = scope,
-          })
-          return open(env)
-        end
-        """
-
-    static func install(_ vm: LuaVM) {
+    static func install(_ vm: LuaVM) throws {
         let L = vm.L
-        _ = prelude.withCString { descent_loadbuffer(L, $0, strlen($0), "=repl") }
+        try vm.load(try HostLua.source("repl_prelude.lua"), name: "=repl_prelude.lua")
         vm.pushFunction("repl") { vm, a in
             guard lua_type(vm.L, 1) == LUA_TTABLE else { throw a.fail(1, "environment table expected") }
             lua_pushvalue(vm.L, 1)
-            let repl = REPL(vm: vm, scoped: true)
+            let repl = try REPL(vm: vm, scoped: true)
             repl.run(banner: "descent repl (from a script): :help for commands, :continue or Ctrl-D to go on")
             return 0
         }
-        try! vm.pcall(arguments: 1, results: 1)
+        try vm.pcall(arguments: 1, results: 1)
         lua_setglobal(L, "repl")
     }
 }

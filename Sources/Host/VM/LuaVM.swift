@@ -19,28 +19,28 @@ public final class LuaVM {
     private var functions: [(name: String, body: LuaFunction)] = []
     /// `TensorStorage.largeBytesAllocated` at the last GC step requested (see DESCENT_GCSTEP).
     private var gcMark = 0
-    /// Makes optimizers by name; Plugins replaces it to add Lua plugins.
-    public var optimizerFactory: (String, [(String, HyperValue)]) throws -> Optimizer = { try NativeOptimizers.make($0, $1) }
-    /// Makes schedules by name; Plugins replaces it to add Lua plugins.
-    public var scheduleFactory: (String, [(String, HyperValue)]) throws -> Schedule = { try NativeSchedules.make($0, $1) }
     /// Global names that belong to the API rather than to the user (`:who` in the REPL hides
     /// them); set by whoever finishes setting up the VM, else taken when a REPL starts.
     public var builtinGlobals: Set<String>?
-    /// Names `optim.list()` and `schedule.list()` report.
-    public var optimizerNames: () -> [String] = { NativeOptimizers.all.map(\.name) }
-    public var scheduleNames: () -> [String] = { NativeSchedules.all.map(\.name) }
+    /// The last Swift error a binding threw, handed to the `LuaError` of the pcall it unwinds.
+    private var thrown: Error?
+    /// Objects the opened libraries need kept alive for as long as the VM.
+    var retained: [AnyObject] = []
+    /// Globals installed by the opened libraries (`open`), in order.
+    public internal(set) var openedGlobals: [String] = []
     /// Addresses of the Descent userdata metatables (see `Userdata.object`).
     var metatables: [UnsafeRawPointer?] = []
     /// The generator behind layer initialisation and `tensor.randn` without a seed.
     public var rng = RandomGenerator(seed: 0)
 
+    /// A VM with Lua's standard libraries and Descent's userdata metatables, and no Descent
+    /// namespace: open those with `open(_:)` (or use `LuaVM.scripting()`).
     public init() {
         guard let state = luaL_newstate() else { fatalError("cannot create a Lua state (out of memory)") }
         L = state
         descent_extraspace(L).pointee = Unmanaged.passUnretained(self).toOpaque()
         luaL_openlibs(L)
         Userdata.registerMetatables(self)
-        DescentAPI.install(self)
     }
 
     deinit {
@@ -78,11 +78,18 @@ public final class LuaVM {
         } catch {
             lua_settop(L, 0)
             _ = lua_pushstring(L, "\(error)")
+            thrown = error
             return DESCENT_RAISE
         }
     }
 
     // MARK: Running Lua
+
+    /// Pushes the chunk `source` compiles to as a function; a syntax error throws.
+    public func load(_ source: String, name: String) throws {
+        let status = source.withCString { descent_loadbuffer(L, $0, strlen($0), name) }
+        guard status == LUA_OK else { throw LuaError(message: popString()) }
+    }
 
     /// Loads and runs a chunk of source text; returns its results.
     @discardableResult
@@ -113,8 +120,15 @@ public final class LuaVM {
         let outer = descent_interrupt_state()
         descent_arm_interrupt(L)
         defer { descent_arm_interrupt(outer) }
+        thrown = nil
         let status = descent_pcall(L, arguments, results)
-        if status != LUA_OK { throw LuaError(handled: popString()) }
+        defer { thrown = nil }
+        if status != LUA_OK {
+            let text = popString()
+            // The Swift error still is what Lua raised only if its message reached here intact.
+            let underlying = thrown.flatMap { text.contains("\($0)") ? $0 : nil }
+            throw LuaError(handled: text, underlying: (underlying as? LuaError)?.underlying ?? underlying)
+        }
     }
 
     /// Pops the top value as a string (for error messages).

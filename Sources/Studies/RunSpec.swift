@@ -1,5 +1,6 @@
 import DescentCore
 import DescentHost
+import DescentPlugins
 import Foundation
 
 /// Everything one training run is made of, resolved: the experiment's settings with the run's

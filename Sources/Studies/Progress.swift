@@ -1,3 +1,4 @@
+import DescentPlugins
 import Foundation
 
 /// Progress of a run: one live line on a terminal (run, step/total, loss, lr, steps/s, ETA),

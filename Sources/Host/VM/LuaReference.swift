@@ -1,24 +1,23 @@
 import CLua
-import DescentHost
 
 /// A Lua value pinned in the registry (`luaL_ref`) so Swift can hold it between calls: a plugin's
 /// table, its functions, a Lua optimizer's per-parameter state tables.
 ///
 /// It holds its VM weakly: plugin objects live inside the VM (as userdata), so a strong
 /// reference would keep the VM alive forever. Once the VM is gone, `push` throws.
-final class LuaReference {
+public final class LuaReference {
     private weak var vm: LuaVM?
     private let ref: Int32
 
     /// Pops the top of `vm`'s stack into the registry.
-    init(popping vm: LuaVM) {
+    public init(popping vm: LuaVM) {
         self.vm = vm
         ref = luaL_ref(vm.L, descent_registryindex())
     }
 
     /// Pushes the value; throws when the VM has been closed.
-    func push(_ owner: String) throws -> LuaVM {
-        guard let vm else { throw DescentHost.LuaError(message: "\(owner): its Lua state has been closed") }
+    public func push(_ owner: String) throws -> LuaVM {
+        guard let vm else { throw LuaError(message: "\(owner): its Lua state has been closed") }
         lua_rawgeti(vm.L, descent_registryindex(), lua_Integer(ref))
         return vm
     }

@@ -1,3 +1,4 @@
+import DescentPlugins
 import DescentCore
 import Foundation
 

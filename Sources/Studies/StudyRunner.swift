@@ -1,11 +1,18 @@
 import DescentCore
 import DescentHost
+import DescentPlugins
 import Foundation
 
 /// Executes the runs of an experiment: resolves and validates every run before any trains,
 /// then runs them here, in worker processes (`--jobs`), or only this shard's (`--shard`), and
 /// rebuilds the report. Runs another process or shard executed are read back from disk.
 public final class StudyRunner {
+    /// Thrown in worker mode once the one run is done: the rest of the script must not run.
+    /// It crosses the script's Lua frames typed (`LuaError.underlying`); the command exits 0.
+    public struct WorkerDone: Error, CustomStringConvertible {
+        public var description: String { "worker run finished" }
+    }
+
     let registry: PluginRegistry
     public var options: StudyOptions
     /// Runs declared so far in this process, for shard assignment.
@@ -18,6 +25,13 @@ public final class StudyRunner {
         self.options = options
     }
 
+    /// A run name is a directory name: ASCII letters, digits, `_`, `-`, `.`; never `.`, `..`, a
+    /// hidden name or an option-like one, and never a path.
+    static func isRunName(_ name: String) -> Bool {
+        guard let first = name.unicodeScalars.first, first != ".", first != "-", name.utf8.count <= 200 else { return false }
+        return name.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "_-.".unicodeScalars.contains($0)) }
+    }
+
     /// Resolves `runs` (each a table of overrides) against the experiment's `defaults`.
     func resolve(experiment: String, defaults: [String: LuaValue], runs: [[String: LuaValue]]) throws -> [RunSpec] {
         var base = RunSpec(experiment: experiment, name: "")
@@ -27,8 +41,8 @@ public final class StudyRunner {
             var spec = base
             spec.name = "run\(i + 1)"
             try spec.apply(overrides, context: "run \(i + 1) of experiment '\(experiment)'")
-            guard PluginFile.isIdentifier(spec.name.replacingOccurrences(of: ".", with: "_").replacingOccurrences(of: "-", with: "_")) else {
-                throw DescentError("experiment '\(experiment)'", "run name '\(spec.name)' must use letters, digits, '_', '-' and '.'")
+            guard Self.isRunName(spec.name) else {
+                throw DescentError("experiment '\(experiment)'", "run name '\(spec.name)' must use letters, digits, '_', '-' and '.', and not start with '.' or '-'")
             }
             guard seen.insert(spec.name).inserted else { throw DescentError("experiment '\(experiment)'", "two runs are named '\(spec.name)'") }
             if options.quick {
@@ -46,7 +60,7 @@ public final class StudyRunner {
 
     /// Executes one batch of runs and returns every run's summary (executed here or found on disk).
     public func execute(experiment: String, defaults: [String: LuaValue], runs: [[String: LuaValue]], onStep: StepHook? = nil) throws -> [RunSummary] {
-        guard PluginFile.isIdentifier(experiment) else { throw DescentError("experiment", "name must be an identifier, got '\(experiment)'") }
+        guard Plugin.isIdentifier(experiment) else { throw DescentError("experiment", "name must be an identifier, got '\(experiment)'") }
         let specs = try resolve(experiment: experiment, defaults: defaults, runs: runs)
         let dir = options.outDirectory + "/" + experiment
         if !experiments.contains(dir) { experiments.append(dir) }
@@ -70,10 +84,7 @@ public final class StudyRunner {
         for k in local {
             let hook = onStep.map { f in { (r: StepRecord, m: Module, o: Optimizer) in try f(k, specs[k].name, r, m, o) } }
             summaries[specs[k].name] = try executors[k].execute(into: dir + "/" + specs[k].name, onStep: hook)
-            if options.onlyRun != nil {
-                fflush(stdout)
-                exit(0)
-            }
+            if options.onlyRun != nil { throw WorkerDone() }
         }
         try runWorkers(workers.map { specs[$0] }, dir: dir).forEach { summaries[$0.name] = $0 }
         for spec in specs where summaries[spec.name] == nil {
@@ -83,10 +94,12 @@ public final class StudyRunner {
         return specs.compactMap { summaries[$0.name] }
     }
 
-    /// Runs each spec in a `descent run SCRIPT --internal-run exp/run` worker, `jobs` at a time.
+    /// Runs each spec in a worker process (`options.launchWorker`), `jobs` at a time.
     func runWorkers(_ specs: [RunSpec], dir: String) throws -> [RunSummary] {
         guard !specs.isEmpty else { return [] }
-        let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        guard let launch = options.launchWorker else {
+            throw DescentError("experiment", "--jobs needs worker processes, and this host cannot start them")
+        }
         var env = ProcessInfo.processInfo.environment
         env["DESCENT_PROGRESS"] = "lines"
         if env["DESCENT_THREADS"] == nil { env["DESCENT_THREADS"] = String(max(1, Parallel.threads / options.jobs)) }
@@ -101,12 +114,7 @@ public final class StudyRunner {
         }
         while !pending.isEmpty || !running.isEmpty {
             while running.count < options.jobs, let spec = pending.popFirst() {
-                let p = Process()
-                p.executableURL = exe
-                p.arguments = ["run", "--internal-run", "\(spec.experiment)/\(spec.name)"] + options.workerCommand
-                p.environment = env
-                try p.run()
-                running.append((spec, p))
+                running.append((spec, try launch("\(spec.experiment)/\(spec.name)", env)))
             }
             let (spec, p) = running.removeFirst()
             reap(spec, p)

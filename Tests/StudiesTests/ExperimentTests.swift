@@ -1,7 +1,9 @@
 import XCTest
+import DescentTestSupport
 import DescentCore
 import DescentHost
 @testable import DescentPlugins
+@testable import DescentStudies
 
 final class ExperimentTests: PluginTestCase {
     /// Runs `script` as `descent run` does (plugins, experiment API, pending runs at the end).
@@ -11,7 +13,7 @@ final class ExperimentTests: PluginTestCase {
         var options = StudyOptions()
         options.outDirectory = out
         options.shard = shard
-        let api = ExperimentAPI(registry: registry, options: options)
+        let api = try ExperimentAPI(registry: registry, options: options)
         try registry.vm.run(script, name: "=study")
         return try api.finish()
     }
@@ -22,7 +24,7 @@ final class ExperimentTests: PluginTestCase {
         let (_, registry) = boot()
         var options = StudyOptions()
         options.outDirectory = out
-        return (registry, ExperimentAPI(registry: registry, options: options))
+        return (registry, try! ExperimentAPI(registry: registry, options: options))
     }
 
     func tmp() -> String { NSTemporaryDirectory() + "descent-study-\(UUID().uuidString)" }

@@ -1,5 +1,6 @@
 import DescentCore
 import DescentHost
+import DescentPlugins
 import Foundation
 
 /// What a run trains on and how it is scored, built from its `RunSpec`: datasets, model, loss,
@@ -39,11 +40,10 @@ final class RunTask {
             criterion = CrossEntropy()
             kind = .classification
         default:
-            guard let p = registry.plugin(.model, spec.model), p.table != nil else {
-                throw DescentError("model", "unknown model '\(spec.model)' (known: \(registry.names(.model).joined(separator: ", ")))")
+            guard !detection || registry.plugin(.model, spec.model) == nil else {
+                throw DescentError("model '\(spec.model)'", "Lua models are classifiers; '\(spec.dataset)' gives boxes")
             }
-            guard !detection else { throw DescentError("model '\(spec.model)'", "Lua models are classifiers; '\(spec.dataset)' gives boxes") }
-            model = try LuaBuilders.model(p, args: spec.modelArgs.mapValues { .number($0) }, input: shape, classes: train.classNames.count)
+            model = try registry.makeModel(spec.model, args: spec.modelArgs.mapValues { .number($0) }, input: shape, classes: train.classNames.count)
             criterion = CrossEntropy()
             kind = .classification
         }
@@ -95,10 +95,7 @@ final class RunTask {
             return (try FileDatasets.npy(images: try path("images"), labels: try path("labels")),
                     try FileDatasets.npy(images: try path("val_images"), labels: try path("val_labels")))
         default:
-            guard let p = registry.plugin(.dataset, spec.dataset), p.table != nil else {
-                throw DescentError("dataset", "unknown dataset '\(spec.dataset)' (known: \(registry.names(.dataset).joined(separator: ", ")))")
-            }
-            return (try LuaBuilders.dataset(p, args: a, split: "train"), try LuaBuilders.dataset(p, args: a, split: "val"))
+            return (try registry.makeDataset(spec.dataset, args: a, split: "train"), try registry.makeDataset(spec.dataset, args: a, split: "val"))
         }
     }
 

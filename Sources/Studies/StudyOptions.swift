@@ -1,3 +1,6 @@
+import DescentPlugins
+import Foundation
+
 /// How `descent run` executes the studies of a script (its command-line options).
 public struct StudyOptions {
     /// Where experiment directories go (`--out`, default `runs`).
@@ -8,10 +11,12 @@ public struct StudyOptions {
     public var shard: (index: Int, count: Int)? = nil
     /// A very short smoke version of every run (`--quick`).
     public var quick = false
-    /// Worker mode: execute only this run ("experiment/run") and exit.
+    /// Worker mode: execute only this run ("experiment/run"), then stop the script
+    /// (`StudyRunner.WorkerDone`).
     public var onlyRun: String? = nil
-    /// The command line that re-runs this script in a worker (`descent run SCRIPT ...`).
-    public var workerCommand: [String] = []
+    /// Starts a worker process that executes the run "experiment/run" (`--jobs`); the command
+    /// line provides it (it knows its executable and arguments). Nil: runs execute here.
+    public var launchWorker: ((_ run: String, _ environment: [String: String]) throws -> Process)? = nil
 
     public init() {}
 

@@ -1,0 +1,87 @@
+import CLua
+import DescentCore
+import DescentHost
+import DescentPlugins
+import Foundation
+
+/// The experiment layer of the scripting API: `experiment{...}`, `e:run{...}`, `e:sweep{...}`,
+/// `e:go()`, and the globals `run{...}` / `sweep{...}` acting on the latest experiment.
+///
+/// Declaring runs only records them; `e:go()` executes the pending ones (all validated first)
+/// and returns every result so far by run name — so a study can pick the best of a sweep and
+/// run it again. Whatever is still pending when the script ends runs then (`finish`).
+public final class ExperimentAPI {
+    public let runner: StudyRunner
+    private var finisher: LuaReference?
+
+    public init(registry: PluginRegistry, options: StudyOptions) throws {
+        runner = StudyRunner(registry: registry, options: options)
+        let vm = registry.vm
+        // The Lua side (Lua/experiment.lua): declaration, sweeps (grids), and `go`; it receives
+        // the Swift executor and returns the finisher.
+        guard let prelude = embeddedLua.first(where: { $0.path.hasSuffix("/experiment.lua") }) else {
+            throw DescentError("experiment", "experiment.lua is not among the Lua files built into Descent")
+        }
+        try vm.load(prelude.source, name: "=experiment.lua")
+        // Weak: the VM must not keep the experiment layer (and through it the registry) alive.
+        vm.pushFunction("experiment:go") { [weak self] vm, a in
+            guard let self else { throw DescentError("experiment:go", "the experiment layer of this VM is gone") }
+            let name = try a.string(1)
+            guard case .table(let defaults) = vm.value(at: 2) else { throw a.fail(2, "experiment table expected") }
+            var runs: [[String: LuaValue]] = []
+            switch vm.value(at: 3) {
+            case .array(let list):
+                for (i, r) in list.enumerated() {
+                    switch r {
+                    case .table(let t): runs.append(t)
+                    case .array(let x) where x.isEmpty: runs.append([:])
+                    default: throw DescentError("experiment '\(name)'", "run \(i + 1): a table of settings expected, got \(r)")
+                    }
+                }
+            case .table(let t) where t.isEmpty: break
+            default: throw a.fail(3, "array of run tables expected")
+            }
+            // Argument 4: the Lua hook that dispatches to the runs' on_step functions (or nil).
+            var hook: StudyRunner.StepHook? = nil
+            let ref = lua_type(vm.L, 4) == LUA_TFUNCTION ? { lua_pushvalue(vm.L, 4); return luaL_ref(vm.L, descent_registryindex()) }() : LUA_NOREF
+            defer { luaL_unref(vm.L, descent_registryindex(), ref) }
+            if ref != LUA_NOREF {
+                hook = { index, run, record, model, optimizer in
+                    let L = vm.L
+                    lua_rawgeti(L, descent_registryindex(), lua_Integer(ref))
+                    lua_pushinteger(L, lua_Integer(index + 1))
+                    vm.push(.table(["run": .string(run), "step": .integer(record.step), "loss": .number(record.loss), "lr": .number(record.lr)]))
+                    Userdata.push(vm, model)
+                    Userdata.push(vm, optimizer)
+                    try vm.pcall(arguments: 4, results: 1)
+                    defer { descent_pop(L, 1) }
+                    return !(lua_type(L, -1) == LUA_TBOOLEAN && lua_toboolean(L, -1) == 0)
+                }
+            }
+            let summaries = try runner.execute(experiment: name, defaults: defaults, runs: runs, onStep: hook)
+            vm.push(.array(summaries.map { s in .table(Self.lua(s)) }))
+            return 1
+        }
+        try vm.pcall(arguments: 1, results: 1)
+        finisher = LuaReference(popping: vm)
+    }
+
+    static func lua(_ s: RunSummary) -> [String: LuaValue] {
+        var t: [String: LuaValue] = ["run": .string(s.name), "status": .string(s.status.rawValue), "steps": .integer(s.steps),
+                                     "metric": .string(s.metricName), "seconds": .number(s.seconds)]
+        if let e = s.error { t["error"] = .string(e) }
+        if let v = s.finalLoss { t["final_loss"] = .number(v) }
+        if let v = s.bestLoss { t["best_loss"] = .number(v) }
+        if let v = s.bestMetric { t["best_metric"] = .number(v) }
+        if let v = s.stepsToThreshold { t["steps_to_threshold"] = .integer(v) }
+        return t
+    }
+
+    /// Runs what is still pending; returns the experiment directories written.
+    public func finish() throws -> [String] {
+        guard let finisher else { return [] }
+        let vm = try finisher.push("experiments")
+        try vm.pcall(arguments: 0, results: 0)
+        return runner.experiments
+    }
+}
