@@ -1,7 +1,7 @@
 import XCTest
 @testable import DescentCore
 
-/// Each native optimizer against the equations of DESIGN.md "Optimizer conventions", written out
+/// Each native optimizer against the equations beside its code (docs/ARCHITECTURE.md, "Optimizer conventions"), written out
 /// here a second time as scalar Double recurrences, over several steps with the learning rate
 /// changing between steps; plus literal values worked by hand for the convention differences.
 final class OptimizerTests: XCTestCase {

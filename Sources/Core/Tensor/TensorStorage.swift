@@ -10,7 +10,7 @@ import Foundation
 /// step allocates tens of megabytes of activations and gradients, and fresh pages cost a page
 /// fault each (measured: ~15 ms of a 69 ms reference-CNN step before the pool).
 /// Buffers of 2 MiB and more are 2 MiB aligned and advised `MADV_HUGEPAGE`, which lifts streaming
-/// bandwidth on this machine (DESIGN.md, Performance).
+/// bandwidth on the project's machines.
 public final class TensorStorage {
     public let base: UnsafeMutablePointer<Float>
     public let count: Int
