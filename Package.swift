@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Layers and dependency direction (docs/ARCHITECTURE.md):
-// descent -> Studies -> Plugins -> Host -> Core; only Host (and Plugins' Lua bridges) see CLua.
+// descent -> Studies -> Plugins -> Host -> Core; only Host sees CLua.
 let package = Package(
     name: "Descent",
     platforms: [.macOS(.v13)],
@@ -36,9 +36,9 @@ let package = Package(
         .target(name: "DescentCore", dependencies: ["CDNNL", "CKernels"], path: "Sources/Core"),
         .target(name: "DescentHost", dependencies: ["DescentCore", "CLua", "CReadline"], path: "Sources/Host",
                 exclude: ["Lua"], plugins: ["EmbedLua"]),
-        .target(name: "DescentPlugins", dependencies: ["DescentHost", "DescentCore", "CLua"], path: "Sources/Plugins",
+        .target(name: "DescentPlugins", dependencies: ["DescentHost", "DescentCore"], path: "Sources/Plugins",
                 plugins: ["EmbedLua"]),
-        .target(name: "DescentStudies", dependencies: ["DescentPlugins", "DescentHost", "DescentCore", "CLua"], path: "Sources/Studies",
+        .target(name: "DescentStudies", dependencies: ["DescentPlugins", "DescentHost", "DescentCore"], path: "Sources/Studies",
                 exclude: ["Lua"], plugins: ["EmbedLua"]),
         .target(name: "DescentBench", dependencies: ["DescentPlugins", "DescentHost", "DescentCore"], path: "Sources/Bench"),
         .executableTarget(

@@ -1,4 +1,3 @@
-import CLua
 import DescentCore
 import DescentHost
 
@@ -19,32 +18,28 @@ enum LuaBuilders {
         })
     }
 
-    /// Pushes `plugin.table[function]` and the hyperparameter table; returns the VM and where it failed.
-    private static func prepare(_ p: Plugin, _ function: String, _ h: Hyperparameters) throws -> (LuaVM, String) {
-        let (vm, place) = try p.pushFunction(function)
-        vm.push(HyperMarshal.lua(h))
-        return (vm, place)
-    }
-
     static func model(_ p: Plugin, args: [String: LuaValue], input: [Int], classes: Int) throws -> Module {
-        let (vm, place) = try prepare(p, "build", try hyper(p, args))
-        let top = lua_gettop(vm.L) - 2
-        defer { lua_settop(vm.L, top) }
-        vm.push(.table(["channels": .integer(input[0]), "height": .integer(input[1]), "width": .integer(input[2]), "classes": .integer(classes)]))
-        do { try vm.pcall(arguments: 2, results: 1) } catch { throw DescentError(place, "failed: \(error)") }
-        guard let m = Userdata.object(vm, at: -1, as: Module.self) else {
-            throw DescentError(place, "must return a module (nn.Sequential{...}), returned \(vm.value(at: -1))")
+        let (vm, table, place) = try p.function("build")
+        let shape: LuaValue = .table(["channels": .integer(input[0]), "height": .integer(input[1]), "width": .integer(input[2]), "classes": .integer(classes)])
+        let result: (value: LuaValue, object: Module?)
+        do {
+            result = try vm.callForObjects(table, "build", [.value(HyperMarshal.lua(try hyper(p, args))), .value(shape)], results: 1, as: Module.self)[0]
+        } catch {
+            throw DescentError(place, "failed: \(error)")
         }
+        guard let m = result.object else { throw DescentError(place, "must return a module (nn.Sequential{...}), returned \(result.value)") }
         return m
     }
 
     static func dataset(_ p: Plugin, args: [String: LuaValue], split: String) throws -> ArrayDataset {
-        let (vm, place) = try prepare(p, "load", try hyper(p, args))
-        let top = lua_gettop(vm.L) - 2
-        defer { lua_settop(vm.L, top) }
-        vm.push(.string(split))
-        do { try vm.pcall(arguments: 2, results: 2) } catch { throw DescentError(place, "failed: \(error)") }
-        guard let x = Userdata.object(vm, at: -2, as: Tensor.self), let y = Userdata.object(vm, at: -1, as: Tensor.self) else {
+        let (vm, table, place) = try p.function("load")
+        let results: [LuaValue]
+        do {
+            results = try vm.call(table, "load", [.value(HyperMarshal.lua(try hyper(p, args))), .value(.string(split))], results: 2)
+        } catch {
+            throw DescentError(place, "failed: \(error)")
+        }
+        guard case .tensor(let x) = results[0], case .tensor(let y) = results[1] else {
             throw DescentError(place, "must return images [N,C,H,W] and labels [N] (two tensors)")
         }
         guard x.rank == 4, y.rank == 1, y.count == x.shape[0], x.shape[0] > 0 else {

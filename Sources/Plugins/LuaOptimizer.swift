@@ -1,4 +1,3 @@
-import CLua
 import DescentCore
 import DescentHost
 
@@ -32,94 +31,79 @@ final class LuaOptimizer: Optimizer {
     }
 
     /// An error naming where the failing function is defined.
-    private func fail(_ function: String, _ vm: LuaVM, _ problem: String) -> DescentError {
-        guard let (_, place) = try? plugin.pushFunction(function) else { return DescentError(name, problem) }
-        descent_pop(vm.L, 1)
+    private func fail(_ function: String, _ problem: String) -> DescentError {
+        guard let (_, _, place) = try? plugin.function(function) else { return DescentError(name, problem) }
         return DescentError(place, problem)
     }
 
     func step(_ params: [Tensor], _ grads: [Tensor]) throws {
         try checkStepArguments(params, grads, previous: states)
-        let vm = try plugin.table!.push(name)
-        let L = vm.L
-        descent_pop(L, 1)
-        let top = lua_gettop(L)
-        defer { lua_settop(L, top) }
-        vm.push(HyperMarshal.lua(hyper))
-        let hyperIndex = lua_gettop(L)
-        if stateTables.isEmpty { try initialize(params, vm, hyperIndex) }
+        let (vm, table, _) = try plugin.function("update")
+        let hyperTable = vm.reference(HyperMarshal.lua(hyper))
+        if stateTables.isEmpty { try initialize(params, vm, table, hyperTable) }
         for (i, (p, g)) in zip(params, grads).enumerated() {
             if let shape = stateShapes[i].values.first, shape != p.shape, stateShapes[i].values.allSatisfy({ $0 == shape }) {
                 throw DescentError("\(name).step", "parameter \(i + 1) of shape \(formatShape(shape)) expected (as in earlier steps), got \(formatShape(p.shape))")
             }
             steps[i] += 1
-            _ = try plugin.pushFunction("update")
-            Userdata.push(vm, p)
-            Userdata.push(vm, g)
-            _ = try stateTables[i].push(name)
-            lua_pushvalue(L, hyperIndex)
-            lua_pushinteger(L, lua_Integer(steps[i]))
+            let returned: LuaValue
             do {
-                try vm.pcall(arguments: 5, results: 1)
+                returned = try vm.call(table, "update", [.value(.tensor(p)), .value(.tensor(g)), .reference(stateTables[i]),
+                                                         .reference(hyperTable), .value(.integer(steps[i]))])[0]
             } catch {
                 steps[i] -= 1
-                throw fail("update", vm, "failed on parameter \(i + 1) of shape \(formatShape(p.shape)): \(error)")
+                throw fail("update", "failed on parameter \(i + 1) of shape \(formatShape(p.shape)): \(error)")
             }
-            if lua_type(L, -1) != LUA_TNIL, Userdata.object(vm, at: -1, as: Tensor.self) !== p {
-                throw fail("update", vm, "must change param in place and return nothing, returned \(vm.value(at: -1))")
+            switch returned {
+            case .nil: break
+            case .tensor(let t) where t === p: break
+            default: throw fail("update", "must change param in place and return nothing, returned \(returned)")
             }
-            descent_pop(L, 1)
             try checkState(i, vm)
             guard p.allFinite else {
-                throw fail("update", vm, "wrote NaN or Inf into parameter \(i + 1) of shape \(formatShape(p.shape)) at step \(steps[i])")
+                throw fail("update", "wrote NaN or Inf into parameter \(i + 1) of shape \(formatShape(p.shape)) at step \(steps[i])")
             }
         }
     }
 
-    private func initialize(_ params: [Tensor], _ vm: LuaVM, _ hyperIndex: Int32) throws {
-        let L = vm.L
+    private func initialize(_ params: [Tensor], _ vm: LuaVM, _ table: LuaReference, _ hyperTable: LuaReference) throws {
         var tables: [LuaReference] = [], shapes: [[String: [Int]]] = []
+        let hasInit = try vm.fieldType(table, "init") != "nil"
         for (i, p) in params.enumerated() {
-            _ = try plugin.pushFunction("init")
-            if lua_type(L, -1) == LUA_TNIL {
-                descent_pop(L, 1)
-                lua_createtable(L, 0, 0)
+            let state: LuaReference
+            if hasInit {
+                let returned: LuaValue
+                do {
+                    (returned, state) = try vm.callHolding(table, "init", [.value(.tensor(p)), .reference(hyperTable)])
+                } catch {
+                    throw fail("init", "failed on parameter \(i + 1) of shape \(formatShape(p.shape)): \(error)")
+                }
+                guard returned.typeName == "table" else {
+                    throw fail("init", "must return a state table of tensors and numbers, returned \(returned)")
+                }
             } else {
-                Userdata.push(vm, p)
-                lua_pushvalue(L, hyperIndex)
-                do { try vm.pcall(arguments: 2, results: 1) } catch {
-                    throw fail("init", vm, "failed on parameter \(i + 1) of shape \(formatShape(p.shape)): \(error)")
-                }
-                guard lua_type(L, -1) == LUA_TTABLE else {
-                    throw fail("init", vm, "must return a state table of tensors and numbers, returned \(vm.value(at: -1))")
-                }
+                state = vm.reference(.table([:]))
             }
-            let state = try read(vm, function: "init")
-            shapes.append(state.compactMapValues { if case .tensor(let t) = $0 { return t.shape } else { return nil } })
-            tables.append(LuaReference(popping: vm))
+            let values = try read(vm, state, function: "init")
+            shapes.append(values.compactMapValues { if case .tensor(let t) = $0 { return t.shape } else { return nil } })
+            tables.append(state)
         }
         stateTables = tables
         stateShapes = shapes
         steps = Array(repeating: 0, count: params.count)
     }
 
-    /// The state table on top of the stack as Swift values; anything but tensors and numbers,
-    /// or the reserved key `step`, is the plugin's mistake.
-    private func read(_ vm: LuaVM, function: String) throws -> [String: StateValue] {
-        let L = vm.L, t = lua_gettop(L)
+    /// A state table as Swift values; anything but tensors and numbers, or the reserved key
+    /// `step`, is the plugin's mistake.
+    private func read(_ vm: LuaVM, _ state: LuaReference, function: String) throws -> [String: StateValue] {
         var out: [String: StateValue] = [:]
-        lua_pushnil(L)
-        while lua_next(L, t) != 0 {
-            defer { descent_pop(L, 1) }
-            guard lua_type(L, -2) == LUA_TSTRING else { throw fail(function, vm, "state keys must be strings") }
-            let key = String(cString: lua_tolstring(L, -2, nil))
-            guard key != "step" else { throw fail(function, vm, "state key 'step' is reserved (the step count is update's 5th argument)") }
-            if let tensor = Userdata.object(vm, at: -1, as: Tensor.self) {
-                out[key] = .tensor(tensor)
-            } else if lua_type(L, -1) == LUA_TNUMBER {
-                out[key] = .number(lua_tonumberx(L, -1, nil))
-            } else {
-                throw fail(function, vm, "state '\(key)' must be a tensor or a number, got \(String(cString: descent_typename(L, -1)))")
+        for (k, v) in try vm.entries(of: state) {
+            guard case .string(let key) = k else { throw fail(function, "state keys must be strings") }
+            guard key != "step" else { throw fail(function, "state key 'step' is reserved (the step count is update's 5th argument)") }
+            switch v {
+            case .tensor(let t): out[key] = .tensor(t)
+            case .integer, .number: out[key] = .number(v.number!)
+            default: throw fail(function, "state '\(key)' must be a tensor or a number, got \(v.typeName)")
             }
         }
         return out
@@ -127,15 +111,13 @@ final class LuaOptimizer: Optimizer {
 
     /// After an update: the state still has its tensors, with their shapes.
     private func checkState(_ i: Int, _ vm: LuaVM) throws {
-        _ = try stateTables[i].push(name)
-        defer { descent_pop(vm.L, 1) }
-        let state = try read(vm, function: "update")
+        let state = try read(vm, stateTables[i], function: "update")
         for (key, shape) in stateShapes[i] {
             guard case .tensor(let t) = state[key] else {
-                throw fail("update", vm, "state '\(key)' of parameter \(i + 1) must stay a tensor of shape \(formatShape(shape)), got \(state[key].map { "\($0)" } ?? "nil")")
+                throw fail("update", "state '\(key)' of parameter \(i + 1) must stay a tensor of shape \(formatShape(shape)), got \(state[key].map { "\($0)" } ?? "nil")")
             }
             guard t.shape == shape else {
-                throw fail("update", vm, "state '\(key)' of parameter \(i + 1) changed shape from \(formatShape(shape)) to \(formatShape(t.shape))")
+                throw fail("update", "state '\(key)' of parameter \(i + 1) changed shape from \(formatShape(shape)) to \(formatShape(t.shape))")
             }
         }
     }
@@ -144,8 +126,8 @@ final class LuaOptimizer: Optimizer {
         stateTables.enumerated().map { i, ref in
             let s = OptimizerState()
             guard let vm = try? ref.push(name) else { return s }
-            defer { descent_pop(vm.L, 1) }
-            let values = (try? read(vm, function: "state")) ?? [:]
+            vm.popValue()
+            let values = (try? read(vm, ref, function: "state")) ?? [:]
             for key in values.keys.sorted() { s[key] = values[key] }
             s["step"] = .number(Double(steps[i]))
             return s
@@ -153,20 +135,18 @@ final class LuaOptimizer: Optimizer {
     }
 
     func restore(states: [OptimizerState]) throws {
-        let vm = try plugin.table!.push(name)
-        descent_pop(vm.L, 1)
+        let (vm, _, _) = try plugin.function("update")
         var tables: [LuaReference] = [], shapes: [[String: [Int]]] = [], counts: [Int] = []
         for s in states {
-            lua_createtable(vm.L, 0, Int32(s.keys.count))
+            var entries: [String: LuaValue] = [:]
             var shape: [String: [Int]] = [:]
             for (key, value) in s.copy().pairs where key != "step" {
                 switch value {
-                case .tensor(let t): Userdata.push(vm, t); shape[key] = t.shape
-                case .number(let n): lua_pushnumber(vm.L, n)
+                case .tensor(let t): entries[key] = .tensor(t); shape[key] = t.shape
+                case .number(let n): entries[key] = .number(n)
                 }
-                lua_setfield(vm.L, -2, key)
             }
-            tables.append(LuaReference(popping: vm))
+            tables.append(vm.reference(.table(entries)))
             shapes.append(shape)
             counts.append(Int(s.number("step") ?? 0))
         }

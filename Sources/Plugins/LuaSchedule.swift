@@ -1,4 +1,3 @@
-import CLua
 import DescentCore
 import DescentHost
 
@@ -22,21 +21,16 @@ final class LuaSchedule: Schedule {
 
     func at(_ step: Int) throws -> Double {
         guard step >= 0 else { throw DescentError.argument("\(name).at", "step", "must be >= 0, got \(step)") }
-        let (vm, place) = try plugin.pushFunction("at")
-        let L = vm.L
-        let top = lua_gettop(L) - 1
-        defer { lua_settop(L, top) }
-        lua_pushinteger(L, lua_Integer(step))
-        vm.push(HyperMarshal.lua(hyper))
+        let (vm, table, place) = try plugin.function("at")
+        let result: LuaValue
         do {
-            try vm.pcall(arguments: 2, results: 1)
+            result = try vm.call(table, "at", [.value(.integer(step)), .value(HyperMarshal.lua(hyper))])[0]
         } catch {
             throw DescentError(place, "failed at step \(step): \(error)")
         }
-        guard lua_type(L, -1) == LUA_TNUMBER else {
-            throw DescentError(place, "must return a number, returned \(vm.value(at: -1)) at step \(step)")
+        guard let lr = result.number else {
+            throw DescentError(place, "must return a number, returned \(result) at step \(step)")
         }
-        let lr = lua_tonumberx(L, -1, nil)
         guard lr.isFinite else { throw DescentError(place, "returned \(lr) at step \(step); a learning rate must be finite") }
         return lr
     }

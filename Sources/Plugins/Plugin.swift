@@ -1,4 +1,3 @@
-import CLua
 import DescentCore
 import DescentHost
 
@@ -41,15 +40,13 @@ public struct Plugin {
         return h
     }
 
-    /// Pushes the Lua plugin's `function` (nil when the table has none) and returns the VM and
-    /// where the function is defined, "lion.update (scripts/optimizers/lion.lua:12)", for errors.
-    func pushFunction(_ function: String) throws -> (vm: LuaVM, place: String) {
-        let vm = try table!.push(name)
-        lua_getfield(vm.L, -1, function)
-        let place = "\(name).\(function) (\(origin):\(descent_linedefined(vm.L, -1)))"
-        lua_rotate(vm.L, -2, -1)
-        descent_pop(vm.L, 1)
-        return (vm, place)
+    /// The VM of a Lua plugin and where its `function` is defined, "lion.update
+    /// (bundled:scripts/optimizers/lion.lua:12)", for errors.
+    func function(_ function: String) throws -> (vm: LuaVM, table: LuaReference, place: String) {
+        guard let table else { throw DescentError(name, "a native \(kind.rawValue) has no Lua function '\(function)'") }
+        let vm = try table.push(name)
+        vm.popValue()
+        return (vm, table, "\(name).\(function) (\(origin):\(try vm.lineDefined(table, function)))")
     }
 
     /// The first line of `doc`, for listings.

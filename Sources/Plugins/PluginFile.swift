@@ -1,4 +1,3 @@
-import CLua
 import DescentCore
 import DescentHost
 import Foundation
@@ -36,9 +35,6 @@ enum PluginFile {
 
     /// Loads a plugin from its source text; `origin` names it in errors (`file:line`).
     static func load(source: String, origin: Plugin.Origin, into vm: LuaVM) throws -> Plugin {
-        let L = vm.L
-        let top = lua_gettop(L)
-        defer { lua_settop(L, top) }
         let path = origin.description
         func fail(_ reason: String) -> PluginFileError { PluginFileError(path: path, reason: reason) }
 
@@ -47,82 +43,57 @@ enum PluginFile {
         } catch {
             throw fail("syntax error: \(error)")
         }
-        // A private _ENV that falls back to the globals.
-        lua_createtable(L, 0, 0)
-        lua_createtable(L, 0, 1)
-        lua_getglobal(L, "_G")
-        lua_setfield(L, -2, "__index")
-        lua_setmetatable(L, -2)
-        _ = lua_setupvalue(L, -2, 1)
+        let table: LuaReference
         do {
-            try vm.pcall(arguments: 0, results: 1)
+            table = try vm.runLoadedIsolated()
         } catch {
             throw fail("error while loading: \(error)")
         }
-        guard lua_type(L, -1) == LUA_TTABLE else {
-            throw fail("must return a plugin table {kind = ..., name = ..., ...}, returned \(String(cString: descent_typename(L, -1)))")
+        let type = try vm.typeName(of: table)
+        guard type == "table" else { throw fail("must return a plugin table {kind = ..., name = ..., ...}, returned \(type)") }
+        var fields: [String: LuaValue] = [:]
+        for (k, v) in try vm.entries(of: table) {
+            guard case .string(let key) = k else { throw fail("unknown field '(\(k.typeName) key)' in the plugin table") }
+            fields[key] = v
         }
-        let t = lua_gettop(L)
-        func field(_ key: String) -> Int32 { lua_getfield(L, t, key) }
-
-        guard field("kind") == LUA_TSTRING, let kind = PluginKind(rawValue: String(cString: lua_tolstring(L, -1, nil))) else {
-            let got = lua_type(L, -1) == LUA_TSTRING ? "\"\(String(cString: lua_tolstring(L, -1, nil)))\"" : String(cString: descent_typename(L, -1))
+        guard case .string(let kindName)? = fields["kind"], let kind = PluginKind(rawValue: kindName) else {
+            let got = fields["kind"].map { if case .string(let s) = $0 { return "\"\(s)\"" } else { return $0.typeName } } ?? "nil"
             throw fail("wrong kind: 'kind' must be one of \(PluginKind.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")), got \(got)")
         }
-        descent_pop(L, 1)
-        guard field("name") == LUA_TSTRING else { throw fail("'name' must be a string, got \(String(cString: descent_typename(L, -1)))") }
-        let name = String(cString: lua_tolstring(L, -1, nil))
-        descent_pop(L, 1)
+        guard case .string(let name)? = fields["name"] else { throw fail("'name' must be a string, got \(fields["name"]?.typeName ?? "nil")") }
         guard isIdentifier(name) else { throw fail("'name' must be an identifier (letters, digits, _), got \"\(name)\"") }
 
         var doc = ""
-        switch field("doc") {
-        case LUA_TNIL: break
-        case LUA_TSTRING: doc = String(cString: lua_tolstring(L, -1, nil))
-        default: throw fail("'doc' must be a string, got \(String(cString: descent_typename(L, -1)))")
+        switch fields["doc"] {
+        case nil: break
+        case .string(let d)?: doc = d
+        case let v?: throw fail("'doc' must be a string, got \(v.typeName)")
         }
-        descent_pop(L, 1)
 
         let fns = functions[kind]!
         for f in fns.required {
-            let type = field(f)
-            descent_pop(L, 1)
-            if type == LUA_TNIL { throw fail("\(kind.rawValue) '\(name)' has no '\(f)' function") }
-            guard type == LUA_TFUNCTION else { throw fail("'\(f)' must be a function, got \(String(cString: lua_typename(L, type)))") }
+            guard let v = fields[f] else { throw fail("\(kind.rawValue) '\(name)' has no '\(f)' function") }
+            guard v.typeName == "function" else { throw fail("'\(f)' must be a function, got \(v.typeName)") }
         }
         for f in fns.optional {
-            let type = field(f)
-            descent_pop(L, 1)
-            guard type == LUA_TNIL || type == LUA_TFUNCTION else { throw fail("'\(f)' must be a function, got \(String(cString: lua_typename(L, type)))") }
+            if let v = fields[f], v.typeName != "function" { throw fail("'\(f)' must be a function, got \(v.typeName)") }
         }
 
-        let defaults = try readDefaults(vm, t, fail)
+        let defaults = try readDefaults(fields["defaults"], fail)
         let known = Set(common + fns.required + fns.optional)
-        lua_pushnil(L)
-        while lua_next(L, t) != 0 {
-            descent_pop(L, 1)
-            let key = lua_type(L, -1) == LUA_TSTRING ? String(cString: lua_tolstring(L, -1, nil)) : "(\(String(cString: descent_typename(L, -1))) key)"
-            guard known.contains(key) else {
-                throw fail("unknown field '\(key)' in \(kind.rawValue) '\(name)' (known: \(known.sorted().joined(separator: ", ")))")
-            }
+        for key in fields.keys.sorted() where !known.contains(key) {
+            throw fail("unknown field '\(key)' in \(kind.rawValue) '\(name)' (known: \(known.sorted().joined(separator: ", ")))")
         }
-        lua_pushvalue(L, t)
-        return Plugin(kind: kind, name: name, origin: origin, doc: doc, defaults: defaults, table: LuaReference(popping: vm))
+        return Plugin(kind: kind, name: name, origin: origin, doc: doc, defaults: defaults, table: table)
     }
 
     /// `defaults`: a table of numbers, booleans, strings or lists of numbers, in sorted key order.
-    static func readDefaults(_ vm: LuaVM, _ t: Int32, _ fail: (String) -> PluginFileError) throws -> [(String, HyperValue)] {
-        let L = vm.L
-        defer { descent_pop(L, 1) }
-        switch lua_getfield(L, t, "defaults") {
-        case LUA_TNIL: return []
-        case LUA_TTABLE: break
-        default: throw fail("'defaults' must be a table, got \(String(cString: descent_typename(L, -1)))")
-        }
+    static func readDefaults(_ value: LuaValue?, _ fail: (String) -> PluginFileError) throws -> [(String, HyperValue)] {
         var out: [(String, HyperValue)] = []
-        switch vm.value(at: -1) {
-        case .array(let a) where a.isEmpty: return []
-        case .table(let entries):
+        switch value {
+        case nil: return []
+        case .array(let a)? where a.isEmpty: return []
+        case .table(let entries)?:
             for key in entries.keys.sorted() {
                 guard isIdentifier(key) else { throw fail("default '\(key)' must have an identifier as its name") }
                 guard let v = HyperMarshal.hyper(entries[key]!) else {
@@ -131,7 +102,8 @@ enum PluginFile {
                 if case .number(let d) = v, !d.isFinite { throw fail("default '\(key)' must be finite, got \(d)") }
                 out.append((key, v))
             }
-        default: throw fail("'defaults' must map names to values, got an array")
+        case .array?: throw fail("'defaults' must map names to values, got an array")
+        case let v?: throw fail("'defaults' must be a table, got \(v.typeName)")
         }
         return out
     }

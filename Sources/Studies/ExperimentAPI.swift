@@ -1,4 +1,3 @@
-import CLua
 import DescentCore
 import DescentHost
 import DescentPlugins
@@ -43,19 +42,11 @@ public final class ExperimentAPI {
             }
             // Argument 4: the Lua hook that dispatches to the runs' on_step functions (or nil).
             var hook: StudyRunner.StepHook? = nil
-            let ref = lua_type(vm.L, 4) == LUA_TFUNCTION ? { lua_pushvalue(vm.L, 4); return luaL_ref(vm.L, descent_registryindex()) }() : LUA_NOREF
-            defer { luaL_unref(vm.L, descent_registryindex(), ref) }
-            if ref != LUA_NOREF {
+            if let dispatch = a.function(4) {
                 hook = { index, run, record, model, optimizer in
-                    let L = vm.L
-                    lua_rawgeti(L, descent_registryindex(), lua_Integer(ref))
-                    lua_pushinteger(L, lua_Integer(index + 1))
-                    vm.push(.table(["run": .string(run), "step": .integer(record.step), "loss": .number(record.loss), "lr": .number(record.lr)]))
-                    Userdata.push(vm, model)
-                    Userdata.push(vm, optimizer)
-                    try vm.pcall(arguments: 4, results: 1)
-                    defer { descent_pop(L, 1) }
-                    return !(lua_type(L, -1) == LUA_TBOOLEAN && lua_toboolean(L, -1) == 0)
+                    let step: LuaValue = .table(["run": .string(run), "step": .integer(record.step), "loss": .number(record.loss), "lr": .number(record.lr)])
+                    let result = try vm.call(dispatch, nil, [.value(.integer(index + 1)), .value(step), .object(model), .object(optimizer)])[0]
+                    return result != .bool(false)
                 }
             }
             let summaries = try runner.execute(experiment: name, defaults: defaults, runs: runs, onStep: hook)

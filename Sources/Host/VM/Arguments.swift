@@ -25,6 +25,13 @@ public struct Arguments {
         return String(cString: descent_typename(L, i))
     }
 
+    /// Argument `i` held as a reference when it is a function (nil otherwise).
+    public func function(_ i: Int32) -> LuaReference? {
+        guard i <= count, lua_type(L, i) == LUA_TFUNCTION else { return nil }
+        lua_pushvalue(L, i)
+        return LuaReference(popping: LuaVM.from(L), thread: L)
+    }
+
     public func isNil(_ i: Int32) -> Bool { i > count || descent_isnoneornil(L, i) != 0 }
 
     public func number(_ i: Int32, _ what: String = "number") throws -> Double {

@@ -138,6 +138,9 @@ public final class LuaVM {
         return s
     }
 
+    /// Pops the top of the stack (after a `LuaReference.push` whose value is not needed).
+    public func popValue() { descent_pop(L, 1) }
+
     /// Sets a global to a value.
     public func setGlobal(_ name: String, _ v: LuaValue) {
         push(v)

@@ -1,0 +1,140 @@
+import CLua
+
+/// An argument of a call into Lua made by a layer above Host.
+public enum LuaArgument {
+    /// Plain data (numbers, strings, tables of them) and tensors.
+    case value(LuaValue)
+    /// A Descent object as its userdata (a module, an optimizer).
+    case object(AnyObject)
+    /// A Lua value Swift holds (a plugin's state table), passed as itself.
+    case reference(LuaReference)
+}
+
+/// Typed access to Lua values held by `LuaReference`: the layers above Host (plugins, studies)
+/// read plugin tables and call plugin functions through these, never through Lua's C API.
+extension LuaVM {
+    /// Runs the chunk `load` left on the stack in a private environment whose lookups fall back
+    /// to the globals (what it defines stays its own) and returns its first result, held.
+    public func runLoadedIsolated() throws -> LuaReference {
+        let top = lua_gettop(L) - 1
+        defer { lua_settop(L, top) }
+        lua_createtable(L, 0, 0)
+        lua_createtable(L, 0, 1)
+        lua_getglobal(L, "_G")
+        lua_setfield(L, -2, "__index")
+        lua_setmetatable(L, -2)
+        _ = lua_setupvalue(L, -2, 1)
+        try pcall(arguments: 0, results: 1)
+        return LuaReference(popping: self)
+    }
+
+    /// A held reference to a new Lua value made from `value`.
+    public func reference(_ value: LuaValue) -> LuaReference {
+        push(value)
+        return LuaReference(popping: self)
+    }
+
+    /// The referenced value, read as `value(at:)` reads (functions as `.other("function")`).
+    public func value(of ref: LuaReference) throws -> LuaValue {
+        _ = try ref.push("value")
+        defer { descent_pop(L, 1) }
+        return value(at: -1)
+    }
+
+    /// Lua's type name of the referenced value ("table", "number", ...).
+    public func typeName(of ref: LuaReference) throws -> String {
+        _ = try ref.push("type")
+        defer { descent_pop(L, 1) }
+        return String(cString: descent_typename(L, -1))
+    }
+
+    /// The raw (key, value) pairs of the referenced table; empty when it is not a table.
+    public func entries(of ref: LuaReference) throws -> [(key: LuaValue, value: LuaValue)] {
+        _ = try ref.push("entries")
+        defer { descent_pop(L, 1) }
+        guard lua_type(L, -1) == LUA_TTABLE else { return [] }
+        var out: [(LuaValue, LuaValue)] = []
+        lua_pushnil(L)
+        while lua_next(L, -2) != 0 {
+            out.append((value(at: -2, depth: 31), value(at: -1, depth: 31)))
+            descent_pop(L, 1)
+        }
+        return out
+    }
+
+    /// The type name of `ref[key]` (`"function"`, `"nil"`, ...), raw access.
+    public func fieldType(_ ref: LuaReference, _ key: String) throws -> String {
+        _ = try ref.push(key)
+        defer { descent_pop(L, 2) }
+        lua_pushstring(L, key)
+        lua_rawget(L, -2)
+        return String(cString: lua_typename(L, lua_type(L, -1)))
+    }
+
+    /// The line where the Lua function `ref[key]` is defined (0 when it is not a Lua function).
+    public func lineDefined(_ ref: LuaReference, _ key: String) throws -> Int {
+        _ = try ref.push(key)
+        defer { descent_pop(L, 2) }
+        lua_getfield(L, -1, key)
+        return Int(descent_linedefined(L, -1))
+    }
+
+    /// Calls `ref[key](arguments...)` (`ref(arguments...)` when `key` is nil) under a traceback
+    /// handler and returns `results` results.
+    public func call(_ ref: LuaReference, _ key: String?, _ arguments: [LuaArgument], results: Int = 1) throws -> [LuaValue] {
+        try withCall(ref, key, arguments, results: results) { (0..<results).map { value(at: Int32(-results + $0)) } }
+    }
+
+    /// Like `call`, and also holds the first result (a table the caller keeps, say).
+    public func callHolding(_ ref: LuaReference, _ key: String, _ arguments: [LuaArgument]) throws -> (LuaValue, LuaReference) {
+        try withCall(ref, key, arguments, results: 1) {
+            let v = value(at: -1)
+            lua_pushvalue(L, -1)
+            return (v, LuaReference(popping: self))
+        }
+    }
+
+    /// Like `call`, with each result also as a Descent object of type `T` when it is one
+    /// (`LuaValue` carries tensors only, so modules come back through here).
+    public func callForObjects<T: AnyObject>(_ ref: LuaReference, _ key: String, _ arguments: [LuaArgument], results: Int,
+                                             as: T.Type) throws -> [(value: LuaValue, object: T?)] {
+        try withCall(ref, key, arguments, results: results) {
+            (0..<results).map { (value(at: Int32(-results + $0)), Userdata.object(self, at: Int32(-results + $0), as: T.self)) }
+        }
+    }
+
+    private func withCall<R>(_ ref: LuaReference, _ key: String?, _ arguments: [LuaArgument], results: Int, _ read: () throws -> R) throws -> R {
+        let top = lua_gettop(L)
+        defer { lua_settop(L, top) }
+        _ = try ref.push(key ?? "function")
+        if let key {
+            lua_getfield(L, -1, key)
+            lua_rotate(L, -2, -1)
+            descent_pop(L, 1)
+        }
+        for a in arguments {
+            switch a {
+            case .value(let v): push(v)
+            case .object(let o): Userdata.push(self, o)
+            case .reference(let r): _ = try r.push(key ?? "argument")
+            }
+        }
+        try pcall(arguments: Int32(arguments.count), results: Int32(results))
+        return try read()
+    }
+}
+
+extension LuaValue {
+    /// Lua's name for the value's type, as error messages say it ("number", "table", "tensor").
+    public var typeName: String {
+        switch self {
+        case .nil: return "nil"
+        case .bool: return "boolean"
+        case .integer, .number: return "number"
+        case .string: return "string"
+        case .array, .table: return "table"
+        case .tensor: return "tensor"
+        case .other(let name): return name
+        }
+    }
+}
