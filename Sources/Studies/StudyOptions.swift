@@ -11,12 +11,9 @@ public struct StudyOptions {
     public var shard: (index: Int, count: Int)? = nil
     /// A very short smoke version of every run (`--quick`).
     public var quick = false
-    /// Worker mode: execute only this run ("experiment/run"), then stop the script
-    /// (`StudyRunner.WorkerDone`).
-    public var onlyRun: String? = nil
-    /// Starts a worker process that executes the run "experiment/run" (`--jobs`); the command
-    /// line provides it (it knows its executable and arguments). Nil: runs execute here.
-    public var launchWorker: ((_ run: String, _ environment: [String: String]) throws -> Process)? = nil
+    /// Starts a worker process for a run (`--jobs`), handing it the encoded `WorkerJob`; the
+    /// command line provides it (it knows its executable and options).
+    public var launchWorker: ((_ job: Data, _ environment: [String: String]) throws -> Process)? = nil
 
     public init() {}
 

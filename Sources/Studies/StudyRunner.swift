@@ -7,11 +7,6 @@ import Foundation
 /// then runs them here, in worker processes (`--jobs`), or only this shard's (`--shard`), and
 /// rebuilds the report. Runs another process or shard executed are read back from disk.
 public final class StudyRunner {
-    /// Thrown in worker mode once the one run is done: the rest of the script must not run.
-    /// It crosses the script's Lua frames typed (`LuaError.underlying`); the command exits 0.
-    public struct WorkerDone: Error, CustomStringConvertible {
-        public var description: String { "worker run finished" }
-    }
 
     let registry: PluginRegistry
     public var options: StudyOptions
@@ -30,6 +25,15 @@ public final class StudyRunner {
     static func isRunName(_ name: String) -> Bool {
         guard let first = name.unicodeScalars.first, first != ".", first != "-", name.utf8.count <= 200 else { return false }
         return name.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "_-.".unicodeScalars.contains($0)) }
+    }
+
+    /// Executes a worker's job (see `WorkerJob`) and returns its summary.
+    public func execute(job: WorkerJob) throws -> RunSummary {
+        options.quick = job.quick
+        guard let spec = try resolve(experiment: job.experiment, defaults: job.defaultsValues, runs: [job.runValues]).first else {
+            throw DescentError("worker", "the job holds no run")
+        }
+        return try RunExecutor(spec, registry: registry).execute(into: job.directory + "/" + spec.name, onStep: nil)
     }
 
     /// Resolves `runs` (each a table of overrides) against the experiment's `defaults`.
@@ -70,11 +74,10 @@ public final class StudyRunner {
         declared += specs.count
         var local: [Int] = [], workers: [Int] = []
         for (k, spec) in specs.enumerated() {
-            if let only = options.onlyRun {
-                if only == "\(experiment)/\(spec.name)" { local.append(k) }
-            } else if let (i, n) = options.shard, (first + k) % n != i - 1 {
+            if let (i, n) = options.shard, (first + k) % n != i - 1 {
                 continue
-            } else if options.jobs > 1 {
+            } else if options.jobs > 1, onStep == nil {
+                // Runs with on_step callbacks (Lua functions of this script) run in this process.
                 workers.append(k)
             } else {
                 local.append(k)
@@ -84,18 +87,20 @@ public final class StudyRunner {
         for k in local {
             let hook = onStep.map { f in { (r: StepRecord, m: Module, o: Optimizer) in try f(k, specs[k].name, r, m, o) } }
             summaries[specs[k].name] = try executors[k].execute(into: dir + "/" + specs[k].name, onStep: hook)
-            if options.onlyRun != nil { throw WorkerDone() }
         }
-        try runWorkers(workers.map { specs[$0] }, dir: dir).forEach { summaries[$0.name] = $0 }
+        let jobs = try workers.map {
+            try WorkerJob(experiment: experiment, defaults: defaults, run: runs[$0], quick: options.quick, directory: dir)
+        }
+        try runWorkers(zip(workers.map { specs[$0] }, jobs).map { $0 }, dir: dir).forEach { summaries[$0.name] = $0 }
         for spec in specs where summaries[spec.name] == nil {
             if let s = try? RunFiles.readSummary(dir + "/" + spec.name + "/summary.json") { summaries[spec.name] = s }
         }
-        if options.onlyRun == nil { try Report.write(experimentDirectory: dir, title: experiment) }
+        try Report.write(experimentDirectory: dir, title: experiment)
         return specs.compactMap { summaries[$0.name] }
     }
 
-    /// Runs each spec in a worker process (`options.launchWorker`), `jobs` at a time.
-    func runWorkers(_ specs: [RunSpec], dir: String) throws -> [RunSummary] {
+    /// Runs each job in a worker process (`options.launchWorker`), `jobs` at a time.
+    func runWorkers(_ specs: [(RunSpec, WorkerJob)], dir: String) throws -> [RunSummary] {
         guard !specs.isEmpty else { return [] }
         guard let launch = options.launchWorker else {
             throw DescentError("experiment", "--jobs needs worker processes, and this host cannot start them")
@@ -114,7 +119,7 @@ public final class StudyRunner {
         }
         while !pending.isEmpty || !running.isEmpty {
             while running.count < options.jobs, let spec = pending.popFirst() {
-                running.append((spec, try launch("\(spec.experiment)/\(spec.name)", env)))
+                running.append((spec.0, try launch(try JSONEncoder().encode(spec.1), env)))
             }
             let (spec, p) = running.removeFirst()
             reap(spec, p)

@@ -1,5 +1,4 @@
 import ArgumentParser
-import CProcess
 import DescentHost
 import DescentStudies
 import Foundation
@@ -33,19 +32,16 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Open the REPL after the script, with its globals.")
     var repl = false
 
-    @Option(name: .customLong("internal-run"), help: .hidden)
-    var internalRun: String?
-
     @Argument(parsing: .captureForPassthrough, help: "Arguments passed to the script as arg[1], arg[2], ...")
     var scriptArguments: [String] = []
 
     /// Options may also follow the script name (`descent run s.lua --set steps=10 a b`); a
     /// `--` ends option parsing, so what follows it reaches the script unchanged.
     func split() -> TrailingOptions {
-        var t = TrailingOptions(scriptArguments, valued: ["set", "plugins", "out", "jobs", "shard", "internal-run"], flags: ["quick", "repl"])
+        var t = TrailingOptions(scriptArguments, valued: ["set", "plugins", "out", "jobs", "shard"], flags: ["quick", "repl"])
         t.values["set", default: []].insert(contentsOf: overrides, at: 0)
         t.values["plugins", default: []].insert(contentsOf: plugins.directories, at: 0)
-        for (k, v) in [("out", out), ("jobs", jobs.map(String.init)), ("shard", shard), ("internal-run", internalRun)] {
+        for (k, v) in [("out", out), ("jobs", jobs.map(String.init)), ("shard", shard)] {
             if let v { t.values[k, default: []].insert(v, at: 0) }
         }
         if quick { t.flags.insert("quick") }
@@ -53,8 +49,8 @@ struct RunCommand: ParsableCommand {
         return t
     }
 
-    /// Study options from the command line. A worker is this same command line with
-    /// `--internal-run experiment/run` in front (the run executes alone, `--jobs` is moot).
+    /// Study options from the command line; `--jobs` workers are `descent worker` processes
+    /// with the same plugin directories, each given its run on standard input.
     func studyOptions(_ t: TrailingOptions) throws -> StudyOptions {
         var o = StudyOptions()
         o.outDirectory = t["out"].last ?? "runs"
@@ -67,40 +63,27 @@ struct RunCommand: ParsableCommand {
             o.shard = sh
         }
         o.quick = t.flags.contains("quick")
-        o.onlyRun = t["internal-run"].last
-        let arguments = Array(CommandLine.arguments.dropFirst())
-        o.launchWorker = { run, environment in
-            guard let exe = Bundle.main.executableURL else { throw ValidationError("--jobs: cannot locate the descent executable") }
-            let p = Process()
-            p.executableURL = exe
-            let at = arguments.firstIndex(of: "run").map { $0 + 1 } ?? arguments.count
-            p.arguments = Array(arguments[..<at]) + ["--internal-run", run] + Array(arguments[at...])
-            p.environment = environment
-            try p.run()
-            return p
-        }
+        let plugins = t["plugins"].flatMap { ["--plugins", $0] }
+        o.launchWorker = { job, environment in try WorkerCommand.launch(job, plugins: plugins, environment: environment) }
         return o
     }
 
     func run() throws {
         let options = split()
         let study = try studyOptions(options)
-        if study.onlyRun != nil, descent_die_with_parent(getppid()) != 0 { throw ExitCode(143) }
         let (sets, arguments) = (options["set"], options.arguments)
         do {
             var params = try ScriptRunner.overrides(sets)
             if study.quick { params["quick"] = .bool(true) }
             let session = try Session(plugins: PluginOptions(directories: options["plugins"]), study: study)
             try ScriptRunner.run(session.vm, path: script, arguments: arguments, params: params)
-            for dir in try session.experiments.finish() where study.onlyRun == nil {
+            for dir in try session.experiments.finish() {
                 let (path, summaries) = try Report.write(experimentDirectory: dir)
                 print("\n" + Report.table(summaries) + "\nreport: \(path)")
             }
             if options.flags.contains("repl") {
                 try REPL(vm: session.vm).run(banner: "descent repl after \(script): :help for commands, Ctrl-D to leave.")
             }
-        } catch let e as LuaError where e.underlying is StudyRunner.WorkerDone {
-            return   // a worker's one run is done; the rest of the script is not its business
         } catch let e as LuaError {
             warn("\(e)")
             throw ExitCode(e.isInterrupt ? 130 : 1)

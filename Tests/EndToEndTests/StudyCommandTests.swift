@@ -22,7 +22,9 @@ final class StudyCommandTests: XCTestCase {
 
     func testJobsRunWorkersAndReportRebuilds() throws {
         let dir = out()
+        let marks = NSTemporaryDirectory() + "descent-e2e-marks-\(UUID().uuidString)"
         let study = try cli.script("""
+            io.open("\(marks)", "a"):write("x")   -- a side effect: workers must not repeat it
             local e = experiment { name = "par", model = "detector", model_args = { width = 4, depth = 0 },
               dataset = "street_scenes", dataset_args = { train = 32, val = 8 }, size = 32, steps = 3, batch = 4 }
             e:sweep { optimizer = "momentum", vary = { momentum = { 0.1, 0.5, 0.9 } } }
@@ -31,6 +33,9 @@ final class StudyCommandTests: XCTestCase {
         XCTAssertEqual(r.status, 0, r.err)
         let names = try FileManager.default.contentsOfDirectory(atPath: dir + "/par").filter { $0.hasPrefix("momentum") }.sorted()
         XCTAssertEqual(names, ["momentum_momentum-0.1", "momentum_momentum-0.5", "momentum_momentum-0.9"])
+        XCTAssertEqual(try String(contentsOfFile: marks, encoding: .utf8), "x", "workers get their run, not the script")
+        let config = try String(contentsOfFile: dir + "/par/momentum_momentum-0.5/config.json", encoding: .utf8)
+        XCTAssertTrue(config.contains("0.5"), config)
         try FileManager.default.removeItem(atPath: dir + "/par/report.html")
         let rep = try cli.descent(["report", dir + "/par"])
         XCTAssertEqual(rep.status, 0, rep.err)

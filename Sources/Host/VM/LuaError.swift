@@ -4,24 +4,20 @@ public struct LuaError: Error, CustomStringConvertible {
     public let message: String
     /// `stack traceback:` and its lines, when the error passed through the message handler.
     public let traceback: String
-    /// The Swift error a binding threw, when this Lua error began as one (it stays typed across
-    /// the Lua frames in between, so the command line can tell a stop request from a failure).
-    public let underlying: Error?
     /// True when the error is a Ctrl-C interruption.
     public var isInterrupt: Bool { message.hasSuffix("interrupted!") }
 
-    public init(message: String, traceback: String = "", underlying: Error? = nil) {
+    public init(message: String, traceback: String = "") {
         self.message = message
         self.traceback = traceback
-        self.underlying = underlying
     }
 
     /// Splits what `descent_msghandler` produced into message and traceback.
-    init(handled text: String, underlying: Error? = nil) {
+    init(handled text: String) {
         if let r = text.range(of: "\nstack traceback:") {
-            self.init(message: String(text[..<r.lowerBound]), traceback: String(text[text.index(after: r.lowerBound)...]), underlying: underlying)
+            self.init(message: String(text[..<r.lowerBound]), traceback: String(text[text.index(after: r.lowerBound)...]))
         } else {
-            self.init(message: text, underlying: underlying)
+            self.init(message: text)
         }
     }
 

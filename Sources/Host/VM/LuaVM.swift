@@ -22,8 +22,6 @@ public final class LuaVM {
     /// Global names that belong to the API rather than to the user (`:who` in the REPL hides
     /// them); set by whoever finishes setting up the VM, else taken when a REPL starts.
     public var builtinGlobals: Set<String>?
-    /// The last Swift error a binding threw, handed to the `LuaError` of the pcall it unwinds.
-    private var thrown: Error?
     /// Objects the opened libraries need kept alive for as long as the VM.
     var retained: [AnyObject] = []
     /// Globals installed by the opened libraries (`open`), in order.
@@ -78,7 +76,6 @@ public final class LuaVM {
         } catch {
             lua_settop(L, 0)
             _ = lua_pushstring(L, "\(error)")
-            thrown = error
             return DESCENT_RAISE
         }
     }
@@ -120,15 +117,8 @@ public final class LuaVM {
         let outer = descent_interrupt_state()
         descent_arm_interrupt(L)
         defer { descent_arm_interrupt(outer) }
-        thrown = nil
         let status = descent_pcall(L, arguments, results)
-        defer { thrown = nil }
-        if status != LUA_OK {
-            let text = popString()
-            // The Swift error still is what Lua raised only if its message reached here intact.
-            let underlying = thrown.flatMap { text.contains("\($0)") ? $0 : nil }
-            throw LuaError(handled: text, underlying: (underlying as? LuaError)?.underlying ?? underlying)
-        }
+        if status != LUA_OK { throw LuaError(handled: popString()) }
     }
 
     /// Pops the top value as a string (for error messages).

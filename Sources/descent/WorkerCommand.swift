@@ -1,0 +1,41 @@
+import ArgumentParser
+import CProcess
+import DescentStudies
+import Foundation
+
+/// `descent worker`: trains one run of a study for a parent `descent run --jobs N`, which writes
+/// the run (a `WorkerJob`) to its standard input. Not for people: hidden from help.
+struct WorkerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "worker", abstract: "Train one run for `descent run --jobs`.", shouldDisplay: false)
+
+    @OptionGroup var plugins: PluginOptions
+
+    func run() throws {
+        // Never outlive the study that started this worker.
+        guard descent_die_with_parent(getppid()) == 0 else { throw ExitCode(143) }
+        do {
+            let job = try JSONDecoder().decode(WorkerJob.self, from: FileHandle.standardInput.readDataToEndOfFile())
+            var options = StudyOptions()
+            options.outDirectory = job.directory
+            _ = try Session(plugins: plugins, study: options).experiments.runner.execute(job: job)
+        } catch {
+            warn("\(error)")
+            throw ExitCode(1)
+        }
+    }
+
+    /// Starts `descent worker` with the parent's plugin directories and hands it `job`.
+    static func launch(_ job: Data, plugins: [String], environment: [String: String]) throws -> Process {
+        guard let exe = Bundle.main.executableURL else { throw ValidationError("--jobs: cannot locate the descent executable") }
+        let p = Process()
+        p.executableURL = exe
+        p.arguments = ["worker"] + plugins
+        p.environment = environment
+        let input = Pipe()
+        p.standardInput = input
+        try p.run()
+        input.fileHandleForWriting.write(job)
+        try input.fileHandleForWriting.close()
+        return p
+    }
+}
