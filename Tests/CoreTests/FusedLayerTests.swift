@@ -69,3 +69,28 @@ final class FusedLayerTests: XCTestCase {
         XCTAssertEqual(t.multiplying(0.5).values, [0])
     }
 }
+
+/// The vectorised sigmoid behind SiLU and Sigmoid against a Double reference.
+final class VectorMathTests: XCTestCase {
+    func testSigmoidWithinTwoUlpsOverTheWholeRange() {
+        var worst = 0.0
+        var x: Float = -104
+        while x < 104 {
+            let v = Float8(repeating: x)
+            let got = Float8.sigmoid(v)[0]
+            let want = 1 / (1 + Foundation.exp(-Double(x)))
+            if want > 1e-30 {   // near the denormal range, which flushes to zero here
+
+                worst = max(worst, abs(Double(got) - want) / Double(Float(want).ulp))
+            }
+            x += 0.013
+        }
+        XCTAssertLessThanOrEqual(worst, 2, "worst error \(worst) ulp")
+        let special = Float8.sigmoid(Float8(.nan, .infinity, -.infinity, 0, 1, -1, 20, -20))
+        XCTAssertTrue(special[0].isNaN)
+        XCTAssertEqual(special[1], 1)
+        XCTAssertLessThan(special[2], 1e-37)
+        XCTAssertEqual(special[3], 0.5)
+        XCTAssertEqual(special[4], Float(1 / (1 + Foundation.exp(-1.0))), accuracy: 1e-7)
+    }
+}

@@ -50,15 +50,15 @@ public final class LeakyReLU: Activation {
 
 /// `x * sigmoid(x)` (a.k.a. swish).
 public final class SiLU: Activation {
-    public override func forward(_ input: Tensor) throws -> Tensor { input.mapVectors { $0.lanes { $0 * sigmoid($0) } } }
+    public override func forward(_ input: Tensor) throws -> Tensor { input.mapVectors { $0 * Float8.sigmoid($0) } }
     public override func backward(_ input: Tensor, _ gradOutput: Tensor) throws -> Tensor {
-        try chain(input, gradOutput) { x, _ in x.lanes { x in let s = sigmoid(x); return s * (1 + x * (1 - s)) } }
+        try chain(input, gradOutput) { x, _ in let s = Float8.sigmoid(x); return s * (1 + x * (1 - s)) }
     }
 }
 
 public final class Sigmoid: Activation {
     public override func forward(_ input: Tensor) throws -> Tensor {
-        let y = input.mapVectors { $0.lanes { sigmoid($0) } }
+        let y = input.mapVectors { Float8.sigmoid($0) }
         output = y
         return y
     }
