@@ -70,12 +70,12 @@ final class RunTask {
         switch spec.dataset {
         case "street_scenes":
             try known(["train", "val"])
-            return (try StreetScenes(size: spec.size, count: try int("train", 1024), seed: trainSeed),
-                    try StreetScenes(size: spec.size, count: try int("val", 128), seed: valSeed))
+            return (CachedDataset(try StreetScenes(size: spec.size, count: try int("train", 1024), seed: trainSeed)),
+                    CachedDataset(try StreetScenes(size: spec.size, count: try int("val", 128), seed: valSeed)))
         case "shapes":
             try known(["train", "val"])
-            return (try Shapes(size: spec.size, count: try int("train", 2048), seed: trainSeed),
-                    try Shapes(size: spec.size, count: try int("val", 256), seed: valSeed))
+            return (CachedDataset(try Shapes(size: spec.size, count: try int("train", 2048), seed: trainSeed)),
+                    CachedDataset(try Shapes(size: spec.size, count: try int("val", 256), seed: valSeed)))
         case "idx":
             try known(["images", "labels", "val_images", "val_labels"])
             return (try FileDatasets.idx(images: try path("images"), labels: try path("labels")),

@@ -126,3 +126,19 @@ final class DatasetTests: XCTestCase {
         }
     }
 }
+
+final class CachedDatasetTests: XCTestCase {
+    func testServesTheSameSamplesAndRespectsItsBudget() throws {
+        let base = try StreetScenes(size: 32, count: 5, seed: 3)
+        let cached = CachedDataset(base)
+        for i in [0, 4, 0, 2, 4] {
+            let (a, b) = (try cached.sample(i), try base.sample(i))
+            XCTAssertEqual(a.image, b.image)
+            XCTAssertEqual(a.annotation, b.annotation)
+        }
+        let tooBig = CachedDataset(base, budget: 5 * 3 * 32 * 32 * 4 - 1)
+        XCTAssertEqual(try tooBig.sample(1).image, try base.sample(1).image)
+        XCTAssertEqual(cached.count, 5)
+        XCTAssertEqual(cached.imageShape, [3, 32, 32])
+    }
+}
