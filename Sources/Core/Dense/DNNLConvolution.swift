@@ -78,7 +78,20 @@ final class DNNLConvolution {
 
     /// Builds the primitives for a batch of `n` images of the layer's geometry; throws when
     /// oneDNN has no implementation for it (the caller then uses im2col).
-    init(batch n: Int, geometry g: ConvGeometry, outChannels: Int, bias: Bool, fusedReLU: Bool) throws {
+    /// The fastest convolution oneDNN builds for the shape: Winograd F(4x4, 3x3) for 3x3
+    /// stride-1 layers with 16 or more channels in and out (on one Xeon core the reference CNN's
+    /// two inner layers ran forward and backward in 12 ms against 19 ms direct; with 3 input
+    /// channels Winograd was 3.6x slower than direct), direct otherwise or when Winograd is refused.
+    static func make(batch n: Int, geometry g: ConvGeometry, outChannels: Int, bias: Bool, fusedReLU: Bool) throws -> DNNLConvolution {
+        let winograd = g.kernelH == 3 && g.kernelW == 3 && g.strideH == 1 && g.strideW == 1 && g.channels >= 16 && outChannels >= 16
+        if winograd, let c = try? DNNLConvolution(batch: n, geometry: g, outChannels: outChannels, bias: bias, fusedReLU: fusedReLU,
+                                                    algorithm: dnnl_convolution_winograd) {
+            return c
+        }
+        return try DNNLConvolution(batch: n, geometry: g, outChannels: outChannels, bias: bias, fusedReLU: fusedReLU, algorithm: dnnl_convolution_direct)
+    }
+
+    private init(batch n: Int, geometry g: ConvGeometry, outChannels: Int, bias: Bool, fusedReLU: Bool, algorithm: dnnl_alg_kind_t) throws {
         guard let (engine, stream) = OneDNN.context else { throw DescentError("nn.Conv2d", "oneDNN is not available") }
         self.engine = engine
         self.stream = stream
@@ -99,12 +112,12 @@ final class DNNLConvolution {
 
         var fd = dnnl_convolution_desc_t(), bd = dnnl_convolution_desc_t(), wd = dnnl_convolution_desc_t()
         try withUnsafeMutablePointer(to: &biasDesc) { b in
-            try check(dnnl_convolution_forward_desc_init(&fd, dnnl_forward_training, dnnl_convolution_direct, &srcAny, &wAny,
+            try check(dnnl_convolution_forward_desc_init(&fd, dnnl_forward_training, algorithm, &srcAny, &wAny,
                                                          bias ? b : nil, &dstAny, strides, padL, padR), "forward descriptor")
-            try check(dnnl_convolution_backward_weights_desc_init(&wd, dnnl_convolution_direct, &srcAny, &wAny, bias ? b : nil,
+            try check(dnnl_convolution_backward_weights_desc_init(&wd, algorithm, &srcAny, &wAny, bias ? b : nil,
                                                                   &dstAny, strides, padL, padR), "backward weights descriptor")
         }
-        try check(dnnl_convolution_backward_data_desc_init(&bd, dnnl_convolution_direct, &srcAny, &wAny, &dstAny, strides, padL, padR),
+        try check(dnnl_convolution_backward_data_desc_init(&bd, algorithm, &srcAny, &wAny, &dstAny, strides, padL, padR),
                   "backward data descriptor")
         var fpd: dnnl_primitive_desc_t?, bpd: dnnl_primitive_desc_t?, wpd: dnnl_primitive_desc_t?
         var attr: dnnl_primitive_attr_t?, postOps: dnnl_post_ops_t?
