@@ -28,3 +28,12 @@ size_t descent_allocated_bytes(void) {
 size_t descent_live_bytes(void) {
     return __atomic_load_n(&live_bytes, __ATOMIC_RELAXED);
 }
+
+int descent_all_finite(const float *p, size_t n) {
+    /* NaN and Inf have every exponent bit set; an integer OR-reduction vectorises (a float
+     * sum would not: its order is fixed). */
+    const unsigned *bits = (const unsigned *)p;
+    unsigned bad = 0;
+    for (size_t i = 0; i < n; i++) bad |= (bits[i] & 0x7f800000u) == 0x7f800000u;
+    return !bad;
+}

@@ -60,7 +60,8 @@ final class LuaOptimizer: Optimizer {
             default: throw fail("update", "must change param in place and return nothing, returned \(returned)")
             }
             try checkState(i, vm)
-            guard p.allFinite else {
+            // A fused kernel that wrote the parameter last has checked it already (in its pass).
+            guard p.storage.lastWriteWasFinite || p.allFinite else {
                 throw fail("update", "wrote NaN or Inf into parameter \(i + 1) of shape \(formatShape(p.shape)) at step \(steps[i])")
             }
         }

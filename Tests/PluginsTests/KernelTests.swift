@@ -100,4 +100,22 @@ final class KernelTests: XCTestCase {
         }
         XCTAssertEqual(try vm.run("return 2")[0].number, 2)
     }
+
+    /// A kernel checks what it writes for NaN/Inf in its own pass; any later write forgets it.
+    func testKernelRecordsWhetherItsOutputsAreFinite() throws {
+        let vm = try LuaVM.scripting()
+        try vm.run("""
+            k = optim.kernel{tensors = {"p", "g"}, body = function(t, s) return {p = t.p - s.lr * t.g} end}
+            p, g = tensor.ones{100003}, tensor.ones{100003}
+            """)
+        guard case .tensor(let p) = vm.global("p") else { return XCTFail("no tensor") }
+        try vm.run("k{p = p, g = g, lr = 0.5}")
+        XCTAssertTrue(p.storage.lastWriteWasFinite)
+        try vm.run("p:add_(1)")
+        XCTAssertFalse(p.storage.lastWriteWasFinite, "an in-place op after the kernel")
+        try vm.run("g:set(0/0, 77777); k{p = p, g = g, lr = 0.5}")
+        XCTAssertFalse(p.storage.lastWriteWasFinite, "a NaN written by the kernel")
+        try vm.run("g:fill_(1); k{p = p, g = g, lr = 0.5}; p:set(1, 1)")
+        XCTAssertFalse(p.storage.lastWriteWasFinite, "t:set after the kernel")
+    }
 }

@@ -147,6 +147,8 @@ final class LuaOptimizerTests: PluginTestCase {
             "reshapes": "state.m = tensor.zeros{3}",
             "retypes": "state.m = 'gone'",
             "nan": "param:fill_(0/0)",
+            "kernel_nan": "optim.kernel{tensors = {'p'}, body = function(t, s) return {p = t.p / s.zero} end}{p = param, zero = 0}",
+            "nan_after_kernel": "optim.kernel{tensors = {'p'}, body = function(t, s) return {p = t.p * 2} end}{p = param}; param:div_(0)",
         ]
         var files: [String: String] = [:]
         for (name, line) in body {
@@ -168,6 +170,8 @@ final class LuaOptimizerTests: PluginTestCase {
             "reshapes": "state 'm' of parameter 1 changed shape from [2] to [3]",
             "retypes": "state 'm' must be a tensor or a number, got string",
             "nan": "wrote NaN or Inf into parameter 1 of shape [2] at step 1",
+            "kernel_nan": "wrote NaN or Inf into parameter 1 of shape [2] at step 1",
+            "nan_after_kernel": "wrote NaN or Inf into parameter 1 of shape [2] at step 1",
         ]
         for (name, text) in expected {
             let opt = try registry.makeOptimizer(name)

@@ -38,6 +38,9 @@ enum {
  * DIV_SUB is c - a/b. */
 void descent_program_op(int code, const float *a, const float *b, const float *c, float *d, size_t n, float s, float t);
 
+/* 1 when none of the n floats at p is NaN or infinite (run on a chunk still in cache). */
+int descent_all_finite(const float *p, size_t n);
+
 /* Prefetches the cache lines of n floats from p (for writing too). */
 static inline void descent_prefetch(const float *p, size_t n) {
     for (size_t i = 0; i < n; i += 16) __builtin_prefetch(p + i, 1, 3);

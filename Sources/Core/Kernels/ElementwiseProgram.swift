@@ -274,6 +274,10 @@ public final class ElementwiseProgram {
         let numbers = instructions.map { (s: $0.s >= 0 ? Float(values[$0.s]) : 0, t: $0.t >= 0 ? Float(values[$0.t]) : 0) }
         let pointers = tensors.map(\.data)
         let chunk = Self.chunk
+        // Each output is checked for NaN/Inf chunk by chunk while the chunk is in cache, so
+        // readers (the Lua optimizer bridge) need no second pass over memory.
+        let written = Array(Set(outputs.map(\.tensor))).sorted()
+        let nonFinite = Flag()
         Parallel.forRanges(n) { range in
             withUnsafeTemporaryAllocation(of: Float.self, capacity: Swift.max(1, registerCount) * chunk) { scratch in
                 let regs = scratch.baseAddress!
@@ -297,13 +301,16 @@ public final class ElementwiseProgram {
                     for (ins, k) in zip(instructions, numbers) {
                         descent_program_op(ins.code.cCode, pointer(ins.a), pointer(ins.b), pointer(ins.c), pointer(ins.destination), len, k.s, k.t)
                     }
+                    let count = Swift.min(chunk, range.upperBound - start)
                     for s in stores {
-                        (pointers[s.tensor] + start).update(from: pointer(s.from), count: Swift.min(chunk, range.upperBound - start))
+                        (pointers[s.tensor] + start).update(from: pointer(s.from), count: count)
                     }
+                    for k in written where descent_all_finite(pointers[k] + start, count) == 0 { nonFinite.set() }
                     start += chunk
                 }
             }
         }
+        for k in written { tensors[k].storage.noteWrite(checkedFinite: !nonFinite.isSet) }
     }
 
     /// Values of the uniform nodes for one call (NaN for varying nodes, which are never read).
@@ -378,4 +385,12 @@ extension ElementwiseProgram.Code {
         }
         return Int32(c)
     }
+}
+
+/// A flag the workers of a parallel loop may raise (rarely: a lock is cheap enough).
+private final class Flag {
+    private let lock = NSLock()
+    private var raised = false
+    func set() { lock.lock(); raised = true; lock.unlock() }
+    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return raised }
 }

@@ -80,6 +80,7 @@ open class NativeOptimizer: Optimizer {
             let s = states[i]
             let t = Int(s.number("step") ?? 0) + 1
             s["step"] = .number(Double(t))
+            p.storage.noteWrite()
             update(p, grads[i], s, step: t, gradScale: scale)
         }
     }

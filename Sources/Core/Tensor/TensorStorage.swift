@@ -16,6 +16,24 @@ public final class TensorStorage {
     public let count: Int
     /// Bytes actually allocated (a multiple of 64).
     let capacityBytes: Int
+    /// Counts in-place writes (Core's in-place ops, native optimizer steps, fused kernels,
+    /// `t:set`), so a reader can tell whether anything wrote since it last looked.
+    public private(set) var writes: UInt64 = 0
+    /// `writes` when a fused kernel last wrote this buffer and found every value it wrote finite.
+    private var finiteAtWrite: UInt64 = .max
+
+    /// Records an in-place write.
+    @inline(__always) public func noteWrite() { writes &+= 1 }
+
+    /// Records a write by a pass that checked every value it wrote (`allFinite`).
+    public func noteWrite(checkedFinite allFinite: Bool) {
+        writes &+= 1
+        finiteAtWrite = allFinite ? writes : .max
+    }
+
+    /// Whether the last write was a whole-buffer pass that found every value finite (so no
+    /// second pass needs to look).
+    public var lastWriteWasFinite: Bool { finiteAtWrite == writes }
 
     /// Allocates `count` floats, zero-filled unless `zeroed` is false (for outputs that the
     /// caller overwrites entirely).

@@ -157,6 +157,7 @@ enum TensorBindings {
             let t = try a.tensor(1)
             let v = try a.number(2, "value (number)")
             t.data[try index(a, t, from: 3)] = Float(v)
+            t.storage.noteWrite()
             lua_settop(a.L, 1)
             return 1
         }),
