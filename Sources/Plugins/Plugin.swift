@@ -32,6 +32,8 @@ public struct Plugin {
     public let defaults: [(String, HyperValue)]
     /// The table a Lua plugin file returned.
     let table: LuaReference?
+    /// How a native model or dataset is built (Lua ones build through `table`).
+    var builder: PluginBuilder? = nil
 
     /// `defaults` merged with the caller's values (an unknown key is an error listing the known).
     func hyperparameters(_ overrides: [(String, HyperValue)]) throws -> Hyperparameters {

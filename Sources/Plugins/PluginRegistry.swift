@@ -27,9 +27,7 @@ public final class PluginRegistry: ObjectCatalog {
             let defaults = (try? e.make([]))?.hyper.pairs ?? []
             plugins.append(Plugin(kind: .schedule, name: e.name, origin: .native, doc: e.doc, defaults: defaults, table: nil))
         }
-        for (kind, name, doc, defaults) in Self.nativeDataAndModels {
-            plugins.append(Plugin(kind: kind, name: name, origin: .native, doc: doc, defaults: defaults, table: nil))
-        }
+        NativeEntries.all.forEach(register)
         for library: LuaLibrary in [TensorLibrary(), OptimLibrary(catalog: self, retained: false), KernelLibrary(), REPLLibrary(), DescentModule()] {
             try vm.open(library)
         }
@@ -42,24 +40,6 @@ public final class PluginRegistry: ObjectCatalog {
         }
         for dir in searchPath { load(directory: dir) }
     }
-
-    /// The native datasets and models experiments know by name (their arguments go in
-    /// `dataset_args` / `model_args`; the synthetic sets take their image side from `size`).
-    static let nativeDataAndModels: [(PluginKind, String, String, [(String, HyperValue)])] = [
-        (.dataset, "street_scenes", "Synthetic street scenes: cars and pedestrians with boxes (detection), 0-6 objects, size >= 32",
-         [("train", .number(1024)), ("val", .number(128))]),
-        (.dataset, "shapes", "Synthetic shapes (circle, square, triangle, cross, ring) with noise (classification)",
-         [("train", .number(2048)), ("val", .number(256))]),
-        (.dataset, "idx", "MNIST-format IDX files: images, labels, val_images, val_labels (paths)",
-         [("images", .string("")), ("labels", .string("")), ("val_images", .string("")), ("val_labels", .string(""))]),
-        (.dataset, "cifar10", "CIFAR-10 binary batches: files, val_files (a path or a list of paths)", [("files", .string("")), ("val_files", .string(""))]),
-        (.dataset, "npy", "Images [N,C,H,W] and labels [N] as .npy pairs: images, labels, val_images, val_labels",
-         [("images", .string("")), ("labels", .string("")), ("val_images", .string("")), ("val_labels", .string(""))]),
-        (.model, "cnn", "Small classifier: depth blocks of Conv3x3-BN-ReLU-MaxPool doubling width, global average pool, linear",
-         [("width", .number(16)), ("depth", .number(3))]),
-        (.model, "detector", "Small single-shot detector: stride-2 Conv-BN-SiLU stages to a size/8 grid, focal loss + smooth L1, NMS, mAP@0.5",
-         [("width", .number(16)), ("depth", .number(1))]),
-    ]
 
     /// Adds a native plugin (datasets and models register themselves this way).
     public func register(_ plugin: Plugin) {
@@ -123,20 +103,40 @@ public final class PluginRegistry: ObjectCatalog {
         return try LuaSchedule(p, overrides: overrides)
     }
 
-    /// The classifier a Lua model plugin builds for `input` ([C, H, W]) and `classes`.
-    public func makeModel(_ name: String, args: [String: LuaValue], input: [Int], classes: Int) throws -> Module {
-        guard let p = plugin(.model, name), p.origin != .native else {
-            throw DescentError("model", "unknown model '\(name)' (known: \(names(.model).joined(separator: ", ")))")
-        }
-        return try LuaBuilders.model(p, args: args, input: input, classes: classes)
+    /// The model `name` builds for a run (a Lua model plugin builds a classifier).
+    public func makeModel(_ name: String, _ request: ModelRequest) throws -> TrainableModel {
+        let p = try entry(.model, name)
+        if case .model(let build)? = p.builder { return try build(ModelRequest(args: try merged(p, request.args), input: request.input,
+                                                                               classes: request.classes, detection: request.detection, seed: request.seed)) }
+        guard !request.detection else { throw DescentError("model '\(name)'", "Lua models are classifiers; the dataset gives boxes") }
+        let module = try LuaBuilders.model(p, args: request.args, input: request.input, classes: request.classes)
+        return TrainableModel(module: module, criterion: CrossEntropy(), task: .classification)
     }
 
-    /// The `split` ("train" or "val") a Lua dataset plugin loads.
-    public func makeDataset(_ name: String, args: [String: LuaValue], split: String) throws -> Dataset {
-        guard let p = plugin(.dataset, name), p.origin != .native else {
-            throw DescentError("dataset", "unknown dataset '\(name)' (known: \(names(.dataset).joined(separator: ", ")))")
+    /// The train and validation sets of dataset `name` for a run.
+    public func makeDataset(_ name: String, _ request: DatasetRequest) throws -> (train: Dataset, val: Dataset) {
+        let p = try entry(.dataset, name)
+        if case .dataset(let build)? = p.builder { return try build(DatasetRequest(args: try merged(p, request.args), size: request.size, seed: request.seed)) }
+        return (try LuaBuilders.dataset(p, args: request.args, split: "train"), try LuaBuilders.dataset(p, args: request.args, split: "val"))
+    }
+
+    private func entry(_ kind: PluginKind, _ name: String) throws -> Plugin {
+        guard let p = plugin(kind, name) else {
+            throw DescentError(kind.rawValue, "unknown \(kind.rawValue) '\(name)' (known: \(names(kind).joined(separator: ", ")))")
         }
-        return try LuaBuilders.dataset(p, args: args, split: split)
+        return p
+    }
+
+    /// A native entry's defaults with `args` over them; a key it does not have is an error.
+    private func merged(_ p: Plugin, _ args: [String: LuaValue]) throws -> [String: LuaValue] {
+        var out = Dictionary(uniqueKeysWithValues: p.defaults.map { ($0.0, HyperMarshal.lua($0.1)) })
+        for (k, v) in args {
+            guard out[k] != nil else {
+                throw DescentError("\(p.kind.rawValue) '\(p.name)'", "unknown argument '\(k)' (known: \(out.keys.sorted().joined(separator: ", ")))")
+            }
+            out[k] = v
+        }
+        return out
     }
 
     public var optimizerNames: [String] { names(.optimizer) }

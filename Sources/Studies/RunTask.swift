@@ -6,97 +6,21 @@ import Foundation
 /// What a run trains on and how it is scored, built from its `RunSpec`: datasets, model, loss,
 /// and evaluation (mAP@0.5 for the detector, accuracy for classifiers).
 final class RunTask {
-    enum Kind { case classification, detection(DetectionGrid) }
-
     let train: Dataset
     let val: Dataset
     let model: Module
     let criterion: Criterion
-    let kind: Kind
-    var metricName: String { if case .detection = kind { return "mAP@0.5" } else { return "accuracy" } }
+    let kind: TrainingTask
+    var metricName: String { kind.metricName }
 
+    /// The run's datasets and model, built by their registry entries.
     init(_ spec: RunSpec, registry: PluginRegistry) throws {
-        (train, val) = try Self.datasets(spec, registry: registry)
-        let shape = train.imageShape
+        (train, val) = try registry.makeDataset(spec.dataset, DatasetRequest(args: spec.datasetArgs, size: spec.size, seed: UInt64(spec.seed)))
         let detection: Bool
         if case .boxes = try train.sample(0).annotation { detection = true } else { detection = false }
-        func arg(_ k: String, _ d: Int) -> Int { spec.modelArgs[k].map { Int($0) } ?? d }
-        if ["cnn", "detector"].contains(spec.model) {
-            for k in spec.modelArgs.keys where !["width", "depth"].contains(k) {
-                throw DescentError("model '\(spec.model)'", "unknown argument '\(k)' (known: depth, width)")
-            }
-        }
-        switch spec.model {
-        case "detector":
-            guard detection else { throw DescentError("model 'detector'", "needs a detection dataset (boxes); '\(spec.dataset)' gives class labels") }
-            guard shape[1] == shape[2] else { throw DescentError("model 'detector'", "square images expected, got \(shape[1])x\(shape[2])") }
-            let grid = try DetectionGrid(classes: train.classNames.count, imageSize: shape[1])
-            model = try ModelZoo.detector(grid: grid, channels: shape[0], width: arg("width", 16), depth: arg("depth", 1), seed: UInt64(spec.seed))
-            criterion = try DetectionLoss(grid: grid)
-            kind = .detection(grid)
-        case "cnn":
-            guard !detection else { throw DescentError("model 'cnn'", "needs a classification dataset; '\(spec.dataset)' gives boxes") }
-            model = try ModelZoo.cnn(inputShape: shape, classes: train.classNames.count, width: arg("width", 16), depth: arg("depth", 3), seed: UInt64(spec.seed))
-            criterion = CrossEntropy()
-            kind = .classification
-        default:
-            guard !detection || registry.plugin(.model, spec.model) == nil else {
-                throw DescentError("model '\(spec.model)'", "Lua models are classifiers; '\(spec.dataset)' gives boxes")
-            }
-            model = try registry.makeModel(spec.model, args: spec.modelArgs.mapValues { .number($0) }, input: shape, classes: train.classNames.count)
-            criterion = CrossEntropy()
-            kind = .classification
-        }
-    }
-
-    /// Train and validation sets; synthetic ones from disjoint seeds.
-    static func datasets(_ spec: RunSpec, registry: PluginRegistry) throws -> (Dataset, Dataset) {
-        let a = spec.datasetArgs
-        func int(_ k: String, _ d: Int) throws -> Int {
-            guard let v = a[k] else { return d }
-            guard let n = v.number, n >= 1, n == n.rounded() else { throw DescentError("dataset '\(spec.dataset)'", "\(k) must be a positive integer, got \(v)") }
-            return Int(n)
-        }
-        func path(_ k: String) throws -> String {
-            guard case .string(let p)? = a[k] else { throw DescentError("dataset '\(spec.dataset)'", "'\(k)' (a file path) is required") }
-            return p
-        }
-        func known(_ keys: [String]) throws {
-            for k in a.keys where !keys.contains(k) {
-                throw DescentError("dataset '\(spec.dataset)'", "unknown argument '\(k)' (known: \(keys.sorted().joined(separator: ", ")))")
-            }
-        }
-        let trainSeed = UInt64(spec.seed), valSeed = UInt64(spec.seed) &+ 1_000_003
-        switch spec.dataset {
-        case "street_scenes":
-            try known(["train", "val"])
-            return (CachedDataset(try StreetScenes(size: spec.size, count: try int("train", 1024), seed: trainSeed)),
-                    CachedDataset(try StreetScenes(size: spec.size, count: try int("val", 128), seed: valSeed)))
-        case "shapes":
-            try known(["train", "val"])
-            return (CachedDataset(try Shapes(size: spec.size, count: try int("train", 2048), seed: trainSeed)),
-                    CachedDataset(try Shapes(size: spec.size, count: try int("val", 256), seed: valSeed)))
-        case "idx":
-            try known(["images", "labels", "val_images", "val_labels"])
-            return (try FileDatasets.idx(images: try path("images"), labels: try path("labels")),
-                    try FileDatasets.idx(images: try path("val_images"), labels: try path("val_labels")))
-        case "cifar10":
-            try known(["files", "val_files"])
-            func files(_ k: String) throws -> [String] {
-                switch a[k] {
-                case .string(let s)?: return [s]
-                case .array(let l)?: return l.compactMap { if case .string(let s) = $0 { return s } else { return nil } }
-                default: throw DescentError("dataset 'cifar10'", "'\(k)' (a path or a list of paths) is required")
-                }
-            }
-            return (try FileDatasets.cifar10(try files("files")), try FileDatasets.cifar10(try files("val_files")))
-        case "npy":
-            try known(["images", "labels", "val_images", "val_labels"])
-            return (try FileDatasets.npy(images: try path("images"), labels: try path("labels")),
-                    try FileDatasets.npy(images: try path("val_images"), labels: try path("val_labels")))
-        default:
-            return (try registry.makeDataset(spec.dataset, args: a, split: "train"), try registry.makeDataset(spec.dataset, args: a, split: "val"))
-        }
+        let built = try registry.makeModel(spec.model, ModelRequest(args: spec.modelArgs.mapValues { .number($0) }, input: train.imageShape,
+                                                                    classes: train.classNames.count, detection: detection, seed: UInt64(spec.seed)))
+        (model, criterion, kind) = (built.module, built.criterion, built.task)
     }
 
     /// Stacks samples `indices` of `set` into an input tensor and the loss target.

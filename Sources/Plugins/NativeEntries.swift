@@ -1,0 +1,86 @@
+import DescentCore
+import DescentHost
+
+/// The native models and datasets, registered as entries that build themselves (their
+/// arguments are `model_args` / `dataset_args` of a study; the registry checks the names against
+/// the defaults and fills in the rest).
+enum NativeEntries {
+    static var all: [Plugin] { models + datasets }
+
+    static let models: [Plugin] = [
+        Plugin(kind: .model, name: "cnn", origin: .native,
+               doc: "Small classifier: depth blocks of Conv3x3-BN-ReLU-MaxPool doubling width, global average pool, linear",
+               defaults: [("depth", .number(3)), ("width", .number(16))], table: nil, builder: .model { r in
+            guard !r.detection else { throw DescentError("model 'cnn'", "needs a classification dataset; the dataset gives boxes") }
+            let module = try ModelZoo.cnn(inputShape: r.input, classes: r.classes, width: try r.integer("width", "cnn"),
+                                          depth: try r.integer("depth", "cnn"), seed: r.seed)
+            return TrainableModel(module: module, criterion: CrossEntropy(), task: .classification)
+        }),
+        Plugin(kind: .model, name: "detector", origin: .native,
+               doc: "Small single-shot detector: stride-2 Conv-BN-SiLU stages to a size/8 grid, focal loss + smooth L1, NMS, mAP@0.5",
+               defaults: [("depth", .number(1)), ("width", .number(16))], table: nil, builder: .model { r in
+            guard r.detection else { throw DescentError("model 'detector'", "needs a detection dataset (boxes); the dataset gives class labels") }
+            guard r.input[1] == r.input[2] else { throw DescentError("model 'detector'", "square images expected, got \(r.input[1])x\(r.input[2])") }
+            let grid = try DetectionGrid(classes: r.classes, imageSize: r.input[1])
+            let module = try ModelZoo.detector(grid: grid, channels: r.input[0], width: try r.integer("width", "detector"),
+                                               depth: try r.integer("depth", "detector", min: 0), seed: r.seed)
+            return TrainableModel(module: module, criterion: try DetectionLoss(grid: grid), task: .detection(grid))
+        }),
+    ]
+
+    static let datasets: [Plugin] = [
+        synthetic("street_scenes", "Synthetic street scenes: cars and pedestrians with boxes (detection), 0-6 objects, size >= 32",
+                  train: 1024, val: 128) { try StreetScenes(size: $0, count: $1, seed: $2) },
+        synthetic("shapes", "Synthetic shapes (circle, square, triangle, cross, ring) with noise (classification)",
+                  train: 2048, val: 256) { try Shapes(size: $0, count: $1, seed: $2) },
+        files("idx", "MNIST-format IDX files: images, labels, val_images, val_labels (paths)", ["images", "labels", "val_images", "val_labels"]) { p in
+            (try FileDatasets.idx(images: p("images"), labels: p("labels")), try FileDatasets.idx(images: p("val_images"), labels: p("val_labels")))
+        },
+        Plugin(kind: .dataset, name: "cifar10", origin: .native, doc: "CIFAR-10 binary batches: files, val_files (a path or a list of paths)",
+               defaults: [("files", .string("")), ("val_files", .string(""))], table: nil, builder: .dataset { r in
+            func files(_ k: String) throws -> [String] {
+                switch r.args[k] {
+                case .string(let s)? where !s.isEmpty: return [s]
+                case .array(let l)? where !l.isEmpty:
+                    return try l.map { v in
+                        guard case .string(let s) = v else { throw DescentError("dataset 'cifar10'", "'\(k)' must list paths (strings), got \(v)") }
+                        return s
+                    }
+                default: throw DescentError("dataset 'cifar10'", "'\(k)' (a path or a non-empty list of paths) is required")
+                }
+            }
+            return (try FileDatasets.cifar10(try files("files")), try FileDatasets.cifar10(try files("val_files")))
+        }),
+        files("npy", "Images [N,C,H,W] and labels [N] as .npy pairs: images, labels, val_images, val_labels", ["images", "labels", "val_images", "val_labels"]) { p in
+            (try FileDatasets.npy(images: p("images"), labels: p("labels")), try FileDatasets.npy(images: p("val_images"), labels: p("val_labels")))
+        },
+    ]
+
+    /// A generated set: `train` and `val` images from disjoint seeds, each rendered once per run
+    /// (`CachedDataset`).
+    private static func synthetic(_ name: String, _ doc: String, train: Int, val: Int,
+                                  _ make: @escaping (_ size: Int, _ count: Int, _ seed: UInt64) throws -> Dataset) -> Plugin {
+        Plugin(kind: .dataset, name: name, origin: .native, doc: doc, defaults: [("train", .number(Double(train))), ("val", .number(Double(val)))],
+               table: nil, builder: .dataset { r in
+            func count(_ k: String) throws -> Int {
+                guard let n = r.args[k]?.number, n >= 1, n <= 1e7, n == n.rounded() else {
+                    throw DescentError("dataset '\(name)'", "\(k) must be an integer from 1 to 10000000, got \(r.args[k].map { "\($0)" } ?? "nothing")")
+                }
+                return Int(n)
+            }
+            return (CachedDataset(try make(r.size, try count("train"), r.seed)),
+                    CachedDataset(try make(r.size, try count("val"), r.seed &+ 1_000_003)))
+        })
+    }
+
+    /// A set read from files named by `keys` (all required).
+    private static func files(_ name: String, _ doc: String, _ keys: [String],
+                              _ load: @escaping (_ path: (String) throws -> String) throws -> (Dataset, Dataset)) -> Plugin {
+        Plugin(kind: .dataset, name: name, origin: .native, doc: doc, defaults: keys.map { ($0, .string("")) }, table: nil, builder: .dataset { r in
+            try load { k in
+                guard case .string(let p)? = r.args[k], !p.isEmpty else { throw DescentError("dataset '\(name)'", "'\(k)' (a file path) is required") }
+                return p
+            }
+        })
+    }
+}
