@@ -79,12 +79,18 @@ static inline int descent_pcall(lua_State *L, int nargs, int nresults) {
 
 /* Ctrl-C, the lua.c way: the handler only sets a hook (lua_sethook is signal-safe). */
 static lua_State *descent_sigint_state = NULL;
+/* How many interruptions the hook has raised: a pcall that fails while it grows was stopped by
+ * Ctrl-C, whatever its message (so the host need not parse "interrupted!"). */
+static unsigned long descent_interrupts_raised = 0;
 
 static inline void descent_interrupt_hook(lua_State *L, lua_Debug *ar) {
     (void)ar;
     lua_sethook(L, NULL, 0, 0);
+    descent_interrupts_raised++;
     luaL_error(L, "interrupted!");
 }
+
+static inline unsigned long descent_interrupt_count(void) { return descent_interrupts_raised; }
 
 static inline void descent_sigint_handler(int sig) {
     (void)sig;

@@ -4,20 +4,21 @@ public struct LuaError: Error, CustomStringConvertible {
     public let message: String
     /// `stack traceback:` and its lines, when the error passed through the message handler.
     public let traceback: String
-    /// True when the error is a Ctrl-C interruption.
-    public var isInterrupt: Bool { message.hasSuffix("interrupted!") }
+    /// True when Ctrl-C stopped the chunk (the interrupt hook raised it).
+    public let isInterrupt: Bool
 
-    public init(message: String, traceback: String = "") {
+    public init(message: String, traceback: String = "", isInterrupt: Bool = false) {
         self.message = message
         self.traceback = traceback
+        self.isInterrupt = isInterrupt
     }
 
     /// Splits what `descent_msghandler` produced into message and traceback.
-    init(handled text: String) {
+    init(handled text: String, isInterrupt: Bool = false) {
         if let r = text.range(of: "\nstack traceback:") {
-            self.init(message: String(text[..<r.lowerBound]), traceback: String(text[text.index(after: r.lowerBound)...]))
+            self.init(message: String(text[..<r.lowerBound]), traceback: String(text[text.index(after: r.lowerBound)...]), isInterrupt: isInterrupt)
         } else {
-            self.init(message: text)
+            self.init(message: text, isInterrupt: isInterrupt)
         }
     }
 

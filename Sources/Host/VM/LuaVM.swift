@@ -117,8 +117,9 @@ public final class LuaVM {
         let outer = descent_interrupt_state()
         descent_arm_interrupt(L)
         defer { descent_arm_interrupt(outer) }
+        let interrupts = descent_interrupt_count()
         let status = descent_pcall(L, arguments, results)
-        if status != LUA_OK { throw LuaError(handled: popString()) }
+        if status != LUA_OK { throw LuaError(handled: popString(), isInterrupt: descent_interrupt_count() != interrupts) }
     }
 
     /// Pops the top value as a string (for error messages).
