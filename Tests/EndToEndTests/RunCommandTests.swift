@@ -23,6 +23,14 @@ final class RunCommandTests: XCTestCase {
         let r = try descent(["run", path, "--set", "steps=9", "a", "--set=name=adam", "b", "--set", "flag=true"])
         XCTAssertEqual(r.status, 0, r.err)
         XCTAssertEqual(r.out, "true\ta\tb\t10\tadam\ttrue\n")
+        // Options before the script, unknown options and everything after `--` go to the script.
+        let all = try script("print(#arg, table.concat(arg, ' '), params.steps)")
+        let r2 = try descent(["run", "--set", "steps=3", all, "a", "-x", "--unknown", "--", "--set", "steps=4", "--"])
+        XCTAssertEqual(r2.status, 0, r2.err)
+        XCTAssertEqual(r2.out, "6\ta -x --unknown --set steps=4 --\t3\n")
+        let bad = try descent(["run", all, "--jobs", "0"])
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.err.contains("--jobs: a positive integer expected, got 0"), bad.err)
     }
 
     func testSyntaxAndRuntimeErrorsExitOneWithFileLine() throws {
