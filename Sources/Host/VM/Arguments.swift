@@ -29,7 +29,7 @@ public struct Arguments {
     public func function(_ i: Int32) -> LuaReference? {
         guard i <= count, lua_type(L, i) == LUA_TFUNCTION else { return nil }
         lua_pushvalue(L, i)
-        return LuaReference(popping: LuaVM.from(L), thread: L)
+        return LuaReference(popping: LuaVM.from(L))
     }
 
     public func isNil(_ i: Int32) -> Bool { i > count || descent_isnoneornil(L, i) != 0 }

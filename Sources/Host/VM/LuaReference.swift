@@ -9,10 +9,10 @@ public final class LuaReference {
     private weak var vm: LuaVM?
     private let ref: Int32
 
-    /// Pops the top of `vm`'s stack (or of `thread`, one of its coroutines) into the registry.
-    public init(popping vm: LuaVM, thread: OpaquePointer? = nil) {
+    /// Pops the top of `vm`'s running stack into the registry.
+    public init(popping vm: LuaVM) {
         self.vm = vm
-        ref = luaL_ref(thread ?? vm.L, descent_registryindex())
+        ref = luaL_ref(vm.L, descent_registryindex())
     }
 
     /// Pushes the value; throws when the VM has been closed.

@@ -14,8 +14,11 @@ public typealias LuaFunction = (LuaVM, Arguments) throws -> Int32
 /// sentinel, and the C trampoline raises after the Swift frame has returned. Calls from Swift
 /// into Lua are `lua_pcall`s with a traceback handler.
 public final class LuaVM {
+    /// The state of the running Lua thread: the main thread's, or a coroutine's while a Swift
+    /// function it called runs (arguments are read from and results pushed to that stack).
+    public private(set) var L: OpaquePointer
     /// The main thread's state.
-    public let L: OpaquePointer
+    private let mainState: OpaquePointer
     private var functions: [(name: String, body: LuaFunction)] = []
     /// `TensorStorage.largeBytesAllocated` at the last GC step requested (see DESCENT_GCSTEP).
     private var gcMark = 0
@@ -36,13 +39,14 @@ public final class LuaVM {
     public init() {
         guard let state = luaL_newstate() else { fatalError("cannot create a Lua state (out of memory)") }
         L = state
+        mainState = state
         descent_extraspace(L).pointee = Unmanaged.passUnretained(self).toOpaque()
         luaL_openlibs(L)
         Userdata.registerMetatables(self)
     }
 
     deinit {
-        lua_close(L)
+        lua_close(mainState)
     }
 
     /// The VM that owns `L` (any of its threads).
@@ -66,6 +70,9 @@ public final class LuaVM {
     }
 
     fileprivate func call(id: Int, _ L: OpaquePointer) -> Int32 {
+        let outer = self.L
+        self.L = L
+        defer { self.L = outer }
         do {
             let f = functions[id]
             let n = try f.body(self, Arguments(L, function: f.name))
