@@ -1,11 +1,22 @@
 import DescentCore
 import DescentHost
 
-/// The native models and datasets, registered as entries that build themselves (their
-/// arguments are `model_args` / `dataset_args` of a study; the registry checks the names against
-/// the defaults and fills in the rest).
+/// The native optimizers, schedules, models and datasets, registered as entries that build
+/// themselves, as Lua plugin files do (model and dataset arguments are `model_args` /
+/// `dataset_args` of a study; the registry checks their names against the defaults and fills in
+/// the rest).
 enum NativeEntries {
-    static var all: [Plugin] { models + datasets }
+    static var all: [Plugin] { optimizers + schedules + models + datasets }
+
+    static let optimizers: [Plugin] = NativeOptimizers.all.map { e in
+        Plugin(kind: .optimizer, name: e.name, origin: .native, doc: e.doc, defaults: (try? e.make([]))?.hyper.pairs ?? [],
+               table: nil, builder: .optimizer(e.make))
+    }
+
+    static let schedules: [Plugin] = NativeSchedules.all.map { e in
+        Plugin(kind: .schedule, name: e.name, origin: .native, doc: e.doc, defaults: (try? e.make([]))?.hyper.pairs ?? [],
+               table: nil, builder: .schedule(e.make))
+    }
 
     static let models: [Plugin] = [
         Plugin(kind: .model, name: "cnn", origin: .native,

@@ -42,6 +42,8 @@ public struct DatasetRequest {
 /// How a registry entry builds its object: natives by a Swift closure, Lua plugins through
 /// their table's functions.
 enum PluginBuilder {
+    case optimizer(([(String, HyperValue)]) throws -> Optimizer)
+    case schedule(([(String, HyperValue)]) throws -> Schedule)
     case model((ModelRequest) throws -> TrainableModel)
     case dataset((DatasetRequest) throws -> (train: Dataset, val: Dataset))
 }

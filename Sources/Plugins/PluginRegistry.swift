@@ -19,14 +19,6 @@ public final class PluginRegistry: ObjectCatalog {
     /// `searchPath` in order.
     public init(searchPath: [String]) throws {
         vm = LuaVM()
-        for e in NativeOptimizers.all {
-            let defaults = (try? e.make([]))?.hyper.pairs ?? []
-            plugins.append(Plugin(kind: .optimizer, name: e.name, origin: .native, doc: e.doc, defaults: defaults, table: nil))
-        }
-        for e in NativeSchedules.all {
-            let defaults = (try? e.make([]))?.hyper.pairs ?? []
-            plugins.append(Plugin(kind: .schedule, name: e.name, origin: .native, doc: e.doc, defaults: defaults, table: nil))
-        }
         NativeEntries.all.forEach(register)
         for library: LuaLibrary in [TensorLibrary(), OptimLibrary(catalog: self, retained: false), KernelLibrary(), REPLLibrary(), DescentModule()] {
             try vm.open(library)
@@ -91,7 +83,7 @@ public final class PluginRegistry: ObjectCatalog {
         guard let p = plugin(.optimizer, name) else {
             throw DescentError("optim.new", "unknown optimizer '\(name)' (known: \(names(.optimizer).joined(separator: ", ")))")
         }
-        if p.origin == .native { return try NativeOptimizers.make(name, overrides) }
+        if case .optimizer(let make)? = p.builder { return try make(overrides) }
         return try LuaOptimizer(p, overrides: overrides)
     }
 
@@ -99,7 +91,7 @@ public final class PluginRegistry: ObjectCatalog {
         guard let p = plugin(.schedule, name) else {
             throw DescentError("schedule.new", "unknown schedule '\(name)' (known: \(names(.schedule).joined(separator: ", ")))")
         }
-        if p.origin == .native { return try NativeSchedules.make(name, overrides) }
+        if case .schedule(let make)? = p.builder { return try make(overrides) }
         return try LuaSchedule(p, overrides: overrides)
     }
 
