@@ -33,10 +33,10 @@ public struct RunSpec: Equatable {
     /// Applies the fields of a Lua table (experiment defaults or a run's overrides).
     mutating func apply(_ t: [String: LuaValue], context: String) throws {
         func fail(_ m: String) -> DescentError { DescentError(context, m) }
-        func int(_ k: String, min lo: Int) throws -> Int? {
+        func int(_ k: String, min lo: Int, max hi: Int = 1 << 31) throws -> Int? {
             guard let v = t[k] else { return nil }
-            guard let d = v.number, d == d.rounded(), d >= Double(lo) else { throw fail("\(k) must be an integer >= \(lo), got \(v)") }
-            return Int(d)
+            guard let d = v.number?.exactInteger(in: lo...hi) else { throw fail("\(k) must be an integer from \(lo) to \(hi), got \(v)") }
+            return d
         }
         func string(_ k: String) throws -> String? {
             guard let v = t[k] else { return nil }
@@ -73,10 +73,10 @@ public struct RunSpec: Equatable {
         }
         if let v = try string("dataset") { dataset = v; datasetArgs = [:] }
         if let v = try table("dataset_args") { datasetArgs.merge(v) { $1 } }
-        if let v = try int("size", min: 1) { size = v }
+        if let v = try int("size", min: 1, max: 4096) { size = v }
         if let v = try int("steps", min: 1) { steps = v }
-        if let v = try int("batch", min: 1) { batch = v }
-        if let v = try int("seed", min: 0) { seed = v }
+        if let v = try int("batch", min: 1, max: 1 << 20) { batch = v }
+        if let v = try int("seed", min: 0, max: Int(Int32.max)) { seed = v }
         if let v = try string("optimizer") { optimizer = v; hyper = [:] }
         if let v = try hypers("hyper") { hyper.merge(v) { $1 } }
         if let v = t["schedule"] {

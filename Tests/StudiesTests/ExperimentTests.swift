@@ -126,6 +126,18 @@ final class ExperimentTests: PluginTestCase {
              "run 'x': /nonexistent/i: no such file"),
             ("e:run { name = 'x', stepz = 4 }", "run 1 of experiment 'tiny': unknown field 'stepz'"),
             ("e:run { name = 'ok' }; e:run { name = 'x', schedule = 'cosine' }", "run 'x': schedule.new: unknown schedule 'cosine'"),
+            // Numbers that are no sizes, and names that are no directory names.
+            ("e:run { name = 'x', steps = 1e300 }", "steps must be an integer from 1 to 2147483648, got 1e+300"),
+            ("e:run { name = 'x', steps = math.huge }", "steps must be an integer from 1 to 2147483648, got inf"),
+            ("e:run { name = 'x', seed = -1 }", "seed must be an integer from 0 to 2147483647, got -1"),
+            ("e:run { name = 'x', size = 1e9 }", "size must be an integer from 1 to 4096, got 1000000000"),
+            ("e:run { name = 'x', batch = 1e12 }", "batch must be an integer from 1 to 1048576, got 1000000000000"),
+            ("e:run { name = 'x', eval_every = 0/0 }", "eval_every must be an integer from 0 to 2147483648, got "),
+            ("e:run { name = 'x', dataset_args = { train = 1e300 } }", "run 'x': dataset 'street_scenes': train must be an integer from 1 to 10000000, got 1e+300"),
+            ("e:run { name = 'x', model_args = { width = 1e300 } }", "run 'x': model 'detector': width must be an integer from 1 to 65536, got 1e+300"),
+            ("e:run { name = 'x', model_args = { widht = 4 } }", "run 'x': model 'detector': unknown argument 'widht' (known: depth, width)"),
+            ("e:run { name = '..' }", "run name '..' must use letters, digits"),
+            ("e:run { name = 'a/b' }", "run name 'a/b' must use letters, digits"),
         ]
         for (code, expected) in cases {
             let m = message { try study(Self.tiny + code, out: out) }

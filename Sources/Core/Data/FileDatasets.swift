@@ -67,11 +67,12 @@ public enum FileDatasets {
         let per = shape.reduce(1, *)
         var samples: [Sample] = []
         for i in 0..<y.count {
-            let label = y.data[i]
-            guard label >= 0, label == label.rounded() else { throw DescentError.file(labels, "non-negative integer labels expected, found \(label) at \(i + 1)") }
-            samples.append(Sample(image: Array(UnsafeBufferPointer(start: x.data + i * per, count: per)), annotation: .label(Int(label))))
+            guard let label = y.data[i].exactInteger(in: 0...maximumClassIndex) else {
+                throw DescentError.file(labels, "class labels 0...\(maximumClassIndex) expected, found \(y.data[i]) at \(i + 1)")
+            }
+            samples.append(Sample(image: Array(UnsafeBufferPointer(start: x.data + i * per, count: per)), annotation: .label(label)))
         }
-        let classes = Int(y.values.max() ?? 0) + 1
+        let classes = samples.reduce(0) { m, s in if case .label(let l) = s.annotation { return Swift.max(m, l) }; return m } + 1
         return ArrayDataset(name: "npy", imageShape: shape, classNames: (0..<classes).map(String.init), samples: samples)
     }
 }

@@ -13,6 +13,7 @@ public final class BatchNorm2d: Module {
 
     public init(channels: Int, eps: Float = 1e-5, momentum: Float = 0.1) throws {
         try requirePositive(channels, "nn.BatchNorm2d", "channels")
+        try Tensor.checkShape([channels, 8], "nn.BatchNorm2d")   // its eight per-channel tensors
         guard eps > 0, eps.isFinite else { throw DescentError.argument("nn.BatchNorm2d", "eps", "must be positive, got \(eps)") }
         guard momentum >= 0, momentum <= 1 else { throw DescentError.argument("nn.BatchNorm2d", "momentum", "must be in [0, 1], got \(momentum)") }
         self.channels = channels

@@ -41,6 +41,7 @@ public final class Conv2d: Module {
         try requirePositive(stride.0, "nn.Conv2d", "stride")
         try requirePositive(stride.1, "nn.Conv2d", "stride")
         guard padding.0 >= 0, padding.1 >= 0 else { throw DescentError.argument("nn.Conv2d", "padding", "must be non-negative, got (\(padding.0), \(padding.1))") }
+        try Tensor.checkShape([output, input, kernel.0, kernel.1], "nn.Conv2d")
         inChannels = input
         outChannels = output
         self.kernel = (kernel.0, kernel.1)

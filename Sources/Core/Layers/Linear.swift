@@ -7,6 +7,7 @@ public final class Linear: Module {
     public init(input: Int, output: Int, bias: Bool = true, rng: inout RandomGenerator) throws {
         try requirePositive(input, "nn.Linear", "input")
         try requirePositive(output, "nn.Linear", "output")
+        try Tensor.checkShape([output, input], "nn.Linear")
         inFeatures = input
         outFeatures = output
         weight = Initialization.uniformFanIn([output, input], fanIn: input, rng: &rng)

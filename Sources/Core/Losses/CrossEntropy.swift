@@ -12,7 +12,7 @@ public final class CrossEntropy: Criterion {
         }
         for i in 0..<n {
             let t = target.data[i]
-            guard t == t.rounded(), t >= 0, Int(t) < c else {
+            guard t.exactInteger(in: 0...(c - 1)) != nil else {
                 throw DescentError("nn.CrossEntropy", "target[\(i + 1)] must be a class index in 0..\(c - 1), got \(t)")
             }
         }

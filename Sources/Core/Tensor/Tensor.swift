@@ -55,16 +55,21 @@ public final class Tensor {
         values.withUnsafeBufferPointer { if let b = $0.baseAddress { data.update(from: b, count: values.count) } }
     }
 
-    /// Throws unless every extent is non-negative (zero-size tensors are legal, as in PyTorch).
+    /// At most this many dimensions (a deeper shape is a mistake, and recursive walks stay shallow).
+    public static let maximumRank = 32
+
+    /// Throws unless every extent is non-negative (zero-size tensors are legal, as in PyTorch),
+    /// the rank is at most `maximumRank`, and the tensor's bytes fit `TensorStorage.maximumBytes`.
     public static func checkShape(_ shape: [Int], _ op: String) throws {
+        guard shape.count <= maximumRank else {
+            throw DescentError.argument(op, "shape", "may have at most \(maximumRank) dimensions, got \(shape.count)")
+        }
         for (i, d) in shape.enumerated() where d < 0 {
             throw DescentError.argument(op, "shape", "must have non-negative sizes, got \(formatShape(shape)) (dimension \(i + 1))")
         }
-        var total = 1
-        for d in shape {
-            let (p, overflow) = total.multipliedReportingOverflow(by: d)
-            guard !overflow, p <= 1 << 40 else { throw DescentError.argument(op, "shape", "is too large: \(formatShape(shape))") }
-            total = p
+        guard let n = checkedProduct(shape), let bytes = checkedProduct([n, 4]), bytes <= TensorStorage.maximumBytes else {
+            let size = checkedProduct(shape).flatMap { checkedProduct([$0, 4]) }.map { "\($0) bytes" } ?? "more bytes than a 64-bit size holds"
+            throw DescentError(op, "cannot allocate \(size) for a tensor of shape \(formatShape(shape)) (limit \(TensorStorage.maximumBytes) bytes, DESCENT_MAX_TENSOR_BYTES)")
         }
     }
 
@@ -95,14 +100,17 @@ public final class Tensor {
         let inferred = newShape.indices.filter { newShape[$0] == -1 }
         guard inferred.count <= 1 else { throw DescentError.argument("reshape", "shape", "can infer at most one dimension (-1), got \(formatShape(newShape))") }
         for d in newShape where d < -1 { throw DescentError.argument("reshape", "shape", "must have non-negative sizes, got \(formatShape(newShape))") }
+        guard newShape.count <= Self.maximumRank else {
+            throw DescentError.argument("reshape", "shape", "may have at most \(Self.maximumRank) dimensions, got \(newShape.count)")
+        }
         if let i = inferred.first {
-            let known = newShape.enumerated().filter { $0.offset != i }.map(\.element).reduce(1, *)
+            let known = checkedProduct(newShape.enumerated().filter { $0.offset != i }.map(\.element)) ?? 0
             guard known > 0, count % known == 0 else {
                 throw DescentError("reshape", "cannot reshape \(formatShape(shape)) (\(count) elements) into \(formatShape(newShape))")
             }
             resolved[i] = count / known
         }
-        guard resolved.reduce(1, *) == count else {
+        guard checkedProduct(resolved) == count else {
             throw DescentError("reshape", "cannot reshape \(formatShape(shape)) (\(count) elements) into \(formatShape(newShape))")
         }
         return Tensor(storage: storage, shape: resolved)

@@ -52,6 +52,15 @@ public final class TensorStorage {
         StoragePool.shared.give(UnsafeMutableRawPointer(base), capacityBytes)
     }
 
+    /// The largest tensor a script, a file or a layer's arguments may ask for:
+    /// `DESCENT_MAX_TENSOR_BYTES`, else half the physical memory. Shapes are checked against it
+    /// before anything is allocated (`Tensor.checkShape`), so a mistaken size is an error that
+    /// names the shape and the bytes, not a crash.
+    public static let maximumBytes: Int = {
+        if let text = ProcessInfo.processInfo.environment["DESCENT_MAX_TENSOR_BYTES"], let n = Int(text), n > 0 { return n }
+        return Int(clamping: ProcessInfo.processInfo.physicalMemory / 2)
+    }()
+
     /// Bytes of large (pooled-size) buffers allocated so far in this process. A script host whose
     /// objects hold tensors (Lua) uses it to run its collector in step with tensor memory.
     public static var largeBytesAllocated: Int { Int(descent_allocated_bytes()) }

@@ -28,8 +28,8 @@ struct Options {
             if let fallback { return fallback }
             throw a.fail(1, "option '\(key)' is required")
         }
-        guard let d = v.number, d == d.rounded(), Swift.abs(d) < 1e9 else { throw a.fail(1, "option '\(key)': integer expected, got \(v)") }
-        return Int(d)
+        guard let d = v.number?.exactInteger(in: -(1 << 30)...(1 << 30)) else { throw a.fail(1, "option '\(key)': integer expected, got \(v)") }
+        return d
     }
 
     func number(_ key: String, _ fallback: Double) throws -> Double {
@@ -56,9 +56,10 @@ struct Options {
             if let fallback { return fallback }
             throw a.fail(1, "option '\(key)' is required")
         }
-        if let d = v.number, d == d.rounded() { return (Int(d), Int(d)) }
-        if case .array(let x) = v, x.count == 2, let h = x[0].number, let w = x[1].number, h == h.rounded(), w == w.rounded() {
-            return (Int(h), Int(w))
+        let range = -(1 << 30)...(1 << 30)
+        if let d = v.number?.exactInteger(in: range) { return (d, d) }
+        if case .array(let x) = v, x.count == 2, let h = x[0].number?.exactInteger(in: range), let w = x[1].number?.exactInteger(in: range) {
+            return (h, w)
         }
         throw a.fail(1, "option '\(key)': integer or {h, w} pair expected, got \(v)")
     }

@@ -171,8 +171,10 @@ enum TensorBindings {
                 let v = vm.value(at: 2)
                 let items: [LuaValue] = { if case .array(let x) = v { return x }; return (2...a.count).map { vm.value(at: $0) } }()
                 for (k, x) in items.enumerated() {
-                    guard let d = x.number, d == d.rounded() else { throw a.fail(2, "shape of integers expected, got \(x) at index \(k + 1)") }
-                    shape.append(Int(d))
+                    guard let d = x.number?.exactInteger(in: -1...(1 << 40)) else {
+                        throw a.fail(2, "shape of integers from -1 to 2^40 expected, got \(x) at index \(k + 1)")
+                    }
+                    shape.append(d)
                 }
             } else {
                 throw a.fail(2, "shape (table of integers) expected, got \(a.typeName(2))")

@@ -49,8 +49,8 @@ public struct Arguments {
 
     public func integer(_ i: Int32, _ what: String = "integer") throws -> Int {
         let v = try number(i, what)
-        guard v == v.rounded(), Swift.abs(v) < 9e15 else { throw fail(i, "\(what) expected, got \(v)") }
-        return Int(v)
+        guard let n = v.exactInteger(in: -(1 << 53)...(1 << 53)) else { throw fail(i, "\(what) expected, got \(v)") }
+        return n
     }
 
     public func optionalNumber(_ i: Int32, _ fallback: Double) throws -> Double { isNil(i) ? fallback : try finite(i) }
@@ -96,14 +96,14 @@ public struct Arguments {
                 defer { descent_pop(L, 1) }
                 guard lua_type(L, -1) == LUA_TNUMBER else { throw fail(i, "shape of integers expected, got \(String(cString: descent_typename(L, -1))) at index \(k)") }
                 let v = lua_tonumberx(L, -1, nil)
-                guard v == v.rounded(), v >= 0, v < 1e12 else { throw fail(i, "shape of non-negative integers expected, got \(v) at index \(k)") }
-                dims.append(Int(v))
+                guard let d = v.exactInteger(in: 0...(1 << 40)) else { throw fail(i, "shape of non-negative integers expected, got \(v) at index \(k)") }
+                dims.append(d)
             }
         } else if lua_type(L, i) == LUA_TNUMBER {
             for k in i...count {
                 let v = try number(k, "dimension (integer)")
-                guard v == v.rounded(), v >= 0, v < 1e12 else { throw fail(k, "non-negative integer dimension expected, got \(v)") }
-                dims.append(Int(v))
+                guard let d = v.exactInteger(in: 0...(1 << 40)) else { throw fail(k, "non-negative integer dimension expected, got \(v)") }
+                dims.append(d)
             }
         } else {
             throw fail(i, "shape (table of integers) expected, got \(typeName(i))")

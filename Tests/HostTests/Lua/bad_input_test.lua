@@ -66,6 +66,26 @@ local cases = {
   {"bad argument #2 to 'at' (step >= 0 expected, got -1)", schedule.new("constant").at, schedule.new("constant"), -1},
   {"adam: lr must be a number, got string \"fast\"", function() opt.hyper.lr = "fast" end},
   {"adam: unknown hyperparameter 'lerning_rate'", function() opt.hyper.lerning_rate = 1 end},
+  -- Numbers that are no sizes: NaN, infinities, past Int's range, products that overflow, too
+  -- many bytes, too many dimensions.
+  {"zeros: cannot allocate 40000000000 bytes for a tensor of shape [100000,100000] (limit ", tensor.zeros, {1e5, 1e5}},
+  {"zeros: cannot allocate more bytes than a 64-bit size holds for a tensor of shape", tensor.zeros, {2^40, 2^40}},
+  {"bad argument #1 to 'tensor.zeros' (shape of non-negative integers expected, got 1e+20 at index 1)", tensor.zeros, {1e20}},
+  {"bad argument #1 to 'tensor.zeros' (shape of non-negative integers expected, got ", tensor.zeros, {0/0}},
+  {"bad argument #2 to 'reshape' (shape of integers from -1 to 2^40 expected, got 1e+20 at index 1)", t.reshape, t, {1e20}},
+  {"bad argument #2 to 'reshape' (shape of integers from -1 to 2^40 expected, got inf at index 1)", t.reshape, t, {math.huge}},
+  {"bad argument #2 to 'reshape' (shape of integers from -1 to 2^40 expected, got 4.611686018427388e+18 at index 1)", t.reshape, t, {2^62, 4}},
+  {"bad argument #2 to 'reshape' (cannot reshape [3,4] (12 elements) into [1099511627776,1099511627776,-1])", t.reshape, t, {2^40, 2^40, -1}},
+  {"bad argument #2 to 'reshape' (shape may have at most 32 dimensions, got 40)", t.reshape, t, (function() local s = {} for i = 1, 40 do s[i] = 1 end s[1] = 12 return s end)()},
+  {"bad argument #1 to 'nn.Conv2d' (option 'kernel': integer or {h, w} pair expected, got 1e+20)", nn.Conv2d, {input=3, output=16, kernel=1e20}},
+  {"bad argument #1 to 'nn.Conv2d' (option 'padding': integer or {h, w} pair expected, got {1, inf})", nn.Conv2d, {input=3, output=16, kernel=3, padding={1, math.huge}}},
+  {"bad argument #1 to 'nn.MaxPool2d' (option 'kernel': integer or {h, w} pair expected, got 1e+20)", nn.MaxPool2d, {kernel=1e20}},
+  {"nn.Linear: cannot allocate 40000000000 bytes for a tensor of shape [100000,100000]", nn.Linear, {input=1e5, output=1e5}},
+  {"nn.Conv2d: cannot allocate", nn.Conv2d, {input=2^20, output=2^20, kernel=3}},
+  {"bad argument #1 to 'nn.BatchNorm2d' (option 'channels': integer expected, got 1000000000000.0)", nn.BatchNorm2d, {channels=1e12}},
+  {"nn.CrossEntropy: target[1] must be a class index in 0..2, got 1e+30", nn.CrossEntropy().forward, nn.CrossEntropy(), tensor.zeros{1, 3}, tensor.from{1e30}},
+  {"nn.CrossEntropy: target[1] must be a class index in 0..2, got inf", nn.CrossEntropy().forward, nn.CrossEntropy(), tensor.zeros{1, 3}, tensor.from{math.huge}},
+  {"nn.CrossEntropy: target[1] must be a class index in 0..2, got ", nn.CrossEntropy().backward, nn.CrossEntropy(), tensor.zeros{1, 3}, tensor.from{0/0}},
 }
 for i, c in ipairs(cases) do
   local ok, err = pcall(c[2], table.unpack(c, 3))
