@@ -38,6 +38,11 @@ open class Module: CustomStringConvertible {
         for c in children { c.setTraining(on) }
     }
 
+    /// Whether `other` is among this module's descendants.
+    public func contains(_ other: Module) -> Bool {
+        children.contains { $0 === other || $0.contains(other) }
+    }
+
     public func zeroGrad() {
         for g in gradients { g.zero_() }
     }

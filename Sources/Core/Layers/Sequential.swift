@@ -10,7 +10,14 @@ public final class Sequential: Module {
         self.modules = modules
     }
 
-    public func append(_ m: Module) { modules.append(m) }
+    /// Adds `m` at the end. A module may not contain itself: adding this container or one that
+    /// holds it would make forward, printing and `parameters` recurse forever.
+    public func append(_ m: Module) throws {
+        guard m !== self, !m.contains(self) else {
+            throw DescentError("nn.Sequential.add", "cannot add a container to itself or to a module it contains")
+        }
+        modules.append(m)
+    }
 
     public override var children: [Module] { modules }
     public override var parameters: [Tensor] { modules.flatMap(\.parameters) }

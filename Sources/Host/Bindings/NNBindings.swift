@@ -181,7 +181,7 @@ enum NNBindings {
         ("evaluate", { vm, a in try a.object(1, Module.self, "module").evaluate(); lua_settop(a.L, 1); return 1 }),
         ("add", { vm, a in
             guard let s = Userdata.object(vm, at: 1, as: Sequential.self) else { throw a.fail(1, "nn.Sequential expected, got \(a.typeName(1))") }
-            s.append(try a.object(2, Module.self, "module"))
+            try s.append(try a.object(2, Module.self, "module"))
             lua_settop(a.L, 1)
             return 1
         }),

@@ -80,9 +80,17 @@ extension LuaVM {
     }
 
     /// Reads the value at `index` without side effects: raw table access, no metamethods.
-    /// Tables with keys 1..n only become arrays; nested tables deeper than 32 become `.other`.
+    /// Tables with keys 1..n only become arrays. Walks of user data are bounded: tables nested
+    /// deeper than 32 become `.other("table")`, and past `budget` values in all (a table that
+    /// holds itself twice, 27 levels down, has 2^27 paths) the rest are `.other("table")` too.
     public func value(at index: Int32, depth: Int = 0) -> LuaValue {
+        var budget = 1 << 20
+        return value(at: index, depth: depth, budget: &budget)
+    }
+
+    private func value(at index: Int32, depth: Int, budget: inout Int) -> LuaValue {
         let i = lua_absindex(L, index)
+        budget -= 1
         switch lua_type(L, i) {
         case LUA_TNIL, LUA_TNONE: return .nil
         case LUA_TBOOLEAN: return .bool(lua_toboolean(L, i) != 0)
@@ -94,12 +102,14 @@ extension LuaVM {
             let p = lua_tolstring(L, i, &len)!
             return .string(String(decoding: UnsafeRawBufferPointer(start: p, count: len), as: UTF8.self))
         case LUA_TTABLE:
-            guard depth < 32 else { return .other("table") }
+            // Each level holds a key and a value on the stack: make room, or stop (Lua's stack
+            // only guarantees 20 free slots, and writing past them corrupts memory).
+            guard depth < 32, budget > 0, lua_checkstack(L, 4) != 0 else { return .other("table") }
             var array: [LuaValue] = [], dict: [String: LuaValue] = [:]
             var isArray = true
             lua_pushnil(L)
             while lua_next(L, i) != 0 {
-                let v = value(at: -1, depth: depth + 1)
+                let v = value(at: -1, depth: depth + 1, budget: &budget)
                 if lua_type(L, -2) == LUA_TNUMBER, lua_isinteger(L, -2) != 0 {
                     dict[String(lua_tointegerx(L, -2, nil))] = v
                 } else if lua_type(L, -2) == LUA_TSTRING {

@@ -4,7 +4,24 @@ import DescentCore
 /// Swift objects in Lua: full userdata holding one retained reference, released by `__gc`.
 /// Each kind has a metatable in the registry (`descent.Tensor`, `descent.Module`, ...); the
 /// bindings fill in `__index` and the metamethods.
+///
+/// A block is two words, a tag and the reference: scripts can hand any userdata to our
+/// metamethods (`getmetatable(t).__gc(io.stdout)`) or give our metatable to other userdata
+/// (`debug.setmetatable(io.stdout, getmetatable(t))`), so a block counts as ours only when its
+/// size and its tag say so.
 public enum Userdata {
+    /// The first word of every block of ours.
+    static let tag = UInt(0xDE5C_E27_0B1E_C7)
+    static let blockSize = 2 * MemoryLayout<UInt>.size
+
+    /// The reference slot of the userdata at `index` when it is a block of ours (nil otherwise).
+    static func slot(_ L: OpaquePointer, _ index: Int32) -> UnsafeMutablePointer<UnsafeMutableRawPointer?>? {
+        guard lua_type(L, index) == LUA_TUSERDATA, lua_rawlen(L, index) == blockSize, let raw = lua_touserdata(L, index) else { return nil }
+        let words = raw.assumingMemoryBound(to: UInt.self)
+        guard words[0] == tag else { return nil }
+        return UnsafeMutableRawPointer(words + 1).assumingMemoryBound(to: UnsafeMutableRawPointer?.self)
+    }
+
     public static let tensor = "descent.Tensor"
     public static let module = "descent.Module"
     public static let criterion = "descent.Criterion"
@@ -19,8 +36,7 @@ public enum Userdata {
             luaL_newmetatable(L, name)
             descent_pushcfunction(L, { L in
                 // __gc: drop the Swift reference once, then mark the block empty.
-                guard let L, let block = lua_touserdata(L, 1)?.assumingMemoryBound(to: UnsafeMutableRawPointer?.self),
-                      let p = block.pointee else { return 0 }
+                guard let L, let block = Userdata.slot(L, 1), let p = block.pointee else { return 0 }
                 block.pointee = nil
                 Unmanaged<AnyObject>.fromOpaque(p).release()
                 return 0
@@ -58,9 +74,9 @@ public enum Userdata {
     /// Pushes `object` as a new userdata with its kind's metatable.
     public static func push(_ vm: LuaVM, _ object: AnyObject) {
         let L = vm.L
-        let block = descent_newuserdata(L, MemoryLayout<UnsafeMutableRawPointer?>.size)!
-            .assumingMemoryBound(to: UnsafeMutableRawPointer?.self)
-        block.pointee = Unmanaged.passRetained(object).toOpaque()
+        let words = descent_newuserdata(L, blockSize)!.assumingMemoryBound(to: UInt.self)
+        words[0] = tag
+        UnsafeMutableRawPointer(words + 1).assumingMemoryBound(to: UnsafeMutableRawPointer?.self).pointee = Unmanaged.passRetained(object).toOpaque()
         luaL_setmetatable(L, metatableName(object))
     }
 
@@ -72,8 +88,7 @@ public enum Userdata {
         guard lua_type(L, index) == LUA_TUSERDATA, lua_getmetatable(L, index) != 0 else { return nil }
         let mt = lua_topointer(L, -1)
         descent_pop(L, 1)
-        guard vm.metatables.contains(mt),
-              let p = lua_touserdata(L, index)?.assumingMemoryBound(to: UnsafeMutableRawPointer?.self).pointee else { return nil }
+        guard vm.metatables.contains(mt), let p = slot(L, index)?.pointee else { return nil }
         return Unmanaged<AnyObject>.fromOpaque(p).takeUnretainedValue() as? T
     }
 }

@@ -1,0 +1,39 @@
+import XCTest
+import Foundation
+
+/// Scripts that once crashed, hung or corrupted the host, each in a child process: every case
+/// must end in a Lua error (or nothing), and the process must finish normally.
+final class HostileScriptTests: XCTestCase {
+    let cli = CLI()
+
+    func testMetatableTricksCyclesAndDeepTables() throws {
+        // {expected error fragment or "" for no error, chunk}
+        let cases: [(String, String)] = [
+            ("cannot add a container to itself", "local s = nn.Sequential{nn.ReLU()}; s:add(s)"),
+            ("cannot add a container to itself or to a module it contains",
+             "local s = nn.Sequential{nn.ReLU()}; local outer = nn.Sequential{s}; s:add(outer)"),
+            ("", "getmetatable(tensor.zeros{1}).__gc(io.stdout)"),
+            ("bad argument #1 to 'numel' (tensor expected, got userdata)",
+             "debug.setmetatable(io.stdout, getmetatable(tensor.zeros{1})); return io.stdout:numel()"),
+            ("nested table of numbers expected",
+             "local t = {} local cur = t for i = 1, 40 do cur[1] = {} cur = cur[1] end cur[1] = 1 return tensor.from(t)"),
+            ("nested table of numbers expected", "local t = {1} for i = 1, 27 do t = {t, t} end return tensor.from(t)"),
+            ("unknown option 'x'", "local o = {} local cur = o for i = 1, 100 do cur.x = {} cur = cur.x end return nn.Conv2d(o)"),
+            ("shape may have at most 32 dimensions", "local s = {} for i = 1, 100 do s[i] = 1 end return tensor.zeros{1}:reshape(s):totable()"),
+        ]
+        let script = "local cases = {\n" + cases.map { "  {\(lua($0.0)), \(lua($0.1))},\n" }.joined() + """
+            }
+            for i, c in ipairs(cases) do
+              local ok, err = pcall(load(c[2]))
+              if c[1] == "" then assert(ok, "case " .. i .. ": " .. tostring(err))
+              else assert(not ok and tostring(err):find(c[1], 1, true), "case " .. i .. ": " .. tostring(err)) end
+            end
+            print("survived", tensor.ones{3}:sum())
+            """
+        let r = try cli.descent(["run", try cli.script(script)])
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertEqual(r.out, "survived\t3.0\n", r.err)
+    }
+
+    private func lua(_ s: String) -> String { "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
+}
