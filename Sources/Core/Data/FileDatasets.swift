@@ -31,10 +31,10 @@ public enum FileDatasets {
         }
         guard b.count >= 4 + 4 * rank else { throw DescentError.file(path, "IDX header of \(4 + 4 * rank) bytes expected, found a \(b.count)-byte file") }
         let dims = (0..<rank).map { be32(4 + 4 * $0) }
-        let expected = 4 + 4 * rank + dims.reduce(1, *)
-        guard b.count == expected else {
-            throw DescentError.file(path, "\(expected) bytes expected for dimensions \(formatShape(dims)), found \(b.count)")
+        guard let n = checkedProduct(dims), b.count == 4 + 4 * rank + n else {
+            throw DescentError.file(path, "\(checkedProduct(dims).map { "\(4 + 4 * rank + $0) bytes" } ?? "more bytes than a file holds") expected for dimensions \(formatShape(dims)), found \(b.count)")
         }
+        guard dims[0] >= 1 else { throw DescentError.file(path, "no items in the file") }
         return dims
     }
 
@@ -59,7 +59,9 @@ public enum FileDatasets {
     /// `.npy` images ([N, C, H, W] or [N, H, W]) with integer class labels ([N]).
     public static func npy(images: String, labels: String) throws -> ArrayDataset {
         let x = try NPY.load(images), y = try NPY.load(labels)
-        guard x.rank == 4 || x.rank == 3 else { throw DescentError.file(images, "images of shape [N,C,H,W] or [N,H,W] expected, found \(formatShape(x.shape))") }
+        guard x.rank == 4 || x.rank == 3, x.shape[0] >= 1 else {
+            throw DescentError.file(images, "images of shape [N,C,H,W] or [N,H,W] with N >= 1 expected, found \(formatShape(x.shape))")
+        }
         guard y.rank == 1, y.count == x.shape[0] else {
             throw DescentError.file(labels, "labels of shape [\(x.shape[0])] expected (one per image in \(images)), found \(formatShape(y.shape))")
         }

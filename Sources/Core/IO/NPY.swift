@@ -7,7 +7,7 @@ import Foundation
 /// and truncated files are rejected with the path and the reason. Saving writes version 1.0
 /// float32 with the header padded to 64 bytes, as NumPy does.
 public enum NPY {
-    private static let magic: [UInt8] = [0x93] + Array("NUMPY".utf8)
+    static let magic: [UInt8] = [0x93] + Array("NUMPY".utf8)
 
     public static func save(_ t: Tensor, to path: String) throws {
         let shapeText = t.shape.isEmpty ? "()" : t.shape.count == 1 ? "(\(t.shape[0]),)"
@@ -51,7 +51,9 @@ public enum NPY {
         }
         guard let fortran = field(header, "fortran_order") else { throw fail("header has no 'fortran_order'") }
         if fortran == "True" { throw DescentError.file(path, "Fortran-order arrays are not supported; save with np.ascontiguousarray") }
-        guard let shapeText = field(header, "shape") else { throw fail("header has no 'shape'") }
+        guard let shapeText = field(header, "shape"), shapeText.hasPrefix("("), shapeText.hasSuffix(")") else {
+            throw fail("header has no 'shape' tuple")
+        }
         let dims = shapeText.trimmingCharacters(in: CharacterSet(charactersIn: "()"))
             .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         var shape: [Int] = []
@@ -63,13 +65,14 @@ public enum NPY {
             if descr.hasPrefix(">") { throw DescentError.file(path, "big-endian data (\(descr)) is not supported; convert with arr.astype('<f4')") }
             throw DescentError.file(path, "unsupported dtype \(descr) (float32, float64, integers and bool load)")
         }
+        // The file must hold the data before anything is allocated for it: a 160-byte file may
+        // announce a 40 GB array.
+        let body = start + headerLen
+        guard let count = checkedProduct(shape), let needed = checkedProduct([count, kind.size]), bytes.count - body >= needed else {
+            throw DescentError.file(path, "truncated data: \(descr) \(formatShape(shape)) needs more than the \(bytes.count - body) bytes present")
+        }
         try Tensor.checkShape(shape, "npy")
         let t = Tensor(zeros: shape)
-        let body = start + headerLen
-        let needed = t.count * kind.size
-        guard bytes.count - body >= needed else {
-            throw DescentError.file(path, "truncated data: \(needed) bytes expected for \(descr) \(formatShape(shape)), got \(bytes.count - body)")
-        }
         bytes.withUnsafeBytes { raw in
             let p = raw.baseAddress! + body
             for i in 0..<t.count { t.data[i] = kind.read(p + i * kind.size) }

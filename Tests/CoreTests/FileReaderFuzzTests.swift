@@ -1,0 +1,81 @@
+import XCTest
+@testable import DescentCore
+
+/// The .npy, IDX and CIFAR readers on hostile bytes: headers announcing huge arrays, malformed
+/// headers, and every file of a seeded byte-flip and truncation run. Each must load or throw a
+/// `DescentError` naming the path; none may trap or allocate what the file cannot hold.
+final class FileReaderFuzzTests: XCTestCase {
+    private func npy(_ header: String, body: Int) -> Data {
+        var h = header
+        while (10 + h.utf8.count + 1) % 64 != 0 { h += " " }
+        h += "\n"
+        var d = Data(NPY.magic + [1, 0, UInt8(h.utf8.count & 0xff), UInt8(h.utf8.count >> 8)])
+        d.append(Data(h.utf8))
+        d.append(Data(count: body))
+        return d
+    }
+
+    func testHostileHeadersAreErrorsNamingThePath() {
+        let cases: [(Data, String)] = [
+            (npy("{'descr': '<f4', 'fortran_order': False, 'shape': (100000, 100000), }", body: 32), "truncated data"),
+            (npy("{'descr': '<i8', 'fortran_order': False, 'shape': (30000, 30000), }", body: 32), "truncated data"),
+            (npy("{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296, 4294967296), }", body: 0), "truncated data"),
+            (npy("{'descr': '<f4', 'fortran_order': False, 'shape': 4, 5), }", body: 80), "no 'shape' tuple"),
+            (npy("{'descr': '<f4', 'fortran_order': False, 'shape': (-4,), }", body: 16), "bad shape"),
+            (npy("{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999999999999,), }", body: 16), "bad shape"),
+            (Data(NPY.magic + [1, 0, 255, 255]), "truncated header"),
+        ]
+        for (data, reason) in cases {
+            do {
+                _ = try NPY.decode(data, path: "/tmp/hostile.npy")
+                XCTFail("loaded: \(reason)")
+            } catch let e as DescentError {
+                XCTAssertTrue("\(e)".contains("/tmp/hostile.npy") && "\(e)".contains(reason), "\(e)")
+            } catch {
+                XCTFail("\(error)")
+            }
+        }
+        let idx = Data([0, 0, 8, 3, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff])
+        XCTAssertThrowsError(try FileDatasets.idxHeader(idx, path: "/tmp/hostile.idx", magic: 0x0803, rank: 3)) {
+            XCTAssertTrue("\($0)".contains("/tmp/hostile.idx"), "\($0)")
+        }
+        let empty = Data([0, 0, 8, 1, 0, 0, 0, 0])
+        XCTAssertThrowsError(try FileDatasets.idxHeader(empty, path: "/tmp/empty.idx", magic: 0x0801, rank: 1)) {
+            XCTAssertTrue("\($0)".contains("no items"), "\($0)")
+        }
+    }
+
+    /// A bounded byte-flip and truncation run over a valid file of each format.
+    func testByteFlipsAndTruncationsNeverTrap() throws {
+        var rng = RandomGenerator(seed: 11)
+        let dir = NSTemporaryDirectory() + "descent-fuzz-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try NPY.save(try Tensor.randn([2, 3, 4], seed: 1), to: dir + "/x.npy")
+        let valid: [(String, Data)] = [
+            ("npy", try Data(contentsOf: URL(fileURLWithPath: dir + "/x.npy"))),
+            ("idx", Data([0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 2] + [UInt8](repeating: 7, count: 8))),
+            ("cifar", Data([UInt8](repeating: 3, count: 3073))),
+        ]
+        for (kind, original) in valid {
+            for round in 0..<300 {
+                var bytes = [UInt8](original)
+                if round % 3 == 0 {
+                    bytes = Array(bytes.prefix(rng.int(below: bytes.count + 1)))
+                } else {
+                    for _ in 0..<(1 + rng.int(below: 4)) where !bytes.isEmpty { bytes[rng.int(below: bytes.count)] ^= UInt8(1 << rng.int(below: 8)) }
+                }
+                let path = dir + "/case.\(kind)"
+                try Data(bytes).write(to: URL(fileURLWithPath: path))
+                do {
+                    switch kind {
+                    case "npy": _ = try NPY.load(path)
+                    case "idx": _ = try FileDatasets.idxHeader(Data(bytes), path: path, magic: 0x0803, rank: 3)
+                    default: _ = try FileDatasets.cifar10([path])
+                    }
+                } catch let e as DescentError {
+                    XCTAssertTrue("\(e)".contains(path), "\(kind) round \(round): \(e)")
+                }
+            }
+        }
+    }
+}
