@@ -68,8 +68,10 @@ public enum NPY {
         // The file must hold the data before anything is allocated for it: a 160-byte file may
         // announce a 40 GB array.
         let body = start + headerLen
-        guard let count = checkedProduct(shape), let needed = checkedProduct([count, kind.size]), bytes.count - body >= needed else {
-            throw DescentError.file(path, "truncated data: \(descr) \(formatShape(shape)) needs more than the \(bytes.count - body) bytes present")
+        let needed = checkedProduct(shape).flatMap { checkedProduct([$0, kind.size]) }
+        guard let needed, bytes.count - body >= needed else {
+            let size = needed.map { "\($0) bytes" } ?? "more bytes than a file holds"
+            throw DescentError.file(path, "truncated data: \(size) expected for \(descr) \(formatShape(shape)), got \(bytes.count - body)")
         }
         try Tensor.checkShape(shape, "npy")
         let t = Tensor(zeros: shape)
