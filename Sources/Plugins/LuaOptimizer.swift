@@ -22,11 +22,20 @@ final class LuaOptimizer: Optimizer {
         self.plugin = plugin
         name = plugin.name
         hyper = try plugin.hyperparameters(overrides)
+        for (key, value) in hyper.pairs { try Self.check(name, key, value) }
+    }
+
+    /// The checks natives make of every optimizer: numbers finite, the learning rate >= 0.
+    static func check(_ name: String, _ key: String, _ value: HyperValue) throws {
+        guard case .number(let v) = value else { return }
+        guard v.isFinite else { throw DescentError.argument(name, key, "must be finite, got \(v)") }
+        if key == "lr", v < 0 { throw DescentError.argument(name, key, "must be >= 0, got \(v)") }
     }
 
     var description: String { "optim.\(name)\(hyper) (\(plugin.origin))" }
 
     func setHyper(_ key: String, _ value: HyperValue) throws {
+        try Self.check(name, key, value)
         try hyper.set(key, value)
     }
 

@@ -97,6 +97,6 @@ final class LuaVMTests: XCTestCase {
         XCTAssertEqual(o["lr"], .number(0.5))
         XCTAssertEqual(o["flag"], .bool(true))
         XCTAssertEqual(o["name"], .string("adam"))
-        XCTAssertThrowsError(try ScriptRunner.overrides(["oops"])) { XCTAssertEqual("\($0)", "--set: key=value expected, got 'oops'") }
+        XCTAssertThrowsError(try ScriptRunner.overrides(["oops"])) { XCTAssertEqual("\($0)", "--set: key=value (one '=') expected, got 'oops'") }
     }
 }

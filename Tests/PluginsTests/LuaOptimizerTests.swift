@@ -195,4 +195,18 @@ final class LuaOptimizerTests: PluginTestCase {
         XCTAssertEqual(message { _ = try s.at(3) }, "bad_at.at (\(dir)/bad_at.lua:1): must return a number, returned x at step 3")
         XCTAssertTrue(message { _ = try registry.makeSchedule("inf_at").at(0) }.contains("returned inf at step 0; a learning rate must be finite"))
     }
+
+    /// Lua optimizers and bundled schedules refuse what natives refuse: a negative or non-finite
+    /// learning rate, at creation and live; impossible schedule lengths.
+    func testLuaPluginsCheckTheirHyperparameters() throws {
+        let (_, registry) = boot()
+        XCTAssertEqual(message { _ = try registry.makeOptimizer("lion", [("lr", .number(-1))]) }, "lion: lr must be >= 0, got -1.0")
+        XCTAssertTrue(message { _ = try registry.makeOptimizer("lion", [("lr", .number(.nan))]) }.hasPrefix("lion: lr must be finite"))
+        let lion = try registry.makeOptimizer("lion")
+        XCTAssertEqual(message { try lion.setHyper("lr", .number(-2)) }, "lion: lr must be >= 0, got -2.0")
+        XCTAssertTrue(message { _ = try registry.makeSchedule("warmup_cosine", [("decay_steps", .number(0))]).at(3) }
+            .contains("warmup_cosine: 0 <= warmup_steps <= decay_steps and decay_steps >= 1 expected, got warmup_steps 100, decay_steps 0"))
+        XCTAssertTrue(message { _ = try registry.makeSchedule("one_cycle", [("total_steps", .number(-5))]).at(3) }
+            .contains("one_cycle: total_steps >= 2, 0 < pct_start < 1 and positive div factors expected, got total_steps -5"))
+    }
 }

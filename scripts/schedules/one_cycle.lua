@@ -26,6 +26,10 @@ return {
       error("one_cycle: anneal_strategy must be \"cos\" or \"linear\", got \"" .. h.anneal_strategy .. "\"")
     end
     local T = h.total_steps
+    if T < 2 or h.pct_start <= 0 or h.pct_start >= 1 or h.div_factor <= 0 or h.final_div_factor <= 0 then
+      error(string.format("one_cycle: total_steps >= 2, 0 < pct_start < 1 and positive div factors expected, got total_steps %g, pct_start %g",
+                          T, h.pct_start))
+    end
     local initial = h.max_lr / h.div_factor
     local min_lr = initial / h.final_div_factor
     local phases

@@ -14,6 +14,10 @@ return {
   doc = "Linear warmup then cosine decay to end_value (Optax warmup_cosine_decay_schedule)",
   defaults = { init_value = 0, peak_value = 0.1, warmup_steps = 100, decay_steps = 1000, end_value = 0, exponent = 1 },
   at = function(step, h)
+    if h.warmup_steps < 0 or h.decay_steps < 1 or h.warmup_steps > h.decay_steps then
+      error(string.format("warmup_cosine: 0 <= warmup_steps <= decay_steps and decay_steps >= 1 expected, got warmup_steps %g, decay_steps %g",
+                          h.warmup_steps, h.decay_steps))
+    end
     if step < h.warmup_steps then
       return h.init_value + (h.peak_value - h.init_value) * step / h.warmup_steps
     end

@@ -14,6 +14,7 @@ public final class SigmoidFocalLoss: Criterion {
 
     public init(alpha: Double = 0.25, gamma: Double = 2, reduction: Reduction = .mean) throws {
         try requireFinite(alpha, "nn.FocalLoss", "alpha")
+        guard alpha <= 1 else { throw DescentError.argument("nn.FocalLoss", "alpha", "must be <= 1 (or negative to disable the weighting), got \(alpha)") }
         guard gamma >= 0, gamma.isFinite else { throw DescentError.argument("nn.FocalLoss", "gamma", "must be >= 0, got \(gamma)") }
         self.alpha = alpha
         self.gamma = gamma

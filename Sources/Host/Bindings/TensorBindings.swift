@@ -17,7 +17,9 @@ enum TensorBindings {
             }),
             ("uniform", { vm, a in
                 let shape = try a.shape(1)
-                return push(vm, try Tensor.uniform(shape, Float(try a.optionalNumber(2, 0)), Float(try a.optionalNumber(3, 1)), rng: &vm.rng))
+                let lo = try a.optionalNumber(2, 0), hi = try a.optionalNumber(3, 1)
+                guard lo <= hi else { throw a.fail(3, "upper bound >= lower bound (\(lo)) expected, got \(hi)") }
+                return push(vm, try Tensor.uniform(shape, Float(lo), Float(hi), rng: &vm.rng))
             }),
             ("from", { vm, a in push(vm, try fromTable(vm, a)) }),
             ("load", { vm, a in push(vm, try NPY.load(try a.string(1))) }),

@@ -20,8 +20,8 @@ public enum ScriptRunner {
     public static func overrides(_ pairs: [String]) throws -> [String: LuaValue] {
         var out: [String: LuaValue] = [:]
         for p in pairs {
-            guard let eq = p.firstIndex(of: "="), eq != p.startIndex else {
-                throw DescentError("--set", "key=value expected, got '\(p)'")
+            guard let eq = p.firstIndex(of: "="), eq != p.startIndex, !p[p.index(after: eq)...].contains("=") else {
+                throw DescentError("--set", "key=value (one '=') expected, got '\(p)'")
             }
             out[String(p[..<eq])] = parse(String(p[p.index(after: eq)...]))
         }
