@@ -67,6 +67,8 @@ final class DiscoveryTests: PluginTestCase {
             "nothing.lua": "local x = 1",
             "raises.lua": "error('cannot load this')",
             "typo.lua": "return { kind = 'optimizer', name = 'typo', update = function() end, defualts = {} }",
+            "exits.lua": "os.exit(3)",
+            "clobbers.lua": "tensor.zeros = function() return 42 end\n" + plugin("clobbers", doc: "x"),
         ]
         let dir = try directory(files)
         let (_, registry) = boot([dir])
@@ -81,11 +83,14 @@ final class DiscoveryTests: PluginTestCase {
             "error: \(dir)/nothing.lua: must return a plugin table {kind = ..., name = ..., ...}, returned nil (skipped)",
             "error: \(dir)/raises.lua: error while loading: ", "raises.lua:1: cannot load this",
             "error: \(dir)/typo.lua: unknown field 'defualts' in optimizer 'typo' (known: defaults, doc, init, kind, name, update) (skipped)",
+            "error: \(dir)/exits.lua: error while loading: ", "exits.lua:1: os.exit is not available to plugins",
+            "error: \(dir)/clobbers.lua: error while loading: ", "clobbers.lua:1: plugins cannot change tensor.zeros (the API is shared by every script)",
         ]
         for e in expected { XCTAssertTrue(d.contains(e), "missing: \(e)\nin:\n\(d)") }
         XCTAssertEqual(registry.plugin(.optimizer, "good")?.doc, "fine")
         for name in ["no_update", "wk", "bd", "typo"] { XCTAssertNil(registry.plugin(.optimizer, name), name) }
         XCTAssertNotNil(registry.plugin(.optimizer, "lion"), "shipped plugins still load")
+        XCTAssertEqual(try registry.vm.run("return tensor.zeros{2}:numel()")[0].number, 2, "the API is intact")
     }
 
     func testMissingDirectoryIsAWarning() {

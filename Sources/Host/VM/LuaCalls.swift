@@ -13,19 +13,28 @@ public enum LuaArgument {
 /// Typed access to Lua values held by `LuaReference`: the layers above Host (plugins, studies)
 /// read plugin tables and call plugin functions through these, never through Lua's C API.
 extension LuaVM {
-    /// Runs the chunk `load` left on the stack in a private environment whose lookups fall back
-    /// to the globals (what it defines stays its own) and returns its first result, held.
+    /// Runs the chunk `load` left on the stack as a plugin: in a private environment whose
+    /// lookups fall back to the globals, with the API tables read-only and `os.exit` refused
+    /// (`Lua/sandbox.lua`); returns its first result, held.
     public func runLoadedIsolated() throws -> LuaReference {
         let top = lua_gettop(L) - 1
         defer { lua_settop(L, top) }
-        lua_createtable(L, 0, 0)
-        lua_createtable(L, 0, 1)
-        lua_getglobal(L, "_G")
-        lua_setfield(L, -2, "__index")
-        lua_setmetatable(L, -2)
+        if sandbox == nil {
+            try load(try HostLua.source("sandbox.lua"), name: "=sandbox.lua")
+            push(.array(openedGlobals.map { .string($0) }))
+            try pcall(arguments: 1, results: 1)
+            sandbox = LuaReference(popping: self)
+        }
+        try pcall(on: sandbox!)
         _ = lua_setupvalue(L, -2, 1)
         try pcall(arguments: 0, results: 1)
         return LuaReference(popping: self)
+    }
+
+    /// Calls the referenced function with no arguments, leaving its one result on the stack.
+    private func pcall(on function: LuaReference) throws {
+        _ = try function.push("sandbox")
+        try pcall(arguments: 0, results: 1)
     }
 
     /// A held reference to a new Lua value made from `value`.

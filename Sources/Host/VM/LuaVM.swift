@@ -25,6 +25,8 @@ public final class LuaVM {
     /// Global names that belong to the API rather than to the user (`:who` in the REPL hides
     /// them); set by whoever finishes setting up the VM, else taken when a REPL starts.
     public var builtinGlobals: Set<String>?
+    /// Makes plugin environments (`runLoadedIsolated`), loaded on first use.
+    var sandbox: LuaReference?
     /// Objects the opened libraries need kept alive for as long as the VM.
     var retained: [AnyObject] = []
     /// Globals installed by the opened libraries (`open`), in order.
