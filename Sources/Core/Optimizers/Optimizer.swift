@@ -34,5 +34,13 @@ extension Optimizer {
         if !previous.isEmpty, previous.count != params.count {
             throw DescentError("\(name).step", "\(previous.count) parameters expected (as in earlier steps), got \(params.count)")
         }
+        // One buffer updated twice in a step (the same tensor, or two views of it) would apply
+        // the update twice with the state of two positions.
+        var seen: [ObjectIdentifier: Int] = [:]
+        for (i, p) in params.enumerated() {
+            if let first = seen.updateValue(i, forKey: ObjectIdentifier(p.storage)) {
+                throw DescentError("\(name).step", "parameters \(first + 1) and \(i + 1) share memory; pass each parameter once")
+            }
+        }
     }
 }
