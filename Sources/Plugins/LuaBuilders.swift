@@ -48,11 +48,11 @@ enum LuaBuilders {
         let per = x.count / x.shape[0]
         var samples: [Sample] = []
         for i in 0..<y.count {
-            let label = y.data[i]
-            guard label >= 0, label == label.rounded() else { throw DescentError(place, "labels must be class indices 0..K-1, got \(label) at \(i + 1)") }
-            samples.append(Sample(image: Array(UnsafeBufferPointer(start: x.data + i * per, count: per)), annotation: .label(Int(label))))
+            guard let label = y.data[i].exactInteger(in: 0...maximumClassIndex) else {
+                throw DescentError(place, "labels must be class indices 0...\(maximumClassIndex), got \(y.data[i]) at \(i + 1)")
+            }
+            samples.append(Sample(image: Array(UnsafeBufferPointer(start: x.data + i * per, count: per)), annotation: .label(label)))
         }
-        let classes = Int(y.values.max() ?? 0) + 1
-        return ArrayDataset(name: p.name, imageShape: Array(x.shape.dropFirst()), classNames: (0..<classes).map(String.init), samples: samples)
+        return ArrayDataset(name: p.name, imageShape: Array(x.shape.dropFirst()), labelled: samples)
     }
 }

@@ -158,7 +158,7 @@ final class LuaOptimizer: Optimizer {
             }
             tables.append(vm.reference(.table(entries)))
             shapes.append(shape)
-            counts.append(Int(s.number("step") ?? 0))
+            counts.append(s.number("step")?.exactInteger(in: 0...(1 << 53)) ?? 0)
         }
         stateTables = tables
         stateShapes = shapes

@@ -66,4 +66,10 @@ public final class ArrayDataset: Dataset {
     }
 
     public func sample(_ i: Int) throws -> Sample { samples[i] }
+
+    /// Class-labelled images; the classes are 0 through the largest label, named by number.
+    public convenience init(name: String, imageShape: [Int], labelled samples: [Sample]) {
+        let largest = samples.reduce(0) { m, s in if case .label(let l) = s.annotation { return Swift.max(m, l) }; return m }
+        self.init(name: name, imageShape: imageShape, classNames: (0...largest).map(String.init), samples: samples)
+    }
 }

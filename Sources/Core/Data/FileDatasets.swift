@@ -74,7 +74,6 @@ public enum FileDatasets {
             }
             samples.append(Sample(image: Array(UnsafeBufferPointer(start: x.data + i * per, count: per)), annotation: .label(label)))
         }
-        let classes = samples.reduce(0) { m, s in if case .label(let l) = s.annotation { return Swift.max(m, l) }; return m } + 1
-        return ArrayDataset(name: "npy", imageShape: shape, classNames: (0..<classes).map(String.init), samples: samples)
+        return ArrayDataset(name: "npy", imageShape: shape, labelled: samples)
     }
 }

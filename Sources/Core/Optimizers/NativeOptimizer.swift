@@ -78,7 +78,7 @@ open class NativeOptimizer: Optimizer {
         }
         for (i, p) in params.enumerated() {
             let s = states[i]
-            let t = Int(s.number("step") ?? 0) + 1
+            let t = (s.number("step")?.exactInteger(in: 0...(1 << 53)) ?? 0) + 1
             s["step"] = .number(Double(t))
             p.storage.noteWrite()
             update(p, grads[i], s, step: t, gradScale: scale)

@@ -26,7 +26,8 @@ public enum OptimizerCheckpoint {
     public static func restore(_ opt: Optimizer, from archive: TensorArchive, path: String, prefix: String = "optimizer.") throws {
         guard case .string(let name)? = archive[prefix + "name"] else { throw DescentError.file(path, "checkpoint holds no optimizer state") }
         guard name == opt.name else { throw DescentError.file(path, "checkpoint holds state of optimizer '\(name)', not '\(opt.name)'") }
-        let count = Int(try archive.number(prefix + "count", path: path))
+        let stored = try archive.number(prefix + "count", path: path)
+        guard let count = stored.exactInteger(in: 0...(1 << 24)) else { throw DescentError.file(path, "bad parameter count \(stored)") }
         var states: [OptimizerState] = []
         for i in 0..<count {
             guard case .string(let keys)? = archive["\(prefix)state.\(i).keys"] else { throw DescentError.file(path, "missing state keys of parameter \(i + 1)") }
