@@ -25,7 +25,7 @@ enum LuaBuilders {
         do {
             result = try vm.callForObjects(table, "build", [.value(HyperMarshal.lua(try hyper(p, args))), .value(shape)], results: 1, as: Module.self)[0]
         } catch {
-            throw DescentError(place, "failed: \(error)")
+            throw ContextError("\(place): failed", error)
         }
         guard let m = result.object else { throw DescentError(place, "must return a module (nn.Sequential{...}), returned \(result.value)") }
         return m
@@ -37,7 +37,7 @@ enum LuaBuilders {
         do {
             results = try vm.call(table, "load", [.value(HyperMarshal.lua(try hyper(p, args))), .value(.string(split))], results: 2)
         } catch {
-            throw DescentError(place, "failed: \(error)")
+            throw ContextError("\(place): failed", error)
         }
         guard case .tensor(let x) = results[0], case .tensor(let y) = results[1] else {
             throw DescentError(place, "must return images [N,C,H,W] and labels [N] (two tensors)")

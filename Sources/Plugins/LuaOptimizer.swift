@@ -45,6 +45,12 @@ final class LuaOptimizer: Optimizer {
         return DescentError(place, problem)
     }
 
+    /// An error raised inside the plugin's `function`, kept typed, with where it was defined.
+    private func context(_ function: String, _ what: String, _ error: Error) -> ContextError {
+        let place = (try? plugin.function(function))?.place ?? name
+        return ContextError("\(place): \(what)", error)
+    }
+
     func step(_ params: [Tensor], _ grads: [Tensor]) throws {
         try checkStepArguments(params, grads, previous: states)
         let (vm, table, _) = try plugin.function("update")
@@ -61,7 +67,7 @@ final class LuaOptimizer: Optimizer {
                                                          .reference(hyperTable), .value(.integer(steps[i]))])[0]
             } catch {
                 steps[i] -= 1
-                throw fail("update", "failed on parameter \(i + 1) of shape \(formatShape(p.shape)): \(error)")
+                throw context("update", "failed on parameter \(i + 1) of shape \(formatShape(p.shape))", error)
             }
             switch returned {
             case .nil: break
@@ -86,7 +92,7 @@ final class LuaOptimizer: Optimizer {
                 do {
                     (returned, state) = try vm.callHolding(table, "init", [.value(.tensor(p)), .reference(hyperTable)])
                 } catch {
-                    throw fail("init", "failed on parameter \(i + 1) of shape \(formatShape(p.shape)): \(error)")
+                    throw context("init", "failed on parameter \(i + 1) of shape \(formatShape(p.shape))", error)
                 }
                 guard returned.typeName == "table" else {
                     throw fail("init", "must return a state table of tensors and numbers, returned \(returned)")

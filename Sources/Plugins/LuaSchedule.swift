@@ -26,7 +26,7 @@ final class LuaSchedule: Schedule {
         do {
             result = try vm.call(table, "at", [.value(.integer(step)), .value(HyperMarshal.lua(hyper))])[0]
         } catch {
-            throw DescentError(place, "failed at step \(step): \(error)")
+            throw ContextError("\(place): failed at step \(step)", error)
         }
         guard let lr = result.number else {
             throw DescentError(place, "must return a number, returned \(result) at step \(step)")

@@ -26,7 +26,7 @@ struct RunExecutor {
             defer { task.model.train() }
             _ = try task.criterion.forward(try task.model.forward(x), y)
         } catch {
-            throw DescentError("run '\(spec.name)'", "\(error)")
+            throw ContextError("run '\(spec.name)'", error)
         }
     }
 
