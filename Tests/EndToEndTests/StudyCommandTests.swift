@@ -55,4 +55,44 @@ final class StudyCommandTests: XCTestCase {
         XCTAssertEqual(r.status, 1)
         XCTAssertTrue(r.err.contains("run 'typo': optim.new: unknown optimizer 'adma'"), r.err)
     }
+
+    /// `kill -9` of a study leaves no worker running: each asked the kernel to stop it with its parent.
+    func testWorkersDieWithTheirParent() throws {
+        let dir = out()
+        let study = try cli.script("""
+            local e = experiment { name = "long", model = "detector", model_args = { width = 4, depth = 0 },
+              dataset = "street_scenes", dataset_args = { train = 32, val = 8 }, size = 32, steps = 100000, batch = 4, eval_every = 0 }
+            e:sweep { optimizer = "momentum", vary = { momentum = { 0.1, 0.5 } } }
+            """)
+        let p = Process()
+        p.executableURL = CLI.binary
+        p.arguments = ["run", study, "--jobs", "2", "--out", dir]
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        func workers() -> [Int32] {
+            let all = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+            return all.compactMap(Int32.init).filter { pid in
+                guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                      let close = stat.lastIndex(of: ")") else { return false }
+                let fields = stat[stat.index(close, offsetBy: 2)...].split(separator: " ")
+                return fields.count > 1 && Int32(fields[1]) == p.processIdentifier
+            }
+        }
+        var started: [Int32] = []
+        for _ in 0..<100 where started.count < 2 {
+            usleep(100_000)
+            started = workers()
+        }
+        XCTAssertEqual(started.count, 2, "two workers should be running")
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        var alive = started
+        for _ in 0..<50 where !alive.isEmpty {
+            usleep(100_000)
+            alive = started.filter { kill($0, 0) == 0 && !(((try? String(contentsOfFile: "/proc/\($0)/stat", encoding: .utf8)) ?? "").contains(") Z ")) }
+        }
+        XCTAssertEqual(alive, [], "workers outlived their parent")
+        alive.forEach { kill($0, SIGKILL) }
+    }
 }
