@@ -43,7 +43,8 @@ let package = Package(
                 plugins: ["EmbedLua"]),
         .target(name: "DescentStudies", dependencies: ["DescentPlugins", "DescentHost", "DescentCore"], path: "Sources/Studies",
                 exclude: ["Lua"], plugins: ["EmbedLua"]),
-        .target(name: "DescentBench", dependencies: ["DescentPlugins", "DescentHost", "DescentCore"], path: "Sources/Bench"),
+        .target(name: "DescentBench", dependencies: ["DescentPlugins", "DescentHost", "DescentCore"], path: "Sources/Bench",
+                exclude: ["Lua"], plugins: ["EmbedLua"]),
         .executableTarget(
             name: "descent",
             dependencies: [

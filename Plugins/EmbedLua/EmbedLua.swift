@@ -11,6 +11,7 @@ struct EmbedLua: BuildToolPlugin {
         "DescentHost": ["Sources/Host/Lua"],
         "DescentPlugins": ["scripts/optimizers", "scripts/schedules"],
         "DescentStudies": ["Sources/Studies/Lua"],
+        "DescentBench": ["Sources/Bench/Lua", "bench"],
     ]
 
     func createBuildCommands(context: PluginContext, target: Target) throws -> [Command] {

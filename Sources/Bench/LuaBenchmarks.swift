@@ -1,46 +1,20 @@
 import DescentCore
 import DescentHost
+import Foundation
 
 /// Scripting overhead: a tensor method call from Lua, the reference CNN step driven from a Lua
 /// loop against the Swift loop, and Adam written with Lua tensor ops against native Adam.
 public enum LuaBenchmarks {
-    /// Defines `make_step(optimizer)`: a function that runs one training step of the reference
-    /// CNN (see `ReferenceCNN`) from Lua with the named optimizer.
-    static let referenceStepSource = """
-        function make_step(name)
-          local model = nn.Sequential{
-            nn.Conv2d{input=3, output=16, kernel=3, padding=1}, nn.ReLU(), nn.MaxPool2d{kernel=2},
-            nn.Conv2d{input=16, output=32, kernel=3, padding=1}, nn.ReLU(), nn.MaxPool2d{kernel=2},
-            nn.Conv2d{input=32, output=64, kernel=3, padding=1}, nn.ReLU(), nn.MaxPool2d{kernel=2},
-            nn.Flatten(), nn.Linear{input=4096, output=128}, nn.ReLU(), nn.Linear{input=128, output=10}}
-          model.needs_input_gradient = false   -- as the Swift trainer: the data needs no gradient
-          local loss, opt = nn.CrossEntropy(), optim.new(name)
-          local x, y = tensor.randn({32, 3, 64, 64}, 1), tensor.zeros{32}
-          local params, grads = model:parameters()
-          return function()
-            model:zero_grad()
-            local out = model:forward(x)
-            loss:forward(out, y)
-            model:backward(x, loss:backward(out, y))
-            opt:step(params, grads)
-          end
-        end
-        """
-
-    /// Defines `medians(runs, warmup, f, g)`: the median seconds of `f` and of `g`, called in turn
-    /// (see `Measure.interleavedMedians`).
-    static let mediansSource = """
-        local function medians(runs, warmup, f, g)
-          for _ = 1, warmup do f(); g() end
-          local tf, tg = {}, {}
-          for i = 1, runs do
-            local t0 = clock(); f(); tf[i] = clock() - t0
-            t0 = clock(); g(); tg[i] = clock() - t0
-          end
-          table.sort(tf); table.sort(tg)
-          return tf[runs // 2 + 1], tg[runs // 2 + 1]
-        end
-        """
+    /// Defines the globals `make_step(optimizer, skip_input_gradient)` (the reference CNN's
+    /// training step from Lua: `bench/reference_step.lua`) and `medians(runs, warmup, f, g)`.
+    static func prepare(_ vm: LuaVM) throws {
+        for (path, source) in embeddedLua {
+            vm.setGlobal("chunk_source", .string(source))
+            let global = path.hasSuffix("reference_step.lua") ? "make_step = " : ""
+            try vm.run("\(global)load(chunk_source, '=\((path as NSString).lastPathComponent)')()", name: "=bench")
+        }
+        vm.setGlobal("chunk_source", .nil)
+    }
 
     public static func run(_ r: BenchmarkReport) throws {
         let vm = try LuaVM.scripting()
@@ -57,13 +31,14 @@ public enum LuaBenchmarks {
             """, name: "=bench")[0].number ?? .nan
         r.add("lua", "t:add_(u) on a 1-element tensor", ns, "ns/call", "target < 300")
 
-        try vm.run(referenceStepSource + "\nlua_step = make_step('adam')", name: "=bench")
+        try prepare(vm)
+        try vm.run("lua_step = make_step('adam', true)", name: "=bench")
         let times = try Measure.interleavedMedians(runs: 20, warmup: 3, [try CoreBenchmarks.referenceStepper(), { try vm.run("lua_step()", name: "=bench") }])
         let (swiftStep, luaStep) = (times[0], times[1])
         r.add("lua", "reference CNN step from a Lua loop / Swift loop", luaStep / swiftStep, "ratio",
               String(format: "%.2f ms vs %.2f ms, target <= 1.05", luaStep * 1e3, swiftStep * 1e3))
 
-        let ratio = try vm.run(mediansSource + "\n" + """
+        let ratio = try vm.run("""
             local n = 10000000
             local p, q, g = tensor.randn({n}, 1), tensor.randn({n}, 1), tensor.randn({n}, 2)
             local m, v = p:zeros_like(), p:zeros_like()

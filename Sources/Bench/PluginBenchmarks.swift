@@ -9,7 +9,8 @@ public enum PluginBenchmarks {
         let registry = try PluginRegistry.boot { print("bench: \($0)") }
         let vm = registry.vm
         defer { withExtendedLifetime(registry) {} }
-        let step = try vm.run(LuaBenchmarks.mediansSource + "\n" + """
+        try LuaBenchmarks.prepare(vm)
+        let step = try vm.run("""
             local n = 10000000
             local g, pn, pl = tensor.randn({n}, 2), tensor.randn({n}, 1), tensor.randn({n}, 1)
             local native, plugin = optim.new("adam", {lr = 1e-6}), optim.new("lua_adam", {lr = 1e-6})
@@ -19,7 +20,7 @@ public enum PluginBenchmarks {
         r.add("plugins", "lua_adam (fused kernel) / native adam step, 10M params", step[0].number ?? .nan, "ratio",
               String(format: "%.2f ms vs %.2f ms, target <= 1.5", (step[1].number ?? 0) * 1e3, (step[2].number ?? 0) * 1e3))
 
-        try vm.run(LuaBenchmarks.referenceStepSource + "\nnative_step, plugin_step = make_step('adam'), make_step('lua_adam')", name: "=bench")
+        try vm.run("native_step, plugin_step = make_step('adam', true), make_step('lua_adam', true)", name: "=bench")
         let t = try Measure.interleavedMedians(runs: 20, warmup: 3, [{ try vm.run("native_step()", name: "=bench") }, { try vm.run("plugin_step()", name: "=bench") }])
         r.add("plugins", "reference CNN step with lua_adam / with native adam", t[1] / t[0], "ratio",
               String(format: "%.2f ms vs %.2f ms, target <= 1.05", t[1] * 1e3, t[0] * 1e3))
