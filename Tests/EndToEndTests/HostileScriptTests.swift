@@ -10,8 +10,12 @@ final class HostileScriptTests: XCTestCase {
         // {expected error fragment or "" for no error, chunk}
         let cases: [(String, String)] = [
             ("cannot add a container to itself", "local s = nn.Sequential{nn.ReLU()}; s:add(s)"),
-            ("cannot add a container to itself or to a module it contains",
+            ("cannot add to a container that is inside another",
              "local s = nn.Sequential{nn.ReLU()}; local outer = nn.Sequential{s}; s:add(outer)"),
+            ("containers may nest at most 100 levels deep",
+             "local t = nn.Linear{input = 2, output = 2} for i = 1, 150 do t = nn.Sequential{t} end"),
+            ("cannot add to a container that is inside another",
+             "local root = nn.Sequential{} local cur = root for i = 1, 100000 do local n = nn.Sequential{} cur:add(n) cur = n end"),
             ("", "getmetatable(tensor.zeros{1}).__gc(io.stdout)"),
             ("bad argument #1 to 'numel' (tensor expected, got userdata)",
              "debug.setmetatable(io.stdout, getmetatable(tensor.zeros{1})); return io.stdout:numel()"),

@@ -7,6 +7,8 @@ public final class Concat: Module {
     public init(_ branches: [Module]) throws {
         guard !branches.isEmpty else { throw DescentError.argument("nn.Concat", "branches", "must not be empty") }
         self.branches = branches
+        super.init()
+        adopt(branches)
     }
 
     public override var children: [Module] { branches }

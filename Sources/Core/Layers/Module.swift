@@ -12,7 +12,29 @@ open class Module: CustomStringConvertible {
     /// first layer of a model, whose input (the data) needs no gradient — it saves a GEMM.
     open var needsInputGradient = true
 
+    /// Levels of modules from this one down to its deepest leaf (1 for a layer).
+    public private(set) var height = 1
+    /// How many containers hold this module.
+    public private(set) var containerCount = 0
+    /// The deepest nesting scripts may build: walks of a module tree (forward, printing,
+    /// `parameters`) recurse once per level.
+    public static let maximumNesting = 100
+
     public init() {}
+
+    /// Records `children` as held by this container (containers call it from their initialiser).
+    func adopt(_ children: [Module]) {
+        height = 1 + (children.map(\.height).max() ?? 0)
+        for c in children { c.containerCount += 1 }
+    }
+
+    /// Throws unless a container of `children` stays within `maximumNesting` levels.
+    public static func checkNesting(_ children: [Module], _ op: String) throws {
+        let depth = 1 + (children.map(\.height).max() ?? 0)
+        guard depth <= maximumNesting else {
+            throw DescentError(op, "containers may nest at most \(maximumNesting) levels deep, this one would be \(depth)")
+        }
+    }
 
     open func forward(_ input: Tensor) throws -> Tensor { fatalError("\(type(of: self)) must override forward") }
     open func backward(_ input: Tensor, _ gradOutput: Tensor) throws -> Tensor { fatalError("\(type(of: self)) must override backward") }
@@ -36,11 +58,6 @@ open class Module: CustomStringConvertible {
     private func setTraining(_ on: Bool) {
         isTraining = on
         for c in children { c.setTraining(on) }
-    }
-
-    /// Whether `other` is among this module's descendants.
-    public func contains(_ other: Module) -> Bool {
-        children.contains { $0 === other || $0.contains(other) }
     }
 
     public func zeroGrad() {

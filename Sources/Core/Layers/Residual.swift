@@ -6,6 +6,8 @@ public final class Residual: Module {
     public init(_ inner: Module, shortcut: Module? = nil) {
         self.inner = inner
         self.shortcut = shortcut
+        super.init()
+        adopt([inner] + (shortcut.map { [$0] } ?? []))
     }
 
     public override var children: [Module] { [inner] + (shortcut.map { [$0] } ?? []) }

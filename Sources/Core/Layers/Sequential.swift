@@ -8,15 +8,21 @@ public final class Sequential: Module {
 
     public init(_ modules: [Module]) {
         self.modules = modules
+        super.init()
+        adopt(modules)
     }
 
-    /// Adds `m` at the end. A module may not contain itself: adding this container or one that
-    /// holds it would make forward, printing and `parameters` recurse forever.
+    /// Adds `m` at the end. Only a container no other container holds grows (build inner
+    /// containers first): so a module never contains itself, and the nesting stays within
+    /// `maximumNesting` — walks of the tree recurse once per level.
     public func append(_ m: Module) throws {
-        guard m !== self, !m.contains(self) else {
-            throw DescentError("nn.Sequential.add", "cannot add a container to itself or to a module it contains")
+        guard m !== self else { throw DescentError("nn.Sequential.add", "cannot add a container to itself") }
+        guard containerCount == 0 else {
+            throw DescentError("nn.Sequential.add", "cannot add to a container that is inside another (add to the outer one, or fill the inner one first)")
         }
+        try Module.checkNesting(modules + [m], "nn.Sequential.add")
         modules.append(m)
+        adopt(modules)
     }
 
     public override var children: [Module] { modules }

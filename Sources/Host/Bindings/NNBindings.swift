@@ -60,6 +60,7 @@ enum NNBindings {
             }
             out.append(m)
         }
+        try Module.checkNesting(out, a.function)
         return out
     }
 
@@ -104,6 +105,7 @@ enum NNBindings {
         ("Residual", { vm, a in
             let inner = try a.object(1, Module.self, "module")
             let shortcut = a.isNil(2) ? nil : try a.object(2, Module.self, "module")
+            try Module.checkNesting([inner] + (shortcut.map { [$0] } ?? []), "nn.Residual")
             return module(vm, Residual(inner, shortcut: shortcut))
         }),
         ("Concat", { vm, a in module(vm, try Concat(try modules(vm, a, 1))) }),
