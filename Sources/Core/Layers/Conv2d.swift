@@ -102,6 +102,10 @@ public final class Conv2d: Module {
     func forward(_ input: Tensor, fusedReLU: Bool) throws -> Tensor {
         let (n, g) = try geometry(input)
         lastForwardFused = fusedReLU
+        // A small input can ask for a huge output (many channels, a big image): check it, and
+        // the per-image column buffer, before allocating.
+        try Tensor.checkShape([n, outChannels, g.outHeight, g.outWidth], "nn.Conv2d")
+        try Tensor.checkShape([Parallel.threads, g.patchSize, g.outPixels], "nn.Conv2d")
         let out = Tensor(uninitialized: [n, outChannels, g.outHeight, g.outWidth])
         if !hasFewInputChannels, let c = oneDNN(input, g, fusedReLU: fusedReLU) {
             try c.forward(input, weight: weight, bias: bias, output: out)

@@ -36,6 +36,7 @@ public final class Linear: Module {
 
     public override func forward(_ input: Tensor) throws -> Tensor {
         let n = try batch(input)
+        try Tensor.checkShape([n, outFeatures], "nn.Linear")
         let out = Tensor(zeros: [n, outFeatures])
         if let b = bias {
             for i in 0..<n { (out.data + i * outFeatures).update(from: b.data, count: outFeatures) }

@@ -85,6 +85,7 @@ local cases = {
   {"bad argument #1 to 'nn.BatchNorm2d' (option 'channels': integer expected, got 1000000000000.0)", nn.BatchNorm2d, {channels=1e12}},
   {"adam.step: parameters 1 and 2 share memory; pass each parameter once", optim.new("adam").step, optim.new("adam"), {t, t}, {t, t}},
   {"sgd.step: parameters 1 and 2 share memory; pass each parameter once", optim.new("sgd").step, optim.new("sgd"), {t, t:reshape{12}}, {t, tensor.zeros{12}}},
+  {"nn.Conv2d: cannot allocate 262144000000 bytes for a tensor of shape [1,4096,4000,4000]", nn.Conv2d{input=1, output=4096, kernel=1}.forward, nn.Conv2d{input=1, output=4096, kernel=1}, tensor.zeros{1, 1, 4000, 4000}},
   {"nn.FocalLoss: alpha must be <= 1 (or negative to disable the weighting), got 2.0", nn.FocalLoss, {alpha = 2}},
   {"bad argument #3 to 'tensor.uniform' (upper bound >= lower bound (5.0) expected, got 1.0)", tensor.uniform, {4}, 5, 1},
   {"nn.CrossEntropy: target[1] must be a class index in 0..2, got 1e+30", nn.CrossEntropy().forward, nn.CrossEntropy(), tensor.zeros{1, 3}, tensor.from{1e30}},
