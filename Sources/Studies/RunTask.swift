@@ -26,6 +26,7 @@ final class RunTask {
     /// Stacks samples `indices` of `set` into an input tensor and the loss target.
     func batch(_ set: Dataset, _ indices: [Int], augment: Augmentation, rng: inout RandomGenerator) throws -> (input: Tensor, target: Tensor, boxes: [[Box]]) {
         let shape = set.imageShape, per = shape.reduce(1, *)
+        try Tensor.checkShape([indices.count] + shape, "batch")
         let x = Tensor(uninitialized: [indices.count] + shape)
         var labels: [Float] = [], boxes: [[Box]] = []
         for (k, i) in indices.enumerated() {
