@@ -27,7 +27,9 @@ public enum AtomicFile {
 
     /// Reads a whole file, or throws naming the path and the reason.
     public static func read(_ path: String) throws -> Data {
-        guard FileManager.default.fileExists(atPath: path) else { throw DescentError.file(path, "no such file") }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw DescentError.file(path, "no such file") }
+        guard !isDirectory.boolValue else { throw DescentError.file(path, "is a directory, not a file") }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw DescentError.file(path, "cannot read (\(String(cString: strerror(errno))))")
         }
