@@ -43,13 +43,6 @@ extension LuaVM {
         return LuaReference(popping: self)
     }
 
-    /// The referenced value, read as `value(at:)` reads (functions as `.other("function")`).
-    public func value(of ref: LuaReference) throws -> LuaValue {
-        _ = try ref.push("value")
-        defer { descent_pop(L, 1) }
-        return value(at: -1)
-    }
-
     /// Lua's type name of the referenced value ("table", "number", ...).
     public func typeName(of ref: LuaReference) throws -> String {
         _ = try ref.push("type")
