@@ -11,8 +11,9 @@ struct WorkerCommand: ParsableCommand {
     @OptionGroup var plugins: PluginOptions
 
     func run() throws {
-        // Never outlive the study that started this worker.
-        guard descent_die_with_parent(getppid()) == 0 else { throw ExitCode(143) }
+        // Never outlive the study that started this worker, even one killed before this line.
+        let parent = ProcessInfo.processInfo.environment[Self.parentVariable].flatMap { Int32($0) } ?? getppid()
+        guard descent_die_with_parent(parent) == 0 else { throw ExitCode(143) }
         do {
             let job = try JSONDecoder().decode(WorkerJob.self, from: FileHandle.standardInput.readDataToEndOfFile())
             var options = StudyOptions()
@@ -24,13 +25,16 @@ struct WorkerCommand: ParsableCommand {
         }
     }
 
+    /// The environment variable that tells a worker its parent's process id.
+    static let parentVariable = "DESCENT_WORKER_PARENT"
+
     /// Starts `descent worker` with the parent's plugin directories and hands it `job`.
     static func launch(_ job: Data, plugins: [String], environment: [String: String]) throws -> Process {
         guard let exe = Bundle.main.executableURL else { throw ValidationError("--jobs: cannot locate the descent executable") }
         let p = Process()
         p.executableURL = exe
         p.arguments = ["worker"] + plugins
-        p.environment = environment
+        p.environment = environment.merging([Self.parentVariable: String(getpid())]) { $1 }
         let input = Pipe()
         p.standardInput = input
         try p.run()
