@@ -1,3 +1,4 @@
+import CDNNL
 import CKernels
 import Dispatch
 import Foundation
@@ -47,8 +48,7 @@ public enum Parallel {
             for i in 0..<count { body(i, 0) }
             return 1
         }
-        DispatchQueue.concurrentPerform(iterations: workers) { w in
-            prepareThread()
+        team(workers) { w in
             var i = w
             while i < count {
                 body(i, w)
@@ -68,11 +68,43 @@ public enum Parallel {
             return
         }
         let chunk = ((count + workers - 1) / workers + 63) / 64 * 64
-        DispatchQueue.concurrentPerform(iterations: workers) { w in
-            prepareThread()
+        team(workers) { w in
             let lo = min(count, w * chunk)
             let hi = min(count, lo + chunk)
             if lo < hi { body(lo..<hi) }
         }
     }
+
+    /// Runs `body(w)` for w in 0..<workers on OpenMP's team (libgomp), the pool oneDNN's
+    /// kernels use, so Descent's loops and oneDNN's never compete for the cores (two pools
+    /// did: one spun while the other worked); Dispatch where libgomp is absent.
+    static func team(_ workers: Int, _ body: (Int) -> Void) {
+        guard let parallel = gompParallel, let member = ompThreadNum, let size = ompNumThreads else {
+            DispatchQueue.concurrentPerform(iterations: workers) { w in
+                prepareThread()
+                body(w)
+            }
+            return
+        }
+        withoutActuallyEscaping(body) { body in
+            let work = TeamWork { prepareThread(); let (t, n) = (Int(member()), Int(size())); var w = t; while w < workers { body(w); w += n } }
+            withExtendedLifetime(work) {
+                parallel(runTeamMember, Unmanaged.passUnretained(work).toOpaque(), UInt32(workers), 0)
+            }
+        }
+    }
+
+    private static let gompParallel = descent_gomp_parallel()
+    private static let ompThreadNum = descent_omp_get_thread_num()
+    private static let ompNumThreads = descent_omp_get_num_threads()
+}
+
+/// What each member of an OpenMP team runs (a context pointer is all libgomp passes).
+private final class TeamWork {
+    let run: () -> Void
+    init(_ run: @escaping () -> Void) { self.run = run }
+}
+
+private let runTeamMember: @convention(c) (UnsafeMutableRawPointer?) -> Void = { context in
+    Unmanaged<TeamWork>.fromOpaque(context!).takeUnretainedValue().run()
 }
