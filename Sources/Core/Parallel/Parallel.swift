@@ -3,8 +3,9 @@ import CKernels
 import Dispatch
 import Foundation
 
-/// Descent's threading: one knob, `DESCENT_THREADS` (default: all cores), caps every pool —
-/// the chunked loops below and oneDNN's OpenMP team (`OneDNN.capThreads`, set before each call).
+/// Descent's threading: one knob, `DESCENT_THREADS` (default: all cores), and one pool — the
+/// loops below run on OpenMP's team (`team`), which oneDNN's kernels use too, capped by
+/// `OneDNN.capThreads` before each oneDNN call.
 ///
 /// Work is split across threads at the outermost level (batch images, chunks of a long vector);
 /// a GEMM inside such a piece runs on one thread: on small CNNs splitting the batch beats
