@@ -1,5 +1,6 @@
 import ArgumentParser
 import CProcess
+import DescentCore
 import DescentStudies
 import Foundation
 
@@ -15,7 +16,12 @@ struct WorkerCommand: ParsableCommand {
         let parent = ProcessInfo.processInfo.environment[Self.parentVariable].flatMap { Int32($0) } ?? getppid()
         guard descent_die_with_parent(parent) == 0 else { throw ExitCode(143) }
         do {
-            let job = try JSONDecoder().decode(WorkerJob.self, from: FileHandle.standardInput.readDataToEndOfFile())
+            let job: WorkerJob
+            do {
+                job = try JSONDecoder().decode(WorkerJob.self, from: FileHandle.standardInput.readDataToEndOfFile())
+            } catch {
+                throw ContextError("worker: standard input holds no valid run from `descent run --jobs`", error)
+            }
             var options = StudyOptions()
             options.outDirectory = job.directory
             _ = try Session(plugins: plugins, study: options).experiments.runner.execute(job: job)

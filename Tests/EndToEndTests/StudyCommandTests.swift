@@ -56,6 +56,23 @@ final class StudyCommandTests: XCTestCase {
         XCTAssertTrue(r.err.contains("run 'typo': optim.new: unknown optimizer 'adma'"), r.err)
     }
 
+    /// A worker given anything but a job on standard input fails with a message.
+    func testWorkerRejectsAGarbledJob() throws {
+        let p = Process()
+        p.executableURL = CLI.binary
+        p.arguments = ["worker"]
+        let input = Pipe(), err = Pipe()
+        p.standardInput = input
+        p.standardError = err
+        try p.run()
+        input.fileHandleForWriting.write(Data("{\"experiment\": 1".utf8))
+        try input.fileHandleForWriting.close()
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 1)
+        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        XCTAssertTrue(text.contains("worker: standard input holds no valid run from `descent run --jobs`"), text)
+    }
+
     /// `kill -9` of a study leaves no worker running: each asked the kernel to stop it with its parent.
     func testWorkersDieWithTheirParent() throws {
         let dir = out()
