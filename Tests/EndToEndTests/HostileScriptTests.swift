@@ -39,5 +39,21 @@ final class HostileScriptTests: XCTestCase {
         XCTAssertEqual(r.out, "survived\t3.0\n", r.err)
     }
 
+    /// The tensor limit guards what a path really allocates: oneDNN needs no column buffer for a
+    /// big kernel on a big image, im2col does (1.6 GB here, against a 100 MB limit).
+    func testColumnBuffersAreCheckedOnlyWhereUsed() throws {
+        let script = try cli.script("""
+            local c = nn.Conv2d{input = 64, output = 64, kernel = 7, padding = 3}
+            local ok, err = pcall(c.forward, c, tensor.zeros{1, 64, 256, 256})
+            print(ok, ok or err:match("cannot allocate %d+ bytes"))
+            """)
+        setenv("DESCENT_MAX_TENSOR_BYTES", "100000000", 1)
+        defer { unsetenv("DESCENT_MAX_TENSOR_BYTES"); unsetenv("DESCENT_CONV") }
+        XCTAssertEqual(try cli.descent(["run", script]).out, "true\ttrue\n")
+        setenv("DESCENT_CONV", "im2col", 1)
+        let r = try cli.descent(["run", script])
+        XCTAssertTrue(r.out.hasPrefix("false\tcannot allocate "), r.out + r.err)
+    }
+
     private func lua(_ s: String) -> String { "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
 }

@@ -102,17 +102,15 @@ public final class Conv2d: Module {
     func forward(_ input: Tensor, fusedReLU: Bool) throws -> Tensor {
         let (n, g) = try geometry(input)
         lastForwardFused = fusedReLU
-        // A small input can ask for a huge output (many channels, a big image): check it, and
-        // the per-image column buffer, before allocating.
+        // A small input can ask for a huge output (many channels, a big image): check it first.
         try Tensor.checkShape([n, outChannels, g.outHeight, g.outWidth], "nn.Conv2d")
-        try Tensor.checkShape([Parallel.threads, g.patchSize, g.outPixels], "nn.Conv2d")
         let out = Tensor(uninitialized: [n, outChannels, g.outHeight, g.outWidth])
         if !hasFewInputChannels, let c = oneDNN(input, g, fusedReLU: fusedReLU) {
             try c.forward(input, weight: weight, bias: bias, output: out)
             return out
         }
         let k = g.patchSize, p = g.outPixels, imageSize = g.channels * g.height * g.width
-        if !g.isPointwise { columns.prepare(workers: Parallel.threads, count: k * p) }
+        if !g.isPointwise { try columns.prepare(workers: Parallel.threads, count: k * p, "nn.Conv2d") }
         let w = weight.data, b = bias?.data, x = input.data, y = out.data, oc = outChannels
         Parallel.forEachWorker(n) { i, worker in
             let image = x + i * imageSize
@@ -143,15 +141,15 @@ public final class Conv2d: Module {
             let gradInput = needsInputGradient && !viaGEMM ? Tensor(uninitialized: input.shape) : Tensor(zeros: input.shape)
             try c.backward(input, gradOutput, weight: weight, gradWeight: gradWeight, gradBias: gradBias,
                            gradInput: needsInputGradient && !viaGEMM ? gradInput : nil)
-            if viaGEMM { inputGradientByGEMM(gradOutput, g, n: n, into: gradInput) }
+            if viaGEMM { try inputGradientByGEMM(gradOutput, g, n: n, into: gradInput) }
             return gradInput
         }
         let gradInput = Tensor(zeros: input.shape)
         let workers = max(1, min(Parallel.threads, n))
         let partialSize = oc * k + oc
-        columns.prepare(workers: Parallel.threads, count: k * p)
+        try columns.prepare(workers: Parallel.threads, count: k * p, "nn.Conv2d")
         if workers > 1 {
-            partials.prepare(workers: workers, count: partialSize)
+            try partials.prepare(workers: workers, count: partialSize, "nn.Conv2d")
             for wk in 0..<workers { partials.buffer(wk).update(repeating: 0, count: partialSize) }
         }
         let x = input.data, gy = gradOutput.data
@@ -177,14 +175,14 @@ public final class Conv2d: Module {
                 if let gb { for o in 0..<oc { gb[o] += part[oc * k + o] } }
             }
         }
-        if needsInputGradient { inputGradientByGEMM(gradOutput, g, n: n, into: gradInput) }
+        if needsInputGradient { try inputGradientByGEMM(gradOutput, g, n: n, into: gradInput) }
         return gradInput
     }
 
     /// Adds `col2im(weightᵀ · gradOutput)` of each image into `gradInput`, images spread over the workers.
-    private func inputGradientByGEMM(_ gradOutput: Tensor, _ g: ConvGeometry, n: Int, into gradInput: Tensor) {
+    private func inputGradientByGEMM(_ gradOutput: Tensor, _ g: ConvGeometry, n: Int, into gradInput: Tensor) throws {
         let k = g.patchSize, p = g.outPixels, imageSize = g.channels * g.height * g.width, oc = outChannels
-        if !g.isPointwise { columns.prepare(workers: Parallel.threads, count: k * p) }
+        if !g.isPointwise { try columns.prepare(workers: Parallel.threads, count: k * p, "nn.Conv2d") }
         let w = weight.data, gy = gradOutput.data, gx = gradInput.data
         Parallel.forEachWorker(n) { i, worker in
             let go = gy + i * oc * p

@@ -4,7 +4,10 @@
 final class ScratchBuffers {
     private var storages: [TensorStorage] = []
 
-    func prepare(workers: Int, count: Int) {
+    /// Throws when the buffers would pass the tensor limit (`Tensor.checkShape`): a big kernel
+    /// on a big image asks for columns far larger than its input.
+    func prepare(workers: Int, count: Int, _ op: String) throws {
+        try Tensor.checkShape([workers, count], op)
         if storages.count < workers || (storages.first?.count ?? 0) < count {
             storages = (0..<workers).map { _ in TensorStorage(count: count) }
         }
