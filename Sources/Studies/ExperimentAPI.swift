@@ -18,10 +18,7 @@ public final class ExperimentAPI {
         let vm = registry.vm
         // The Lua side (Lua/experiment.lua): declaration, sweeps (grids), and `go`; it receives
         // the Swift executor and returns the finisher.
-        guard let prelude = embeddedLua.first(where: { $0.path.hasSuffix("/experiment.lua") }) else {
-            throw DescentError("experiment", "experiment.lua is not among the Lua files built into Descent")
-        }
-        try vm.load(prelude.source, name: "=experiment.lua")
+        try vm.load(try EmbeddedLua.source("experiment.lua", in: embeddedLua), name: "=experiment.lua")
         // Weak: the VM must not keep the experiment layer (and through it the registry) alive.
         vm.pushFunction("experiment:go") { [weak self] vm, a in
             guard let self else { throw DescentError("experiment:go", "the experiment layer of this VM is gone") }

@@ -21,8 +21,8 @@ public enum Parallel {
     }()
 
     /// Flushes denormals to zero on the calling thread (see `descent_flush_denormals`). Threads
-    /// inherit the mode from their creator; the workers below set it anyway, since Dispatch's
-    /// threads are not created by ours.
+    /// inherit the mode from their creator; team members set it anyway, since libgomp's (or
+    /// Dispatch's) threads may have been created before it was set.
     @inline(__always)
     public static func prepareThread() { descent_flush_denormals() }
 
