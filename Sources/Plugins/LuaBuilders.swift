@@ -19,7 +19,7 @@ enum LuaBuilders {
     }
 
     static func model(_ p: Plugin, args: [String: LuaValue], input: [Int], classes: Int) throws -> Module {
-        let (vm, table, place) = try p.function("build")
+        let (vm, table) = try p.lua(), place = p.place("build")
         let shape: LuaValue = .table(["channels": .integer(input[0]), "height": .integer(input[1]), "width": .integer(input[2]), "classes": .integer(classes)])
         let result: (value: LuaValue, object: Module?)
         do {
@@ -32,7 +32,7 @@ enum LuaBuilders {
     }
 
     static func dataset(_ p: Plugin, args: [String: LuaValue], split: String) throws -> ArrayDataset {
-        let (vm, table, place) = try p.function("load")
+        let (vm, table) = try p.lua(), place = p.place("load")
         let results: [LuaValue]
         do {
             results = try vm.call(table, "load", [.value(HyperMarshal.lua(try hyper(p, args))), .value(.string(split))], results: 2)

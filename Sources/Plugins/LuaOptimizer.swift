@@ -41,19 +41,17 @@ final class LuaOptimizer: Optimizer {
 
     /// An error naming where the failing function is defined.
     private func fail(_ function: String, _ problem: String) -> DescentError {
-        guard let (_, _, place) = try? plugin.function(function) else { return DescentError(name, problem) }
-        return DescentError(place, problem)
+        DescentError(plugin.place(function), problem)
     }
 
     /// An error raised inside the plugin's `function`, kept typed, with where it was defined.
     private func context(_ function: String, _ what: String, _ error: Error) -> ContextError {
-        let place = (try? plugin.function(function))?.place ?? name
-        return ContextError("\(place): \(what)", error)
+        ContextError("\(plugin.place(function)): \(what)", error)
     }
 
     func step(_ params: [Tensor], _ grads: [Tensor]) throws {
         try checkStepArguments(params, grads, previous: states)
-        let (vm, table, _) = try plugin.function("update")
+        let (vm, table) = try plugin.lua()
         let hyperTable = vm.reference(HyperMarshal.lua(hyper))
         if stateTables.isEmpty { try initialize(params, vm, table, hyperTable) }
         for (i, (p, g)) in zip(params, grads).enumerated() {
@@ -151,7 +149,7 @@ final class LuaOptimizer: Optimizer {
     }
 
     func restore(states: [OptimizerState]) throws {
-        let (vm, _, _) = try plugin.function("update")
+        let (vm, _) = try plugin.lua()
         var tables: [LuaReference] = [], shapes: [[String: [Int]]] = [], counts: [Int] = []
         for s in states {
             var entries: [String: LuaValue] = [:]

@@ -21,17 +21,17 @@ final class LuaSchedule: Schedule {
 
     func at(_ step: Int) throws -> Double {
         guard step >= 0 else { throw DescentError.argument("\(name).at", "step", "must be >= 0, got \(step)") }
-        let (vm, table, place) = try plugin.function("at")
+        let (vm, table) = try plugin.lua()
         let result: LuaValue
         do {
             result = try vm.call(table, "at", [.value(.integer(step)), .value(HyperMarshal.lua(hyper))])[0]
         } catch {
-            throw ContextError("\(place): failed at step \(step)", error)
+            throw ContextError("\(plugin.place("at")): failed at step \(step)", error)
         }
         guard let lr = result.number else {
-            throw DescentError(place, "must return a number, returned \(result) at step \(step)")
+            throw DescentError(plugin.place("at"), "must return a number, returned \(result) at step \(step)")
         }
-        guard lr.isFinite else { throw DescentError(place, "returned \(lr) at step \(step); a learning rate must be finite") }
+        guard lr.isFinite else { throw DescentError(plugin.place("at"), "returned \(lr) at step \(step); a learning rate must be finite") }
         return lr
     }
 }

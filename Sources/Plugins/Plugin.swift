@@ -42,13 +42,19 @@ public struct Plugin {
         return h
     }
 
-    /// The VM of a Lua plugin and where its `function` is defined, "lion.update
-    /// (bundled:scripts/optimizers/lion.lua:12)", for errors.
-    func function(_ function: String) throws -> (vm: LuaVM, table: LuaReference, place: String) {
-        guard let table else { throw DescentError(name, "a native \(kind.rawValue) has no Lua function '\(function)'") }
+    /// The VM and table of a Lua plugin.
+    func lua() throws -> (vm: LuaVM, table: LuaReference) {
+        guard let table else { throw DescentError(name, "a native \(kind.rawValue) has no Lua functions") }
         let vm = try table.push(name)
         vm.popValue()
-        return (vm, table, "\(name).\(function) (\(origin):\(try vm.lineDefined(table, function)))")
+        return (vm, table)
+    }
+
+    /// Where the Lua plugin's `function` is defined, "lion.update
+    /// (bundled:scripts/optimizers/lion.lua:12)", for errors (only then: it asks Lua).
+    func place(_ function: String) -> String {
+        guard let (vm, table) = try? lua(), let line = try? vm.lineDefined(table, function) else { return "\(name).\(function)" }
+        return "\(name).\(function) (\(origin):\(line))"
     }
 
     /// The first line of `doc`, for listings.
