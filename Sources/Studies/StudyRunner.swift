@@ -88,8 +88,10 @@ public final class StudyRunner {
             let hook = onStep.map { f in { (r: StepRecord, m: Module, o: Optimizer) in try f(k, specs[k].name, r, m, o) } }
             summaries[specs[k].name] = try executors[k].execute(into: dir + "/" + specs[k].name, onStep: hook)
         }
-        let jobs = try workers.map {
-            try WorkerJob(experiment: experiment, defaults: defaults, run: runs[$0], quick: options.quick, directory: dir)
+        let jobs = try workers.map { k in
+            // The run's resolved name goes with it: an unnamed run is named by its place here.
+            try WorkerJob(experiment: experiment, defaults: defaults, run: runs[k].merging(["name": .string(specs[k].name)]) { $1 },
+                          quick: options.quick, directory: dir)
         }
         try runWorkers(zip(workers.map { specs[$0] }, jobs).map { $0 }, dir: dir).forEach { summaries[$0.name] = $0 }
         for spec in specs where summaries[spec.name] == nil {

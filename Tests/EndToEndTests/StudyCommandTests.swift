@@ -28,11 +28,14 @@ final class StudyCommandTests: XCTestCase {
             local e = experiment { name = "par", model = "detector", model_args = { width = 4, depth = 0 },
               dataset = "street_scenes", dataset_args = { train = 32, val = 8 }, size = 32, steps = 3, batch = 4 }
             e:sweep { optimizer = "momentum", vary = { momentum = { 0.1, 0.5, 0.9 } } }
+            e:run { optimizer = "sgd" }   -- unnamed: the fourth run, "run4", wherever it trains
             """)
         let r = try cli.descent(["run", study, "--jobs", "2", "--out", dir])
         XCTAssertEqual(r.status, 0, r.err)
         let names = try FileManager.default.contentsOfDirectory(atPath: dir + "/par").filter { $0.hasPrefix("momentum") }.sorted()
         XCTAssertEqual(names, ["momentum_momentum-0.1", "momentum_momentum-0.5", "momentum_momentum-0.9"])
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/par/run4/summary.json"), "the unnamed run keeps its name in a worker")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/par/run1"))
         XCTAssertEqual(try String(contentsOfFile: marks, encoding: .utf8), "x", "workers get their run, not the script")
         let config = try String(contentsOfFile: dir + "/par/momentum_momentum-0.5/config.json", encoding: .utf8)
         XCTAssertTrue(config.contains("0.5"), config)
