@@ -25,16 +25,11 @@ extension LuaVM {
             try pcall(arguments: 1, results: 1)
             sandbox = LuaReference(popping: self)
         }
-        try pcall(on: sandbox!)
+        _ = try sandbox!.push("sandbox")      // the factory; calling it makes this plugin's environment
+        try pcall(arguments: 0, results: 1)
         _ = lua_setupvalue(L, -2, 1)
         try pcall(arguments: 0, results: 1)
         return LuaReference(popping: self)
-    }
-
-    /// Calls the referenced function with no arguments, leaving its one result on the stack.
-    private func pcall(on function: LuaReference) throws {
-        _ = try function.push("sandbox")
-        try pcall(arguments: 0, results: 1)
     }
 
     /// A held reference to a new Lua value made from `value`.
