@@ -35,7 +35,7 @@ let package = Package(
         .plugin(name: "EmbedLua", capability: .buildTool(), dependencies: ["embed-lua"], path: "Plugins/EmbedLua"),
         // Optimised in debug builds too: the numeric core is what every test runs, and its SIMD
         // code is ~100x slower unoptimised.
-        .target(name: "DescentCore", dependencies: ["CDNNL", "CKernels"], path: "Sources/Core",
+        .target(name: "DescentCore", dependencies: ["CDNNL", "CKernels", "CProcess"], path: "Sources/Core",
                 swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         .target(name: "DescentHost", dependencies: ["DescentCore", "CLua", "CReadline"], path: "Sources/Host",
                 exclude: ["Lua"], plugins: ["EmbedLua"]),

@@ -9,8 +9,8 @@
  *    never raises; it returns DESCENT_RAISE after pushing a message, and the trampoline raises
  *    the Lua error here, after the Swift frame (and everything it retained) is gone.
  *  - descent_msghandler: the pcall message handler that appends a traceback (as lua.c).
- *  - the SIGINT handler: like lua.c, it installs a count hook from the signal handler, and the
- *    hook raises "interrupted!" inside Lua code, never inside Swift.
+ *  - the interrupt notifier: like lua.c, the signal handler (CProcess) installs a count hook,
+ *    and the hook raises "interrupted!" inside Lua code, never inside Swift.
  */
 #include <lua.h>
 #include <lualib.h>
@@ -92,25 +92,19 @@ static inline void descent_interrupt_hook(lua_State *L, lua_Debug *ar) {
 
 static inline unsigned long descent_interrupt_count(void) { return descent_interrupts_raised; }
 
-static inline void descent_sigint_handler(int sig) {
-    (void)sig;
-    if (descent_sigint_state != NULL)
-        lua_sethook(descent_sigint_state, descent_interrupt_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKLINE | LUA_MASKCOUNT, 1);
+/* The stop notifier (CProcess's signal handler calls it): makes the armed state raise
+ * "interrupted!" at its next instruction. */
+static inline void descent_interrupt_notify(void) {
+    lua_State *L = descent_sigint_state;
+    if (L != NULL)
+        lua_sethook(L, descent_interrupt_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKLINE | LUA_MASKCOUNT, 1);
 }
 
 /* The state Ctrl-C is armed for (NULL: none), so nested calls can restore it. */
 static inline lua_State *descent_interrupt_state(void) { return descent_sigint_state; }
 
-/* Arms Ctrl-C for L (NULL disarms). */
-static inline void descent_arm_interrupt(lua_State *L) {
-    descent_sigint_state = L;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = L != NULL ? descent_sigint_handler : SIG_DFL;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-}
-
+/* Arms Ctrl-C for L (NULL disarms); the signal handling itself is CProcess's. */
+static inline void descent_arm_interrupt(lua_State *L) { descent_sigint_state = L; }
 
 /* Macro and variadic wrappers. */
 static inline void descent_pop(lua_State *L, int n) { lua_pop(L, n); }

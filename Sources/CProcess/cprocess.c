@@ -1,5 +1,6 @@
 #include "cprocess.h"
 #include <signal.h>
+#include <string.h>
 #include <unistd.h>
 #if defined(__linux__)
 #include <sys/prctl.h>
@@ -12,3 +13,42 @@ int descent_die_with_parent(int expected_parent) {
     /* The parent may have died before the request took effect. */
     return getppid() == expected_parent ? 0 : -1;
 }
+
+static volatile sig_atomic_t stop_signal = 0;
+static volatile sig_atomic_t stop_count = 0;
+static volatile sig_atomic_t persistent = 0;
+static volatile sig_atomic_t deferring = 0;
+static void (*volatile notifier)(void) = NULL;
+
+static void on_stop(int sig) {
+    if (stop_count > 0 && persistent) _exit(128 + sig);
+    stop_count++;
+    if (stop_signal == 0) stop_signal = sig;
+    void (*notify)(void) = notifier;
+    if (notify != NULL && !deferring) notify();
+}
+
+static void handle(int sig, void (*handler)(int)) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = handler;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    sigaction(sig, &sa, NULL);
+}
+
+void descent_stop_install(void) {
+    persistent = 1;
+    handle(SIGINT, on_stop);
+    handle(SIGTERM, on_stop);
+}
+
+void descent_stop_arm(int armed) {
+    if (!persistent) handle(SIGINT, armed ? on_stop : SIG_DFL);
+}
+
+void descent_stop_set_notifier(void (*notify)(void)) { notifier = notify; }
+void descent_stop_defer(int on) { deferring = on; }
+int descent_stop_signal(void) { return stop_signal; }
+void descent_stop_clear(void) { stop_signal = 0; stop_count = 0; }
+void descent_stop_request(int sig) { on_stop(sig); }

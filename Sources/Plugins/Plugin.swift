@@ -32,6 +32,9 @@ public struct Plugin {
     public let defaults: [(String, HyperValue)]
     /// The table a Lua plugin file returned.
     let table: LuaReference?
+    /// SHA-256 of a Lua plugin's source (nil for natives): recorded with every run that uses
+    /// it, so an edited plugin counts as a changed configuration.
+    public internal(set) var sha256: String? = nil
     /// How a native model or dataset is built (Lua ones build through `table`).
     var builder: PluginBuilder? = nil
 

@@ -84,7 +84,9 @@ enum PluginFile {
         for key in fields.keys.sorted() where !known.contains(key) {
             throw fail("unknown field '\(key)' in \(kind.rawValue) '\(name)' (known: \(known.sorted().joined(separator: ", ")))")
         }
-        return Plugin(kind: kind, name: name, origin: origin, doc: doc, defaults: defaults, table: table)
+        var plugin = Plugin(kind: kind, name: name, origin: origin, doc: doc, defaults: defaults, table: table)
+        plugin.sha256 = SHA256.hex(source.utf8)
+        return plugin
     }
 
     /// `defaults`: a table of numbers, booleans, strings or lists of numbers, in sorted key order.

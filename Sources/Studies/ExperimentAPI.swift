@@ -46,7 +46,10 @@ public final class ExperimentAPI {
                     return result != .bool(false)
                 }
             }
-            let summaries = try runner.execute(experiment: name, defaults: defaults, runs: runs, onStep: hook)
+            var places: [String] = []
+            if case .array(let list) = vm.value(at: 5) { places = list.compactMap { if case .string(let p) = $0 { return p } else { return nil } } }
+            let place: String? = if case .string(let p) = vm.value(at: 6) { p } else { nil }
+            let summaries = try runner.execute(experiment: name, defaults: defaults, runs: runs, places: places, at: place, onStep: hook)
             vm.push(.array(summaries.map { s in .table(Self.lua(s)) }))
             return 1
         }

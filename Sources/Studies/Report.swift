@@ -13,16 +13,36 @@ public enum Report {
         let rows: [MetricRow]
     }
 
-    /// Reads every `<dir>/<run>/` holding metrics.csv or summary.json, in name order.
+    /// The file listing a study's runs and their configuration hashes (`StudyRunner`).
+    static let studyFile = "study.json"
+
+    /// The runs of the study in `dir`: those its study.json lists, in that order, each only with
+    /// files of the listed configuration (a summary of another is left out, not shown as
+    /// current); without a study.json, every `<dir>/<run>/` holding metrics.csv or summary.json.
     static func runs(in dir: String) throws -> [Run] {
         let fm = FileManager.default
         guard let names = try? fm.contentsOfDirectory(atPath: dir) else { throw DescentError.file(dir, "no such directory") }
-        return try names.sorted().compactMap { name in
+        var listed: [(name: String, hash: String?)] = names.sorted().filter { !$0.hasPrefix(".") }.map { ($0, nil) }
+        if fm.fileExists(atPath: dir + "/" + studyFile) {
+            let path = dir + "/" + studyFile
+            guard let d = try JSONSerialization.jsonObject(with: try AtomicFile.read(path)) as? [String: Any],
+                  let runs = d["runs"] as? [[String: String]] else { throw DescentError.file(path, "a JSON object with a 'runs' list expected") }
+            listed = try runs.map { r in
+                guard let name = r["run"], StudyRunner.isRunName(name), let hash = r["config_hash"] else { throw DescentError.file(path, "a run without a valid name or hash") }
+                return (name, hash)
+            }
+        }
+        return try listed.compactMap { name, hash in
             let d = dir + "/" + name
             let metrics = d + "/metrics.csv", summary = d + "/summary.json"
             guard fm.fileExists(atPath: metrics) || fm.fileExists(atPath: summary) else { return nil }
+            var s = fm.fileExists(atPath: summary) ? try RunFiles.readSummary(summary) : nil
+            if let hash {
+                // A worker that died early leaves only the summary its parent wrote.
+                guard RunDirectory.storedHash(d) == hash || s?.configHash == hash else { return nil }
+                if s?.configHash != hash { s = nil }
+            }
             let m = fm.fileExists(atPath: metrics) ? try RunFiles.readMetrics(metrics) : (metricName: "", rows: [])
-            let s = fm.fileExists(atPath: summary) ? try RunFiles.readSummary(summary) : nil
             return Run(name: name, summary: s, metricName: s?.metricName ?? m.metricName, rows: m.rows)
         }
     }

@@ -3,8 +3,9 @@ import DescentCore
 import Foundation
 
 /// Trains one run and writes its directory: config.json first, metrics.csv at every evaluation
-/// and at the end, summary.json last. A NaN/Inf loss marks the run diverged and stops it; an
-/// error (a failing Lua plugin, say) marks it failed. Neither stops the study.
+/// and at the end, checkpoint.dtar every `checkpoint_every` steps, summary.json last. A NaN/Inf
+/// loss marks the run diverged and stops it; an error (a failing Lua plugin, say) marks it
+/// failed. Neither stops the study; a stop request does.
 struct RunExecutor {
     let spec: RunSpec
     let task: RunTask
@@ -30,74 +31,135 @@ struct RunExecutor {
         }
     }
 
-    /// `onStep` (a study's Lua `on_step`) sees every step; returning false ends the run early
-    /// (status ok), throwing marks it failed.
-    func execute(into dir: String, onStep: ((StepRecord, Module, Optimizer) throws -> Bool)? = nil) throws -> RunSummary {
-        try AtomicFile.write(try RunFiles.json(spec.json.merging(["versions": ["descent": descentVersion, "lua": "5.4"]]) { $1 }),
-                             to: dir + "/config.json")
-        let progress = Progress(run: spec.name, total: spec.steps)
+    /// Trains the run into `dir`, continuing from `dir/checkpoint.dtar` when one of this
+    /// configuration is there (the study runner removed any other). `onStep` (a study's Lua
+    /// `on_step`) sees every step; returning false ends the run early (status ok), throwing marks
+    /// it failed. A stop request (SIGINT, SIGTERM) ends the run between steps with a checkpoint,
+    /// status `interrupted`.
+    func execute(into dir: String, configuration: (plugins: [String: Any], hash: String),
+                 onStep: ((StepRecord, Module, Optimizer) throws -> Bool)? = nil) throws -> RunSummary {
+        let checkpointPath = dir + "/" + RunCheckpoint.file
         let trainer = Trainer(model: task.model, criterion: task.criterion, optimizer: optimizer, schedule: schedule)
-        var rows: [MetricRow] = []
-        var summary = RunSummary(name: spec.name, status: .ok, metricName: task.metricName)
-        var smoothed: Double? = nil
-        let start = Date()
-        // The data order depends only on the seed and the batch size: runs differing in
-        // anything else see the same batches.
-        var order = RandomGenerator(seed: UInt64(spec.seed) &+ 77)
-        var augmentRNG = order.split()
-        var permutation: [Int] = []
-        func nextIndices() -> [Int] {
-            var out: [Int] = []
-            while out.count < spec.batch {
-                if permutation.isEmpty {
-                    permutation = Array(0..<task.train.count)
-                    for i in stride(from: permutation.count - 1, to: 0, by: -1) { permutation.swapAt(i, order.int(below: i + 1)) }
-                }
-                out.append(permutation.removeLast())
-            }
-            return out
+        var state: RunState
+        var resumed = false
+        if FileManager.default.fileExists(atPath: checkpointPath) {
+            state = try RunCheckpoint.restore(from: checkpointPath, configHash: configuration.hash, model: task.model, optimizer: optimizer)
+            trainer.resume(step: state.step, scheduledLR: state.scheduledLR, scheduleYieldedAt: state.scheduleYieldedAt)
+            resumed = true
+        } else {
+            // A new start: nothing of an earlier attempt may pass for this one's results.
+            for f in ["summary.json", "metrics.csv"] { try? FileManager.default.removeItem(atPath: dir + "/" + f) }
+            state = RunState(seed: spec.seed)
         }
-        func evaluate(_ step: Int) throws {
+        var config = spec.json
+        config["versions"] = ["descent": descentVersion, "lua": "5.4"]
+        config["plugins"] = configuration.plugins
+        config["config_hash"] = configuration.hash
+        func writeConfig() throws {
+            if !state.edits.isEmpty { config["live_edits"] = state.edits.map(\.json) }
+            try AtomicFile.write(try RunFiles.json(config), to: dir + "/config.json")
+        }
+        try writeConfig()
+        let progress = Progress(run: spec.name, total: spec.steps)
+        if resumed { progress.finish("resuming at step \(state.step) of \(spec.steps)") }
+        var summary = RunSummary(name: spec.name, status: .ok, metricName: task.metricName)
+        summary.configHash = configuration.hash
+        let start = Date()
+        let before = state.seconds
+        func elapsed() -> Double { before + Date().timeIntervalSince(start) }
+        func checkpoint() throws {
+            state.seconds = elapsed()
+            state.scheduledLR = trainer.lastScheduledLR
+            state.scheduleYieldedAt = trainer.scheduleYieldedAt
+            try RunCheckpoint.save(to: checkpointPath, configHash: configuration.hash, model: task.model, optimizer: optimizer, state: state)
+        }
+        func evaluate() throws {
             let (metric, loss, perClass) = try task.evaluate(batchSize: max(spec.batch, 32))
-            summary.finalPerClass = perClass.isEmpty ? nil : perClass
-            rows[rows.count - 1].metric = metric
-            rows[rows.count - 1].valLoss = loss
-            summary.bestMetric = max(summary.bestMetric ?? -.infinity, metric)
-            try AtomicFile.write(RunFiles.csv(rows, metricName: task.metricName), to: dir + "/metrics.csv")
+            state.finalPerClass = perClass.isEmpty ? nil : perClass
+            state.rows[state.rows.count - 1].metric = metric
+            state.rows[state.rows.count - 1].valLoss = loss
+            state.bestMetric = max(state.bestMetric ?? -.infinity, metric)
+            try AtomicFile.write(RunFiles.csv(state.rows, metricName: task.metricName), to: dir + "/metrics.csv")
+        }
+        /// Hyperparameters someone changed by hand in `onStep` (the schedule's `lr` aside).
+        func noteEdits(since before: Hyperparameters, step: Int) throws {
+            let after = optimizer.hyper
+            guard after != before else { return }
+            for key in after.keys where after[key] != before[key] {
+                state.edits.append(LiveEdit(step: step, key: key, from: before[key].map { "\($0)" } ?? "", to: after[key].map { "\($0)" } ?? ""))
+                if key == "lr", schedule != nil, trainer.scheduleYieldedAt == nil {
+                    progress.finish("lr set by hand after step \(step + 1): the schedule no longer sets it")
+                }
+            }
+            try writeConfig()
         }
         do {
-            for step in 0..<spec.steps {
-                let (x, y, _) = try task.batch(task.train, nextIndices(), augment: spec.augment, rng: &augmentRNG)
-                let r = try trainer.trainStep(input: x, target: y)
-                rows.append(MetricRow(step: step, loss: r.loss, lr: r.lr, time: Date().timeIntervalSince(start)))
-                summary.steps = step + 1
+            while state.step < spec.steps {
+                let step = state.step
+                // A stop requested before this point ends the run here; one requested during the
+                // step lets it finish whole (its Lua plugins are not interrupted) and ends the run
+                // at the next pass.
+                let record = try StopRequest.deferring { () throws -> StepRecord? in
+                    guard StopRequest.signal == nil else { return nil }
+                    var augment = try RandomGenerator(words: state.augment)
+                    let indices = try state.nextIndices(batch: spec.batch, of: task.train.count)
+                    let (x, y, _) = try task.batch(task.train, indices, augment: spec.augment, rng: &augment)
+                    state.augment = augment.words
+                    return try trainer.trainStep(input: x, target: y)
+                }
+                guard let r = record else {
+                    try checkpoint()
+                    summary.status = .interrupted
+                    break
+                }
+                state.record(step: step, loss: r.loss, lr: r.lr, time: elapsed(), threshold: spec.threshold)
                 guard r.loss.isFinite else {
                     summary.status = .diverged
                     summary.error = "loss became \(r.loss) at step \(step)"
                     break
                 }
-                smoothed = smoothed.map { 0.9 * $0 + 0.1 * r.loss } ?? r.loss
-                if summary.stepsToThreshold == nil, let s = smoothed, s <= spec.threshold { summary.stepsToThreshold = step + 1 }
-                summary.bestLoss = min(summary.bestLoss ?? .infinity, r.loss)
                 progress.update(step: step, loss: r.loss, lr: r.lr)
-                if let onStep, try !onStep(r, task.model, optimizer) { break }
-                if spec.evalEvery > 0, (step + 1) % spec.evalEvery == 0, step + 1 < spec.steps { try evaluate(step) }
+                if let onStep {
+                    let hyper = optimizer.hyper
+                    let goOn: Bool
+                    do {
+                        goOn = try onStep(r, task.model, optimizer)
+                    } catch where StopRequest.signal != nil {
+                        // Stopped inside the callback: the step itself is complete.
+                        try checkpoint()
+                        summary.status = .interrupted
+                        break
+                    }
+                    try noteEdits(since: hyper, step: step)
+                    if !goOn { break }
+                }
+                let done = step + 1
+                if spec.evalEvery > 0, done % spec.evalEvery == 0, done < spec.steps { try evaluate() }
+                if spec.checkpointInterval > 0, done % spec.checkpointInterval == 0, done < spec.steps { try checkpoint() }
             }
-            if summary.status == .ok, !rows.isEmpty { try evaluate(spec.steps - 1) }
+            if summary.status == .ok, !state.rows.isEmpty {
+                try evaluate()
+                try checkpoint()
+            }
         } catch {
-            summary.status = .failed
-            summary.error = "\(error)"
+            // A stop can still end Lua code between steps (a schedule run by evaluation, say);
+            // the last checkpoint, not this state, is where a resumed run continues.
+            summary.status = StopRequest.signal != nil ? .interrupted : .failed
+            summary.error = summary.status == .interrupted ? nil : "\(error)"
         }
-        let tail = rows.suffix(10).map(\.loss).filter(\.isFinite)
-        summary.finalLoss = tail.isEmpty ? nil : tail.reduce(0, +) / Double(tail.count)
-        summary.seconds = Date().timeIntervalSince(start)
-        try AtomicFile.write(RunFiles.csv(rows, metricName: task.metricName), to: dir + "/metrics.csv")
+        summary.steps = state.step
+        summary.finalLoss = state.finalLoss
+        (summary.bestLoss, summary.bestMetric, summary.stepsToThreshold) = (state.bestLoss, state.bestMetric, state.stepsToThreshold)
+        summary.finalPerClass = state.finalPerClass
+        summary.seconds = elapsed()
+        try AtomicFile.write(RunFiles.csv(state.rows, metricName: task.metricName), to: dir + "/metrics.csv")
         try AtomicFile.write(try RunFiles.json(summary.json), to: dir + "/summary.json")
         switch summary.status {
         case .ok:
             progress.finish(String(format: "done: final loss %.4g, best %@ %.4g, %.1f s", summary.finalLoss ?? .nan, task.metricName, summary.bestMetric ?? .nan, summary.seconds))
         case .diverged: progress.finish("DIVERGED: \(summary.error ?? "")")
         case .failed: progress.finish("FAILED: \(summary.error ?? "")")
+        case .interrupted: progress.finish("interrupted after step \(summary.steps); run the study again to resume")
         }
         return summary
     }

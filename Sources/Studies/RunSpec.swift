@@ -25,10 +25,19 @@ public struct RunSpec: Equatable {
     public var evalEvery = 100
     /// Loss level for "steps to threshold" (on the smoothed loss).
     public var threshold = 1.0
+    /// Steps between checkpoints (0: only when stopped and at the end); nil: at every
+    /// evaluation, or every tenth of the run when there is none.
+    public var checkpointEvery: Int? = nil
+
+    /// The checkpoint interval in effect.
+    var checkpointInterval: Int {
+        checkpointEvery ?? (evalEvery > 0 ? evalEvery : max(1, steps / 10))
+    }
 
     /// Keys a run (or an experiment) may set; anything else is a spelling mistake.
     static let keys: Set<String> = ["name", "model", "model_args", "dataset", "dataset_args", "size", "steps", "batch", "seed",
-                                    "optimizer", "hyper", "schedule", "schedule_args", "augment", "eval_every", "threshold"]
+                                    "optimizer", "hyper", "schedule", "schedule_args", "augment", "eval_every", "threshold",
+                                    "checkpoint_every"]
 
     /// Applies the fields of a Lua table (experiment defaults or a run's overrides).
     mutating func apply(_ t: [String: LuaValue], context: String) throws {
@@ -103,6 +112,7 @@ public struct RunSpec: Equatable {
             augment = a
         }
         if let v = try int("eval_every", min: 0) { evalEvery = v }
+        if let v = try int("checkpoint_every", min: 0) { checkpointEvery = v }
         if let v = t["threshold"] {
             guard let d = v.number, d.isFinite else { throw fail("threshold must be a number, got \(v)") }
             threshold = d
@@ -137,7 +147,25 @@ public struct RunSpec: Equatable {
             "dataset_args": datasetArgs.mapValues(lua), "size": size, "steps": steps, "batch": batch, "seed": seed,
             "optimizer": optimizer, "hyper": plain(hyper), "schedule": schedule ?? NSNull(), "schedule_args": plain(scheduleArgs),
             "augment": ["flip": augment.flip, "jitter": augment.jitter, "brightness": augment.brightness, "contrast": augment.contrast],
-            "eval_every": evalEvery, "threshold": threshold,
+            "eval_every": evalEvery, "threshold": threshold, "checkpoint_every": checkpointInterval,
         ]
+    }
+
+    /// What decides a run's results: the resolved settings (not its name, nor how often it is
+    /// checkpointed) and the source hash of each Lua plugin it uses. Equal hashes mean a
+    /// finished run need not train again.
+    func configuration(registry: PluginRegistry) -> (plugins: [String: Any], hash: String) {
+        var plugins: [String: Any] = [:]
+        for (kind, name) in [(PluginKind.optimizer, optimizer), (.schedule, schedule), (.model, model), (.dataset, dataset)] {
+            guard let name, let p = registry.plugin(kind, name) else { continue }
+            var entry: [String: Any] = ["name": name, "origin": p.origin.description]
+            entry["sha256"] = p.sha256
+            plugins[kind.rawValue] = entry
+        }
+        var identity = json
+        for k in ["run", "experiment", "checkpoint_every"] { identity[k] = nil }
+        identity["plugins"] = plugins.mapValues { ($0 as! [String: Any]).filter { $0.key != "origin" } }
+        let bytes = (try? JSONSerialization.data(withJSONObject: identity, options: [.sortedKeys])) ?? Data()
+        return (plugins, SHA256.hex(bytes))
     }
 }

@@ -4,7 +4,8 @@ import Foundation
 
 /// The outcome of one run, as written to summary.json and shown in the results table.
 public struct RunSummary: Equatable {
-    public enum Status: String { case ok, diverged, failed }
+    /// `interrupted`: stopped by a signal; running the study again resumes it.
+    public enum Status: String { case ok, diverged, failed, interrupted }
 
     public var name: String
     public var status: Status
@@ -18,6 +19,8 @@ public struct RunSummary: Equatable {
     public var seconds: Double
     /// The detector's AP per class at the last evaluation.
     public var finalPerClass: [String: Double]?
+    /// The configuration hash of the run these results belong to (see `RunSpec.configuration`).
+    public var configHash: String?
 
     var json: [String: Any] {
         var d: [String: Any] = ["run": name, "status": status.rawValue, "steps": steps, "metric": metricName, "seconds": seconds]
@@ -27,6 +30,7 @@ public struct RunSummary: Equatable {
         d["best_metric"] = bestMetric
         d["steps_to_threshold"] = stepsToThreshold
         d["ap_per_class"] = finalPerClass
+        d["config_hash"] = configHash
         return d
     }
 
@@ -44,11 +48,12 @@ public struct RunSummary: Equatable {
                   finalLoss: d["final_loss"] as? Double, bestLoss: d["best_loss"] as? Double, metricName: d["metric"] as? String ?? "",
                   bestMetric: d["best_metric"] as? Double, stepsToThreshold: d["steps_to_threshold"] as? Int, seconds: d["seconds"] as? Double ?? 0)
         finalPerClass = d["ap_per_class"] as? [String: Double]
+        configHash = d["config_hash"] as? String
     }
 }
 
 /// One row of metrics.csv.
-struct MetricRow: Equatable {
+struct MetricRow: Equatable, Codable {
     var step: Int
     var loss: Double
     var lr: Double

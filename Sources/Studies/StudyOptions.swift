@@ -11,6 +11,10 @@ public struct StudyOptions {
     public var shard: (index: Int, count: Int)? = nil
     /// A very short smoke version of every run (`--quick`).
     public var quick = false
+    /// Train every run from the start, deleting what an earlier invocation left (`--fresh`).
+    public var fresh = false
+    /// Hears about files a study cannot use (an unreadable checkpoint) and works around.
+    public var warn: (String) -> Void = { FileHandle.standardError.write(Data("descent: \($0)\n".utf8)) }
     /// Starts a worker process for a run (`--jobs`), handing it the encoded `WorkerJob`; the
     /// command line provides it (it knows its executable and options).
     public var launchWorker: ((_ job: Data, _ environment: [String: String]) throws -> Process)? = nil

@@ -27,55 +27,88 @@ public final class StudyRunner {
         return name.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "_-.".unicodeScalars.contains($0)) }
     }
 
-    /// Executes a worker's job (see `WorkerJob`) and returns its summary.
+    /// Executes a worker's job (see `WorkerJob`) and returns its summary. The parent prepared the
+    /// run's directory (skip, resume or start).
     public func execute(job: WorkerJob) throws -> RunSummary {
         options.quick = job.quick
-        guard let spec = try resolve(experiment: job.experiment, defaults: job.defaultsValues, runs: [job.runValues]).first else {
+        guard let spec = try resolve(experiment: job.experiment, defaults: job.defaultsValues, runs: [job.runValues], places: []).first else {
             throw DescentError("worker", "the job holds no run")
         }
-        return try RunExecutor(spec, registry: registry).execute(into: job.directory + "/" + spec.name, onStep: nil)
+        return try RunExecutor(spec, registry: registry).execute(into: job.directory + "/" + spec.name, configuration: spec.configuration(registry: registry))
     }
 
-    /// Resolves `runs` (each a table of overrides) against the experiment's `defaults`.
-    func resolve(experiment: String, defaults: [String: LuaValue], runs: [[String: LuaValue]]) throws -> [RunSpec] {
+    /// Resolves `runs` (each a table of overrides) against the experiment's `defaults`. Errors
+    /// start with `places[k]`, where the script declared run k (`my_study.lua:12`).
+    func resolve(experiment: String, defaults: [String: LuaValue], runs: [[String: LuaValue]], places: [String], at place: String? = nil) throws -> [RunSpec] {
         var base = RunSpec(experiment: experiment, name: "")
-        try base.apply(defaults.filter { $0.key != "name" }, context: "experiment '\(experiment)'")
+        do {
+            try base.apply(defaults.filter { $0.key != "name" }, context: "experiment '\(experiment)'")
+        } catch {
+            throw place.map { ContextError($0, error) } ?? error
+        }
         var seen = Set<String>()
         return try runs.enumerated().map { i, overrides in
-            var spec = base
-            spec.name = "run\(i + 1)"
-            try spec.apply(overrides, context: "run \(i + 1) of experiment '\(experiment)'")
-            guard Self.isRunName(spec.name) else {
-                throw DescentError("experiment '\(experiment)'", "run name '\(spec.name)' must use letters, digits, '_', '-' and '.', and not start with '.' or '-'")
+            do {
+                return try resolve(run: i, overrides, base: base, seen: &seen)
+            } catch {
+                throw i < places.count ? ContextError(places[i], error) : error
             }
-            guard seen.insert(spec.name).inserted else { throw DescentError("experiment '\(experiment)'", "two runs are named '\(spec.name)'") }
-            if options.quick {
-                spec.steps = min(spec.steps, 6)
-                spec.evalEvery = 0
-                if ["street_scenes", "shapes"].contains(spec.dataset) { spec.datasetArgs["train"] = .integer(64); spec.datasetArgs["val"] = .integer(8) }
-            }
-            return spec
         }
+    }
+
+    private func resolve(run i: Int, _ overrides: [String: LuaValue], base: RunSpec, seen: inout Set<String>) throws -> RunSpec {
+        let experiment = base.experiment
+        var spec = base
+        spec.name = "run\(i + 1)"
+        try spec.apply(overrides, context: "run \(i + 1) of experiment '\(experiment)'")
+        guard Self.isRunName(spec.name) else {
+            throw DescentError("experiment '\(experiment)'", "run name '\(spec.name)' must use letters, digits, '_', '-' and '.', and not start with '.' or '-'")
+        }
+        guard seen.insert(spec.name).inserted else { throw DescentError("experiment '\(experiment)'", "two runs are named '\(spec.name)'") }
+        if options.quick {
+            spec.steps = min(spec.steps, 6)
+            spec.evalEvery = 0
+            if ["street_scenes", "shapes"].contains(spec.dataset) { spec.datasetArgs["train"] = .integer(64); spec.datasetArgs["val"] = .integer(8) }
+        }
+        return spec
     }
 
     /// Called after every training step of run `index` (0-based in the batch) named `run`, with
     /// the step's record and the run's model and optimizer; returns false to stop the run.
     public typealias StepHook = (_ index: Int, _ run: String, _ record: StepRecord, _ model: Module, _ optimizer: Optimizer) throws -> Bool
 
-    /// Executes one batch of runs and returns every run's summary (executed here or found on disk).
-    public func execute(experiment: String, defaults: [String: LuaValue], runs: [[String: LuaValue]], onStep: StepHook? = nil) throws -> [RunSummary] {
+    /// Runs of this process that failed (`experiment/run`), for the exit status.
+    public private(set) var failures: [String] = []
+    /// The runs each experiment directory holds for this study, in declaration order, with
+    /// their configuration hashes: the report shows these and nothing else found there.
+    private var declaredRuns: [String: [(name: String, hash: String)]] = [:]
+
+    /// Executes one batch of runs and returns every run's summary (executed here, found finished
+    /// on disk, or executed by another shard). `places[k]` is where run k was declared.
+    public func execute(experiment: String, defaults: [String: LuaValue], runs: [[String: LuaValue]], places: [String] = [],
+                        at place: String? = nil, onStep: StepHook? = nil) throws -> [RunSummary] {
         guard Plugin.isIdentifier(experiment) else { throw DescentError("experiment", "name must be an identifier, got '\(experiment)'") }
-        let specs = try resolve(experiment: experiment, defaults: defaults, runs: runs)
+        let specs = try resolve(experiment: experiment, defaults: defaults, runs: runs, places: places, at: place)
         let dir = options.outDirectory + "/" + experiment
         if !experiments.contains(dir) { experiments.append(dir) }
         // Validate everything before training anything.
-        let executors = try specs.map { try RunExecutor($0, registry: registry) }
+        let executors = try specs.enumerated().map { k, spec in
+            do { return try RunExecutor(spec, registry: registry) } catch { throw k < places.count ? ContextError(places[k], error) : error }
+        }
+        let configurations = specs.map { $0.configuration(registry: registry) }
+        declaredRuns[dir, default: []].removeAll { old in specs.contains { $0.name == old.name } }
+        declaredRuns[dir, default: []] += zip(specs, configurations).map { ($0.name, $1.hash) }
+        try writeStudyFile(dir)
         let first = declared
         declared += specs.count
+        var summaries: [String: RunSummary] = [:]
         var local: [Int] = [], workers: [Int] = []
         for (k, spec) in specs.enumerated() {
-            if let (i, n) = options.shard, (first + k) % n != i - 1 {
-                continue
+            if let (i, n) = options.shard, (first + k) % n != i - 1 { continue }
+            let runDir = dir + "/" + spec.name
+            if case .done(let s) = try RunDirectory.prepare(runDir, hash: configurations[k].hash, fresh: options.fresh, warn: options.warn) {
+                summaries[spec.name] = s
+                print("\(spec.name)  already \(s.status == .ok ? "done" : s.status.rawValue) with this configuration (\(s.steps) steps); --fresh retrains it")
             } else if options.jobs > 1, onStep == nil {
                 // Runs with on_step callbacks (Lua functions of this script) run in this process.
                 workers.append(k)
@@ -83,26 +116,38 @@ public final class StudyRunner {
                 local.append(k)
             }
         }
-        var summaries: [String: RunSummary] = [:]
-        for k in local {
+        for k in local where StopRequest.signal == nil {
             let hook = onStep.map { f in { (r: StepRecord, m: Module, o: Optimizer) in try f(k, specs[k].name, r, m, o) } }
-            summaries[specs[k].name] = try executors[k].execute(into: dir + "/" + specs[k].name, onStep: hook)
+            summaries[specs[k].name] = try executors[k].execute(into: dir + "/" + specs[k].name, configuration: configurations[k], onStep: hook)
         }
         let jobs = try workers.map { k in
             // The run's resolved name goes with it: an unnamed run is named by its place here.
             try WorkerJob(experiment: experiment, defaults: defaults, run: runs[k].merging(["name": .string(specs[k].name)]) { $1 },
                           quick: options.quick, directory: dir)
         }
-        try runWorkers(zip(workers.map { specs[$0] }, jobs).map { $0 }, dir: dir).forEach { summaries[$0.name] = $0 }
+        if StopRequest.signal == nil {
+            try runWorkers(workers.map { (specs[$0], configurations[$0].hash) }, jobs, dir: dir).forEach { summaries[$0.name] = $0 }
+        }
         for spec in specs where summaries[spec.name] == nil {
             if let s = try? RunFiles.readSummary(dir + "/" + spec.name + "/summary.json") { summaries[spec.name] = s }
         }
+        failures += specs.filter { summaries[$0.name]?.status == .failed }.map { experiment + "/" + $0.name }
         try Report.write(experimentDirectory: dir, title: experiment)
+        if let signal = StopRequest.signal { throw StudyStopped(signal: signal) }
         return specs.compactMap { summaries[$0.name] }
     }
 
-    /// Runs each job in a worker process (`options.launchWorker`), `jobs` at a time.
-    func runWorkers(_ specs: [(RunSpec, WorkerJob)], dir: String) throws -> [RunSummary] {
+    /// `<dir>/study.json`: the runs of the study that last wrote here.
+    private func writeStudyFile(_ dir: String) throws {
+        let runs = (declaredRuns[dir] ?? []).map { ["run": $0.name, "config_hash": $0.hash] }
+        try AtomicFile.write(try RunFiles.json(["runs": runs]), to: dir + "/" + Report.studyFile)
+    }
+
+    /// Runs each job in a worker process (`options.launchWorker`), `jobs` at a time, starting
+    /// the next as soon as any finishes. A stop request is passed on to running workers (which
+    /// checkpoint and stop) and starts no new one. A worker that dies without a summary leaves
+    /// its run `failed` with the reason, on disk too, so the table and the report list it.
+    func runWorkers(_ specs: [(spec: RunSpec, hash: String)], _ jobs: [WorkerJob], dir: String) throws -> [RunSummary] {
         guard !specs.isEmpty else { return [] }
         guard let launch = options.launchWorker else {
             throw DescentError("experiment", "--jobs needs worker processes, and this host cannot start them")
@@ -110,22 +155,46 @@ public final class StudyRunner {
         var env = ProcessInfo.processInfo.environment
         env["DESCENT_PROGRESS"] = "lines"
         if env["DESCENT_THREADS"] == nil { env["DESCENT_THREADS"] = String(max(1, Parallel.threads / options.jobs)) }
-        var pending = specs[...], running: [(RunSpec, Process)] = [], out: [RunSummary] = []
-        func reap(_ spec: RunSpec, _ p: Process) {
-            p.waitUntilExit()
-            if let s = try? RunFiles.readSummary(dir + "/" + spec.name + "/summary.json") {
+        var pending = Array(zip(specs, jobs))[...]
+        var running: [(spec: RunSpec, hash: String, process: Process)] = []
+        var out: [RunSummary] = []
+        var forwarded = false
+        func reap(_ spec: RunSpec, _ hash: String, _ p: Process) {
+            let path = dir + "/" + spec.name + "/summary.json"
+            if let s = try? RunFiles.readSummary(path), s.configHash == hash {
                 out.append(s)
-            } else {
-                out.append(RunSummary(name: spec.name, status: .failed, error: "worker exited with status \(p.terminationStatus) before writing its summary"))
+                return
             }
+            let why = p.terminationReason == .uncaughtSignal ? "killed by signal \(p.terminationStatus)" : "exited with status \(p.terminationStatus)"
+            var s = RunSummary(name: spec.name, status: .failed, error: "worker \(why) before writing its summary")
+            s.configHash = hash
+            try? AtomicFile.write(try RunFiles.json(s.json), to: path)
+            out.append(s)
         }
         while !pending.isEmpty || !running.isEmpty {
-            while running.count < options.jobs, let spec = pending.popFirst() {
-                running.append((spec.0, try launch(try JSONEncoder().encode(spec.1), env)))
+            while running.count < options.jobs, StopRequest.signal == nil, let ((spec, hash), job) = pending.popFirst() {
+                running.append((spec, hash, try launch(try JSONEncoder().encode(job), env)))
             }
-            let (spec, p) = running.removeFirst()
-            reap(spec, p)
+            if let signal = StopRequest.signal {
+                pending.removeAll()
+                if !forwarded { for r in running { kill(r.process.processIdentifier, signal) } }
+                forwarded = true
+            }
+            if let i = running.firstIndex(where: { !$0.process.isRunning }) {
+                let r = running.remove(at: i)
+                r.process.waitUntilExit()
+                reap(r.spec, r.hash, r.process)
+            } else {
+                usleep(20_000)
+            }
         }
         return out
     }
+}
+
+/// A study ended early by SIGINT or SIGTERM, after checkpointing its running runs and writing
+/// the report; the process exits 128 + signal.
+public struct StudyStopped: Error, CustomStringConvertible {
+    public let signal: Int32
+    public var description: String { "stopped by \(signal == SIGINT ? "SIGINT (Ctrl-C)" : signal == SIGTERM ? "SIGTERM" : "signal \(signal)"); run the same command again to resume" }
 }

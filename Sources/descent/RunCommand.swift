@@ -1,4 +1,5 @@
 import ArgumentParser
+import DescentCore
 import DescentHost
 import DescentStudies
 import Foundation
@@ -7,7 +8,7 @@ struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Run a Lua script with the Descent API loaded.",
-        discussion: "Script arguments are in the standard `arg` table; --set overrides go into the `params` table. Options may also follow the script name; `--` ends them. Studies (experiment{...}) write runs/<experiment>/<run>/ and report.html. Exit status: 0 on success, 1 on a script error, 130 when interrupted with Ctrl-C.")
+        discussion: "Script arguments are in the standard `arg` table; --set overrides go into the `params` table. Options may also follow the script name; `--` ends them. Studies (experiment{...}) write runs/<experiment>/<run>/ and report.html. Re-running a study with the same --out resumes it: finished runs are kept, interrupted ones continue from their checkpoints, changed ones retrain (--fresh retrains all). Exit status: 0 on success, 1 on a script error or when a run failed, 130 when stopped with Ctrl-C (SIGINT), 143 with SIGTERM; a second Ctrl-C quits at once.")
 
     @Argument(help: "The Lua script to run.")
     var script: String
@@ -30,23 +31,41 @@ struct RunCommand: ParsableCommand {
         // The first `--` ended the options; it is not the script's.
         if let end = arguments.firstIndex(of: "--") { arguments.remove(at: end) }
         let sets = options.overrides
+        StopRequest.install()
+        var session: Session? = nil
+        /// The results table and report of every experiment the script ran (also when stopped).
+        func summarize() {
+            for dir in session?.experiments.runner.experiments ?? [] {
+                guard let (path, summaries) = try? Report.write(experimentDirectory: dir) else { continue }
+                print("\n" + Report.table(summaries) + "\nreport: \(path)")
+            }
+        }
         do {
             var params = try ScriptRunner.overrides(sets)
             if study.quick { params["quick"] = .bool(true) }
-            let session = try Session(plugins: options.plugins, study: study)
-            try ScriptRunner.run(session.vm, path: script, arguments: arguments, params: params)
-            for dir in try session.experiments.finish() {
-                let (path, summaries) = try Report.write(experimentDirectory: dir)
-                print("\n" + Report.table(summaries) + "\nreport: \(path)")
-            }
+            session = try Session(plugins: options.plugins, study: study)
+            let vm = session!.vm
+            try ScriptRunner.run(vm, path: script, arguments: arguments, params: params)
+            _ = try session!.experiments.finish()
+            summarize()
             if options.repl {
-                try REPL(vm: session.vm).run(banner: "descent repl after \(script): :help for commands, Ctrl-D to leave.")
+                try REPL(vm: vm).run(banner: "descent repl after \(script): :help for commands, Ctrl-D to leave.")
             }
-        } catch let e as LuaError {
-            warn("\(e)")
-            throw ExitCode(e.isInterrupt ? 130 : 1)
         } catch {
+            if let signal = StopRequest.signal {
+                summarize()
+                warn("\(error)")
+                if !(session?.experiments.runner.experiments.isEmpty ?? true) {
+                    warn("stopped by \(signal == SIGTERM ? "SIGTERM" : "Ctrl-C"); run the same command again to resume the study")
+                }
+                throw ExitCode(StopRequest.exitStatus(signal))
+            }
             warn("\(error)")
+            throw ExitCode(1)
+        }
+        let failures = session?.experiments.runner.failures ?? []
+        if !failures.isEmpty {
+            warn("\(failures.count) run\(failures.count == 1 ? "" : "s") failed: \(failures.joined(separator: ", "))")
             throw ExitCode(1)
         }
     }

@@ -21,6 +21,9 @@ struct RunOptions: ParsableArguments {
     @Flag(help: "A very short smoke version of every run of a study.")
     var quick = false
 
+    @Flag(help: "Train every run of a study from the start, deleting the results and checkpoints an earlier invocation left in --out.")
+    var fresh = false
+
     @Flag(help: "Open the REPL after the script, with its globals.")
     var repl = false
 
@@ -38,6 +41,7 @@ struct RunOptions: ParsableArguments {
         m.jobs = later.jobs ?? jobs
         m.shard = later.shard ?? shard
         m.quick = quick || later.quick
+        m.fresh = fresh || later.fresh
         m.repl = repl || later.repl
         return m
     }
@@ -50,6 +54,7 @@ struct RunOptions: ParsableArguments {
         o.jobs = jobs ?? 1
         o.shard = shard.flatMap(StudyOptions.parseShard)
         o.quick = quick
+        o.fresh = fresh
         let plugins = self.plugins.directories.flatMap { ["--plugins", $0] }
         o.launchWorker = { job, environment in try WorkerCommand.launch(job, plugins: plugins, environment: environment) }
         return o

@@ -24,7 +24,11 @@ struct WorkerCommand: ParsableCommand {
             }
             var options = StudyOptions()
             options.outDirectory = job.directory
-            _ = try Session(plugins: plugins, study: options).experiments.runner.execute(job: job)
+            StopRequest.install()
+            let summary = try Session(plugins: plugins, study: options).experiments.runner.execute(job: job)
+            if summary.status == .interrupted, let signal = StopRequest.signal { throw ExitCode(StopRequest.exitStatus(signal)) }
+        } catch let e as ExitCode {
+            throw e
         } catch {
             warn("\(error)")
             throw ExitCode(1)

@@ -174,6 +174,6 @@ final class TensorTests: XCTestCase {
         var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
         bytes.removeLast(4)
         try bytes.write(to: URL(fileURLWithPath: path))
-        XCTAssertThrowsError(try TensorArchive.load(path)) { XCTAssertEqual("\($0)", "\(path): not a valid Descent checkpoint: truncated data for tensor 'w'") }
+        XCTAssertThrowsError(try TensorArchive.load(path)) { XCTAssertEqual("\($0)", "\(path): not a valid Descent checkpoint: checksum mismatch (the file is truncated or corrupt)") }
     }
 }

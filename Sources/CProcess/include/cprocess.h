@@ -1,9 +1,31 @@
 #ifndef DESCENT_CPROCESS_H
 #define DESCENT_CPROCESS_H
-/* Process control the command line needs and Swift cannot call directly (prctl is variadic). */
+/* Process control Swift cannot do directly: prctl (variadic) and signal handlers (which must
+ * be async-signal-safe C). */
 
 /* Asks the kernel to send SIGTERM to this process when its parent dies (Linux; a no-op
  * elsewhere), so `--jobs` workers never outlive the study that started them. Returns 0 on
  * success, -1 when the parent is already gone. */
 int descent_die_with_parent(int expected_parent);
+
+/* Stop requests. A handled SIGINT or SIGTERM records the signal (the first one wins) and calls
+ * the notifier (the Lua host's: it makes running Lua code raise "interrupted!"); training loops
+ * poll descent_stop_signal() between steps.
+ *
+ * descent_stop_install: SIGINT and SIGTERM stay handled for the life of the process, and a
+ * second signal ends it at once with status 128 + signal (`descent run`, workers).
+ * descent_stop_arm(1) / (0): without that, SIGINT is handled only while Lua code runs (armed)
+ * and has its default action otherwise, so Ctrl-C still ends a native benchmark. */
+void descent_stop_install(void);
+void descent_stop_arm(int armed);
+void descent_stop_set_notifier(void (*notify)(void));
+/* While deferring, a stop request is only recorded: Lua code keeps running (a training step
+ * finishes whole, and the loop stops after it). */
+void descent_stop_defer(int on);
+/* The signal that requested a stop, 0 if none. */
+int descent_stop_signal(void);
+/* Forgets a stop request that was handled (Ctrl-C interrupting a REPL statement). */
+void descent_stop_clear(void);
+/* Raises `sig` as a request (tests, and a parent asking itself to wind down). */
+void descent_stop_request(int sig);
 #endif

@@ -13,6 +13,11 @@ public final class Dropout: Module {
 
     public override var description: String { "nn.Dropout(\(p))" }
 
+    public override var generator: RandomGenerator? {
+        get { rng }
+        set { if let newValue { rng = newValue } }
+    }
+
     public override func forward(_ input: Tensor) throws -> Tensor {
         guard isTraining, p > 0 else { mask = nil; return input.clone() }
         let m = Tensor(zeros: input.shape)

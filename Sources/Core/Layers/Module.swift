@@ -73,6 +73,18 @@ open class Module: CustomStringConvertible {
         return children.enumerated().flatMap { $1.namedTensors(prefix: "\(prefix)\($0).") }
     }
 
+    /// Every module of the tree with its path (`""` for this one, `3`, `3.0`), parents first.
+    public func namedModules(prefix: String = "") -> [(name: String, module: Module)] {
+        [(prefix, self)] + children.enumerated().flatMap { $1.namedModules(prefix: prefix.isEmpty ? "\($0)" : "\(prefix).\($0)") }
+    }
+
+    /// The generator the layer draws from while training (Dropout's masks), saved in
+    /// checkpoints so a resumed run draws what an uninterrupted one would; nil for most layers.
+    open var generator: RandomGenerator? {
+        get { nil }
+        set {}
+    }
+
     /// Total number of trainable scalars.
     public var parameterCount: Int { parameters.reduce(0) { $0 + $1.count } }
 

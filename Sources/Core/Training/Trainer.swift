@@ -23,6 +23,11 @@ public final class Trainer {
     public let schedule: Schedule?
     /// Steps completed so far (the next step's index).
     public private(set) var step = 0
+    /// The step at which someone set `lr` by hand between steps (a REPL in a study's
+    /// `on_step`): from then on the schedule no longer overwrites it. Nil while the schedule rules.
+    public private(set) var scheduleYieldedAt: Int?
+    /// The learning rate the schedule set last, to tell a hand-set one from it.
+    private var scheduledLR: Double?
     private let start = Date()
 
     public init(model: Module, criterion: Criterion, optimizer: Optimizer, schedule: Schedule? = nil) {
@@ -37,19 +42,38 @@ public final class Trainer {
     /// One step on one batch.
     @discardableResult
     public func trainStep(input: Tensor, target: Tensor) throws -> StepRecord {
-        if let schedule { try optimizer.setHyper("lr", .number(schedule.at(step))) }
-        let lr: Double
-        if case .number(let v)? = optimizer.hyper["lr"] { lr = v } else { lr = .nan }
+        var lr: Double { if case .number(let v)? = optimizer.hyper["lr"] { return v } else { return .nan } }
+        if let schedule, scheduleYieldedAt == nil {
+            if let last = scheduledLR, lr.bitPattern != last.bitPattern {
+                scheduleYieldedAt = step
+            } else {
+                let v = try schedule.at(step)
+                try optimizer.setHyper("lr", .number(v))
+                scheduledLR = v
+            }
+        }
+        let stepLR = lr
         model.zeroGrad()
         let output = try model.forward(input)
         let loss = try criterion.forward(output, target)
         let grad = try criterion.backward(output, target)
         _ = try model.backward(input, grad)
         try optimizer.step(model.parameters, model.gradients)
-        let record = StepRecord(step: step, loss: loss, lr: lr, wallTime: Date().timeIntervalSince(start))
+        let record = StepRecord(step: step, loss: loss, lr: stepLR, wallTime: Date().timeIntervalSince(start))
         step += 1
         return record
     }
+
+    /// Continues from a checkpoint: `step` steps done, the schedule's last value and whether
+    /// (since when) it yielded to a hand-set learning rate.
+    public func resume(step: Int, scheduledLR: Double?, scheduleYieldedAt: Int?) {
+        self.step = step
+        self.scheduledLR = scheduledLR
+        self.scheduleYieldedAt = scheduleYieldedAt
+    }
+
+    /// The learning rate the schedule set last (saved in checkpoints).
+    public var lastScheduledLR: Double? { scheduledLR }
 
     /// Runs `steps` steps on batches from `next`, reporting each to `callback`; stops early when
     /// the callback returns false or the loss is not finite (a diverged run).

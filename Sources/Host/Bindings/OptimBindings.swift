@@ -14,7 +14,7 @@ enum OptimBindings {
         installNamespace(vm, "optim", make: { _, name, h in try live().makeOptimizer(name, h) }, names: { _ in (try? live().optimizerNames) ?? [] })
         installNamespace(vm, "schedule", make: { _, name, h in try live().makeSchedule(name, h) }, names: { _ in (try? live().scheduleNames) ?? [] })
 
-        lua_createtable(L, 0, 4)
+        lua_createtable(L, 0, 6)
         vm.setFunction("step", optimizerStep)
         vm.setFunction("state") { vm, a in
             let opt = try a.object(1, Optimizer.self, "optimizer")
@@ -22,6 +22,23 @@ enum OptimBindings {
             guard i >= 1 else { throw a.fail(2, "parameter index >= 1 expected, got \(i)") }
             guard i <= opt.states.count else { lua_pushnil(vm.L); return 1 }
             pushState(vm, opt.states[i - 1])
+            return 1
+        }
+        // State (moments, step counts, a Lua plugin's state tables) and hyperparameters.
+        vm.setFunction("save") { vm, a in
+            let opt = try a.object(1, Optimizer.self, "optimizer")
+            var archive = TensorArchive()
+            archive["kind"] = .string("optimizer")
+            OptimizerCheckpoint.store(opt, into: &archive)
+            try archive.save(to: try a.path(2))
+            lua_settop(a.L, 1)
+            return 1
+        }
+        vm.setFunction("load") { vm, a in
+            let opt = try a.object(1, Optimizer.self, "optimizer")
+            let path = try a.path(2)
+            try OptimizerCheckpoint.restore(opt, from: try TensorArchive.load(path), path: path)
+            lua_settop(a.L, 1)
             return 1
         }
         installMetatable(vm, Userdata.optimizer) { a in

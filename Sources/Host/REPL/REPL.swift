@@ -133,6 +133,8 @@ public final class REPL {
         do {
             try vm.pcall(arguments: 0)
         } catch {
+            // Ctrl-C stopped this statement, not the study or script around the REPL.
+            if (error as? LuaError)?.isInterrupt == true { StopRequest.clear() }
             write("\(error)")
             return true
         }

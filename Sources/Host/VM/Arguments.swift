@@ -60,6 +60,14 @@ public struct Arguments {
         return String(cString: p)
     }
 
+    /// A file path: a non-empty string without NUL bytes (which C would cut it at).
+    public func path(_ i: Int32) throws -> String {
+        var length = 0
+        guard lua_type(L, i) == LUA_TSTRING, let p = lua_tolstring(L, i, &length) else { throw fail(i, "file path (string) expected, got \(typeName(i))") }
+        guard length > 0, strlen(p) == length else { throw fail(i, length == 0 ? "file path expected, got an empty string" : "file path without NUL bytes expected") }
+        return String(cString: p)
+    }
+
     public func bool(_ i: Int32) throws -> Bool {
         guard lua_type(L, i) == LUA_TBOOLEAN else { throw fail(i, "boolean expected, got \(typeName(i))") }
         return lua_toboolean(L, i) != 0

@@ -125,7 +125,12 @@ public final class LuaVM {
     public func pcall(arguments: Int32, results: Int32 = LUA_MULTRET) throws {
         let outer = descent_interrupt_state()
         descent_arm_interrupt(L)
-        defer { descent_arm_interrupt(outer) }
+        StopRequest.setNotifier(descent_interrupt_notify)
+        StopRequest.arm(true)
+        defer {
+            descent_arm_interrupt(outer)
+            StopRequest.arm(outer != nil)
+        }
         let interrupts = descent_interrupt_count()
         let status = descent_pcall(L, arguments, results)
         if status != LUA_OK { throw LuaError(handled: popString(), isInterrupt: descent_interrupt_count() != interrupts) }

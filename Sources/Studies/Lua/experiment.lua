@@ -2,6 +2,7 @@
 -- (grids), e:go(), and the globals run{...} / sweep{...}. Loaded with the Swift executor
 -- (ExperimentAPI.swift); returns the finisher that runs what is still pending.
 local execute = ...
+local getinfo = debug.getinfo
 local Experiment = {}
 Experiment.__index = Experiment
 local all, current = {}, nil
@@ -15,10 +16,21 @@ local function need_table(v, what)
   if type(v) ~= "table" then error(what .. ": a table expected, got " .. type(v), 3) end
 end
 
+-- "my_study.lua:12": the first caller outside this file, where the script declared something;
+-- errors about a run start there, not in the framework.
+local function place()
+  for level = 3, 64 do
+    local info = getinfo(level, "Sl")
+    if not info then break end
+    if info.source ~= "=experiment.lua" and info.currentline > 0 then return info.short_src .. ":" .. info.currentline end
+  end
+  return nil
+end
+
 function experiment(spec)
   need_table(spec, "experiment{...}")
   if type(spec.name) ~= "string" then error("experiment{...}: 'name' (a string) is required", 2) end
-  local e = setmetatable({name = spec.name, defaults = copy(spec), pending = {}, results = {}}, Experiment)
+  local e = setmetatable({name = spec.name, defaults = copy(spec), pending = {}, places = {}, results = {}, place = place()}, Experiment)
   all[#all + 1] = e
   current = e
   return e
@@ -27,6 +39,7 @@ end
 function Experiment:run(r)
   need_table(r, "run{...}")
   self.pending[#self.pending + 1] = copy(r)
+  self.places[#self.pending] = place() or "?"
   return self
 end
 
@@ -116,14 +129,21 @@ end
 
 function Experiment:go()
   if #self.pending > 0 then
-    local pending = self.pending
-    self.pending = {}
+    local pending, places = self.pending, self.places
+    self.pending, self.places = {}, {}
     local defaults = copy(self.defaults)
     local hook, plain = hook_for(defaults, pending)
     defaults.on_step = nil
-    -- Errors point at the caller's e:go() (or the end of the script), not at this file.
-    local ok, res = pcall(execute, self.name, defaults, plain, hook)
-    if not ok then error((tostring(res):gsub("^experiment:%d+: ", "")), 2) end
+    -- Errors about a run start where it was declared; others point at the caller's e:go()
+    -- (or the end of the script), never at this file.
+    local ok, res = pcall(execute, self.name, defaults, plain, hook, places, self.place)
+    if not ok then
+      local msg = tostring(res):gsub("^experiment:%d+: ", "")
+      local declared = false
+      for _, p in ipairs(places) do declared = declared or msg:sub(1, #p + 1) == p .. ":" end
+      if self.place and msg:sub(1, #self.place + 1) == self.place .. ":" then declared = true end
+      error(msg, declared and 0 or 2)
+    end
     for _, s in ipairs(res) do self.results[s.run] = s end
   end
   return self.results

@@ -1,0 +1,39 @@
+import DescentCore
+import Foundation
+
+/// A run's checkpoint file, `<run>/checkpoint.dtar`: the model (parameters, batch-norm
+/// statistics, dropout generators), the optimizer (state of every parameter, native or Lua, and
+/// its live hyperparameters), the loop's `RunState`, and the configuration hash it belongs to.
+/// Written atomically, so a kill during a save keeps the previous checkpoint.
+enum RunCheckpoint {
+    static let file = "checkpoint.dtar"
+
+    static func save(to path: String, configHash: String, model: Module, optimizer: Optimizer, state: RunState) throws {
+        var archive = TensorArchive()
+        archive["kind"] = .string("run")
+        archive["config_hash"] = .string(configHash)
+        archive["state"] = .string(try state.encoded())
+        ModelCheckpoint.store(model, into: &archive)
+        OptimizerCheckpoint.store(optimizer, into: &archive)
+        try archive.save(to: path)
+    }
+
+    /// The configuration hash a checkpoint belongs to, or nil when there is no readable one.
+    static func configHash(at path: String) -> String? {
+        guard FileManager.default.fileExists(atPath: path), let a = try? TensorArchive.load(path) else { return nil }
+        return try? a.string("config_hash", path: path)
+    }
+
+    /// Restores model and optimizer from `path` and returns the loop state. Everything is
+    /// checked before anything changes; a mismatch is an error naming the path and the reason.
+    static func restore(from path: String, configHash: String, model: Module, optimizer: Optimizer) throws -> RunState {
+        let archive = try TensorArchive.load(path)
+        guard case .string("run")? = archive["kind"] else { throw DescentError.file(path, "not a run checkpoint") }
+        let hash = try archive.string("config_hash", path: path)
+        guard hash == configHash else { throw DescentError.file(path, "belongs to another configuration of this run") }
+        let state = try RunState.decode(try archive.string("state", path: path), path: path)
+        try ModelCheckpoint.restore(model, from: archive, path: path)
+        try OptimizerCheckpoint.restore(optimizer, from: archive, path: path)
+        return state
+    }
+}

@@ -1,0 +1,94 @@
+import DescentCore
+import Foundation
+
+/// What to do with a run's directory before a study executes it, so that re-running a study
+/// resumes it: skip a run finished with the same configuration, continue an unfinished one from
+/// its checkpoint, and put a run of another configuration aside (`.aside/<run>-<hash>`) rather
+/// than mix its files with the new ones; a run put aside earlier comes back when its
+/// configuration is asked for again.
+enum RunDirectory {
+    enum Plan: Equatable {
+        /// Finished (ok or diverged) with this configuration: its summary stands.
+        case done(RunSummary)
+        /// Unfinished: continue from the checkpoint there.
+        case resume
+        /// Train from the first step.
+        case start
+    }
+
+    /// Decides and prepares `<experiment>/<run>` for a run of configuration `hash`. `fresh`
+    /// (`--fresh`) deletes what is there. `warn` hears about files that cannot be used.
+    static func prepare(_ dir: String, hash: String, fresh: Bool, warn: (String) -> Void) throws -> Plan {
+        let fm = FileManager.default
+        if fresh {
+            try remove(dir)
+            return .start
+        }
+        guard fm.fileExists(atPath: dir) else { return restoreAside(dir, hash: hash) ? try prepare(dir, hash: hash, fresh: false, warn: warn) : .start }
+        let stored = storedHash(dir)
+        if stored != hash {
+            if stored != nil || fm.fileExists(atPath: dir + "/metrics.csv") {
+                try putAside(dir, hash: stored ?? "unknown")
+                return restoreAside(dir, hash: hash) ? try prepare(dir, hash: hash, fresh: false, warn: warn) : .start
+            }
+            return .start
+        }
+        if let s = try? RunFiles.readSummary(dir + "/summary.json"), s.configHash == hash {
+            switch s.status {
+            case .ok, .diverged: return .done(s)
+            case .failed:
+                // A failure may be fixed by now (a plugin edited): train it again, from the start.
+                try remove(dir + "/" + RunCheckpoint.file)
+                return .start
+            case .interrupted: break
+            }
+        }
+        let checkpoint = dir + "/" + RunCheckpoint.file
+        guard fm.fileExists(atPath: checkpoint) else { return .start }
+        do {
+            let archive = try TensorArchive.load(checkpoint)
+            guard try archive.string("config_hash", path: checkpoint) == hash else { throw DescentError.file(checkpoint, "belongs to another configuration") }
+            return .resume
+        } catch {
+            warn("\(error); training \(URL(fileURLWithPath: dir).lastPathComponent) from the start")
+            try remove(checkpoint)
+            return .start
+        }
+    }
+
+    /// The configuration hash recorded in the run's config.json.
+    static func storedHash(_ dir: String) -> String? {
+        guard let data = try? AtomicFile.read(dir + "/config.json"),
+              let d = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
+        return d["config_hash"] as? String
+    }
+
+    static func asidePath(_ dir: String, hash: String) -> String {
+        let url = URL(fileURLWithPath: dir)
+        return url.deletingLastPathComponent().path + "/.aside/" + url.lastPathComponent + "-" + hash.prefix(16)
+    }
+
+    private static func putAside(_ dir: String, hash: String) throws {
+        let target = asidePath(dir, hash: hash)
+        try remove(target)
+        do {
+            try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: target).deletingLastPathComponent().path, withIntermediateDirectories: true)
+            try FileManager.default.moveItem(atPath: dir, toPath: target)
+        } catch {
+            throw DescentError.file(dir, "cannot put the results of its earlier configuration aside (\(error.localizedDescription))")
+        }
+    }
+
+    private static func restoreAside(_ dir: String, hash: String) -> Bool {
+        let source = asidePath(dir, hash: hash)
+        guard FileManager.default.fileExists(atPath: source) else { return false }
+        return (try? FileManager.default.moveItem(atPath: source, toPath: dir)) != nil
+    }
+
+    private static func remove(_ path: String) throws {
+        guard FileManager.default.fileExists(atPath: path) else { return }
+        do { try FileManager.default.removeItem(atPath: path) } catch {
+            throw DescentError.file(path, "cannot remove (\(error.localizedDescription))")
+        }
+    }
+}

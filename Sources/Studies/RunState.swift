@@ -1,0 +1,97 @@
+import DescentCore
+import Foundation
+
+/// Everything of a run's training loop besides the model and the optimizer: the data stream
+/// (shuffling and augmentation generators, what is left of the current epoch), the metrics so
+/// far and the running figures of the summary. A checkpoint holds it, so a resumed run draws the
+/// same batches and ends with the same metrics.csv as one that was never stopped.
+struct RunState: Codable {
+    /// Steps completed.
+    var step = 0
+    var order: [UInt64]
+    var augment: [UInt64]
+    /// Sample indices left in the current epoch (taken from the end).
+    var permutation: [Int] = []
+    var rows: [MetricRow] = []
+    var smoothed: Double?
+    var stepsToThreshold: Int?
+    var bestLoss: Double?
+    var bestMetric: Double?
+    var finalPerClass: [String: Double]?
+    /// Training seconds before this process took over.
+    var seconds = 0.0
+    /// The schedule's last value and the step a hand-set learning rate replaced it (Trainer).
+    var scheduledLR: Double?
+    var scheduleYieldedAt: Int?
+    /// Hyperparameters changed by hand between steps, in order.
+    var edits: [LiveEdit] = []
+
+    /// A fresh run: the data order depends only on the seed (and the batch size), so runs that
+    /// differ in anything else see the same batches.
+    init(seed: Int) {
+        var order = RandomGenerator(seed: UInt64(seed) &+ 77)
+        augment = order.split().words
+        self.order = order.words
+    }
+
+    /// The next batch's sample indices, reshuffling at each epoch's end.
+    mutating func nextIndices(batch: Int, of count: Int) throws -> [Int] {
+        var rng = try RandomGenerator(words: order)
+        defer { order = rng.words }
+        var out: [Int] = []
+        while out.count < batch {
+            if permutation.isEmpty {
+                permutation = Array(0..<count)
+                for i in stride(from: permutation.count - 1, to: 0, by: -1) { permutation.swapAt(i, rng.int(below: i + 1)) }
+            }
+            out.append(permutation.removeLast())
+        }
+        return out
+    }
+
+    /// Records a finished training step's loss; false when the run diverged.
+    mutating func record(step: Int, loss: Double, lr: Double, time: Double, threshold: Double) {
+        rows.append(MetricRow(step: step, loss: loss, lr: lr, time: time))
+        self.step = step + 1
+        guard loss.isFinite else { return }
+        smoothed = smoothed.map { 0.9 * $0 + 0.1 * loss } ?? loss
+        if stepsToThreshold == nil, let s = smoothed, s <= threshold { stepsToThreshold = step + 1 }
+        bestLoss = min(bestLoss ?? .infinity, loss)
+    }
+
+    /// Mean of the last ten finite losses.
+    var finalLoss: Double? {
+        let tail = rows.suffix(10).map(\.loss).filter(\.isFinite)
+        return tail.isEmpty ? nil : tail.reduce(0, +) / Double(tail.count)
+    }
+
+    /// Exact JSON (non-finite numbers as strings), for a checkpoint entry.
+    func encoded() throws -> String {
+        let e = JSONEncoder()
+        e.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return String(decoding: try e.encode(self), as: UTF8.self)
+    }
+
+    static func decode(_ text: String, path: String) throws -> RunState {
+        let d = JSONDecoder()
+        d.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        do {
+            let state = try d.decode(RunState.self, from: Data(text.utf8))
+            _ = try RandomGenerator(words: state.order)
+            _ = try RandomGenerator(words: state.augment)
+            return state
+        } catch {
+            throw DescentError.file(path, "the run's loop state is unreadable (\(error))")
+        }
+    }
+}
+
+/// A hyperparameter set by hand between steps: `lr` from 0.01 to 1e-4 after step 120.
+struct LiveEdit: Codable, Equatable {
+    var step: Int
+    var key: String
+    var from: String
+    var to: String
+
+    var json: [String: Any] { ["after_step": step, "key": key, "from": from, "to": to] }
+}
