@@ -17,11 +17,12 @@ int descent_die_with_parent(int expected_parent) {
 static volatile sig_atomic_t stop_signal = 0;
 static volatile sig_atomic_t stop_count = 0;
 static volatile sig_atomic_t persistent = 0;
+static volatile sig_atomic_t quit_on_second = 0;
 static volatile sig_atomic_t deferring = 0;
 static void (*volatile notifier)(void) = NULL;
 
 static void on_stop(int sig) {
-    if (stop_count > 0 && persistent) _exit(128 + sig);
+    if (stop_count > 0 && quit_on_second) _exit(128 + sig);
     stop_count++;
     if (stop_signal == 0) stop_signal = sig;
     void (*notify)(void) = notifier;
@@ -37,8 +38,9 @@ static void handle(int sig, void (*handler)(int)) {
     sigaction(sig, &sa, NULL);
 }
 
-void descent_stop_install(void) {
+void descent_stop_install(int quit_second) {
     persistent = 1;
+    quit_on_second = quit_second;
     handle(SIGINT, on_stop);
     handle(SIGTERM, on_stop);
 }

@@ -35,7 +35,10 @@ public enum Report {
         return try listed.compactMap { name, hash in
             let d = dir + "/" + name
             let metrics = d + "/metrics.csv", summary = d + "/summary.json"
-            guard fm.fileExists(atPath: metrics) || fm.fileExists(atPath: summary) else { return nil }
+            guard fm.fileExists(atPath: metrics) || fm.fileExists(atPath: summary) else {
+                // A run of the study that has not started is listed, without results.
+                return hash == nil ? nil : Run(name: name, summary: nil, metricName: "", rows: [])
+            }
             var s = fm.fileExists(atPath: summary) ? try RunFiles.readSummary(summary) : nil
             if let hash {
                 // A worker that died early leaves only the summary its parent wrote.
@@ -54,7 +57,7 @@ public enum Report {
         let path = dir + "/report.html"
         try AtomicFile.write(html(runs, title: title ?? URL(fileURLWithPath: dir).lastPathComponent), to: path)
         try AtomicFile.write(standaloneLoss(runs), to: dir + "/loss.svg")
-        return (path, runs.compactMap(\.summary))
+        return (path, runs.map { $0.summary ?? RunSummary(name: $0.name, status: .incomplete, steps: $0.rows.count, metricName: $0.metricName) })
     }
 
     /// The results table as plain text (printed at the end of a study).

@@ -20,6 +20,7 @@ enum RunDirectory {
     /// (`--fresh`) deletes what is there. `warn` hears about files that cannot be used.
     static func prepare(_ dir: String, hash: String, fresh: Bool, warn: (String) -> Void) throws -> Plan {
         let fm = FileManager.default
+        if fm.fileExists(atPath: dir) { try locked(dir) {} }
         if fresh {
             try remove(dir)
             return .start
@@ -40,7 +41,7 @@ enum RunDirectory {
                 // A failure may be fixed by now (a plugin edited): train it again, from the start.
                 try remove(dir + "/" + RunCheckpoint.file)
                 return .start
-            case .interrupted: break
+            case .interrupted, .incomplete: break
             }
         }
         let checkpoint = dir + "/" + RunCheckpoint.file
@@ -54,6 +55,20 @@ enum RunDirectory {
             try remove(checkpoint)
             return .start
         }
+    }
+
+    /// Holds `<dir>/.lock` (flock) while a process trains the run, so two processes never
+    /// write one run: a study started again while a worker of the last one still winds down,
+    /// or two studies sharing an --out. Released when `body` returns.
+    static func locked<T>(_ dir: String, _ body: () throws -> T) throws -> T {
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let fd = open(dir + "/.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw DescentError.file(dir + "/.lock", "cannot open (\(String(cString: strerror(errno))))") }
+        defer { close(fd) }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            throw DescentError.file(dir, "another Descent process is training this run; wait for it to finish or stop it")
+        }
+        return try body()
     }
 
     /// The configuration hash recorded in the run's config.json.

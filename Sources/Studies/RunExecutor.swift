@@ -38,6 +38,11 @@ struct RunExecutor {
     /// status `interrupted`.
     func execute(into dir: String, configuration: (plugins: [String: Any], hash: String),
                  onStep: ((StepRecord, Module, Optimizer) throws -> Bool)? = nil) throws -> RunSummary {
+        try RunDirectory.locked(dir) { try train(into: dir, configuration: configuration, onStep: onStep) }
+    }
+
+    private func train(into dir: String, configuration: (plugins: [String: Any], hash: String),
+                       onStep: ((StepRecord, Module, Optimizer) throws -> Bool)?) throws -> RunSummary {
         let checkpointPath = dir + "/" + RunCheckpoint.file
         let trainer = Trainer(model: task.model, criterion: task.criterion, optimizer: optimizer, schedule: schedule)
         var state: RunState
@@ -86,7 +91,7 @@ struct RunExecutor {
             let after = optimizer.hyper
             guard after != before else { return }
             for key in after.keys where after[key] != before[key] {
-                state.edits.append(LiveEdit(step: step, key: key, from: before[key].map { "\($0)" } ?? "", to: after[key].map { "\($0)" } ?? ""))
+                state.edits.append(LiveEdit(step: step + 1, key: key, from: before[key].map { "\($0)" } ?? "", to: after[key].map { "\($0)" } ?? ""))
                 if key == "lr", schedule != nil, trainer.scheduleYieldedAt == nil {
                     progress.finish("lr set by hand after step \(step + 1): the schedule no longer sets it")
                 }
@@ -159,7 +164,7 @@ struct RunExecutor {
             progress.finish(String(format: "done: final loss %.4g, best %@ %.4g, %.1f s", summary.finalLoss ?? .nan, task.metricName, summary.bestMetric ?? .nan, summary.seconds))
         case .diverged: progress.finish("DIVERGED: \(summary.error ?? "")")
         case .failed: progress.finish("FAILED: \(summary.error ?? "")")
-        case .interrupted: progress.finish("interrupted after step \(summary.steps); run the study again to resume")
+        case .interrupted, .incomplete: progress.finish("interrupted after step \(summary.steps); run the study again to resume")
         }
         return summary
     }

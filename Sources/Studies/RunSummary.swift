@@ -4,8 +4,9 @@ import Foundation
 
 /// The outcome of one run, as written to summary.json and shown in the results table.
 public struct RunSummary: Equatable {
-    /// `interrupted`: stopped by a signal; running the study again resumes it.
-    public enum Status: String { case ok, diverged, failed, interrupted }
+    /// `interrupted`: stopped by a signal; running the study again resumes it. `incomplete`:
+    /// no summary on disk (not started yet, or its process was killed); never written.
+    public enum Status: String { case ok, diverged, failed, interrupted, incomplete }
 
     public var name: String
     public var status: Status

@@ -77,6 +77,8 @@ public final class StudyRunner {
     /// the step's record and the run's model and optimizer; returns false to stop the run.
     public typealias StepHook = (_ index: Int, _ run: String, _ record: StepRecord, _ model: Module, _ optimizer: Optimizer) throws -> Bool
 
+    /// Whether a stop request ended a study (its runs checkpointed, its report written).
+    public private(set) var stopped = false
     /// Runs of this process that failed (`experiment/run`), for the exit status.
     public private(set) var failures: [String] = []
     /// The runs each experiment directory holds for this study, in declaration order, with
@@ -133,7 +135,10 @@ public final class StudyRunner {
         }
         failures += specs.filter { summaries[$0.name]?.status == .failed }.map { experiment + "/" + $0.name }
         try Report.write(experimentDirectory: dir, title: experiment)
-        if let signal = StopRequest.signal { throw StudyStopped(signal: signal) }
+        if let signal = StopRequest.signal {
+            stopped = true
+            throw StudyStopped(signal: signal)
+        }
         return specs.compactMap { summaries[$0.name] }
     }
 

@@ -31,7 +31,7 @@ struct RunCommand: ParsableCommand {
         // The first `--` ended the options; it is not the script's.
         if let end = arguments.firstIndex(of: "--") { arguments.remove(at: end) }
         let sets = options.overrides
-        StopRequest.install()
+        StopRequest.install(quitOnSecond: true)
         var session: Session? = nil
         /// The results table and report of every experiment the script ran (also when stopped).
         func summarize() {
@@ -54,9 +54,10 @@ struct RunCommand: ParsableCommand {
         } catch {
             if let signal = StopRequest.signal {
                 summarize()
-                warn("\(error)")
-                if !(session?.experiments.runner.experiments.isEmpty ?? true) {
+                if session?.experiments.runner.stopped == true {
                     warn("stopped by \(signal == SIGTERM ? "SIGTERM" : "Ctrl-C"); run the same command again to resume the study")
+                } else {
+                    warn("\(error)")
                 }
                 throw ExitCode(StopRequest.exitStatus(signal))
             }
@@ -73,5 +74,6 @@ struct RunCommand: ParsableCommand {
 
 /// Writes `descent: message` to standard error.
 func warn(_ message: String) {
+    fflush(stdout)
     FileHandle.standardError.write(Data("descent: \(message)\n".utf8))
 }

@@ -24,7 +24,7 @@ struct WorkerCommand: ParsableCommand {
             }
             var options = StudyOptions()
             options.outDirectory = job.directory
-            StopRequest.install()
+            StopRequest.install(quitOnSecond: false)
             let summary = try Session(plugins: plugins, study: options).experiments.runner.execute(job: job)
             if summary.status == .interrupted, let signal = StopRequest.signal { throw ExitCode(StopRequest.exitStatus(signal)) }
         } catch let e as ExitCode {

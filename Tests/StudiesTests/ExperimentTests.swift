@@ -102,8 +102,10 @@ final class ExperimentTests: PluginTestCase {
         let full = tmp(), sharded = tmp()
         try study(script, out: full)
         try study(script, out: sharded, shard: (1, 2))
-        let half = try Report.runs(in: sharded + "/tiny").map(\.name)
-        XCTAssertEqual(half, ["momentum_momentum-0.1", "momentum_momentum-0.9"])
+        // The other shard's runs are listed, without results yet.
+        let half = try Report.runs(in: sharded + "/tiny")
+        XCTAssertEqual(half.map(\.name), ["momentum_momentum-0.1", "momentum_momentum-0.5", "momentum_momentum-0.9", "adam"])
+        XCTAssertEqual(half.filter { $0.summary != nil }.map(\.name), ["momentum_momentum-0.1", "momentum_momentum-0.9"])
         try study(script, out: sharded, shard: (2, 2))
         let a = try Report.write(experimentDirectory: full + "/tiny").summaries
         let b = try Report.write(experimentDirectory: sharded + "/tiny").summaries

@@ -12,11 +12,12 @@ int descent_die_with_parent(int expected_parent);
  * the notifier (the Lua host's: it makes running Lua code raise "interrupted!"); training loops
  * poll descent_stop_signal() between steps.
  *
- * descent_stop_install: SIGINT and SIGTERM stay handled for the life of the process, and a
- * second signal ends it at once with status 128 + signal (`descent run`, workers).
+ * descent_stop_install: SIGINT and SIGTERM stay handled for the life of the process; with
+ * quit_second, a second signal ends it at once with status 128 + signal (`descent run`; not
+ * workers, which the kernel may signal more than once when their parent dies).
  * descent_stop_arm(1) / (0): without that, SIGINT is handled only while Lua code runs (armed)
  * and has its default action otherwise, so Ctrl-C still ends a native benchmark. */
-void descent_stop_install(void);
+void descent_stop_install(int quit_second);
 void descent_stop_arm(int armed);
 void descent_stop_set_notifier(void (*notify)(void));
 /* While deferring, a stop request is only recorded: Lua code keeps running (a training step

@@ -4,9 +4,9 @@ import CProcess
 /// only records the signal and tells the Lua host, so running Lua code raises "interrupted!";
 /// training loops ask `signal` between steps, checkpoint and stop.
 public enum StopRequest {
-    /// Keeps SIGINT and SIGTERM handled for the life of the process; a second signal ends it at
-    /// once with status 128 + signal. `descent run` and its workers call this.
-    public static func install() { descent_stop_install() }
+    /// Keeps SIGINT and SIGTERM handled for the life of the process; with `quitOnSecond`
+    /// (`descent run`), a second signal ends it at once with status 128 + signal.
+    public static func install(quitOnSecond: Bool) { descent_stop_install(quitOnSecond ? 1 : 0) }
 
     /// Handles SIGINT while Lua code runs (`armed`), default action otherwise; a no-op once
     /// `install()` made the handling permanent.
