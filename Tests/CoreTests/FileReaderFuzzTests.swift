@@ -45,6 +45,40 @@ final class FileReaderFuzzTests: XCTestCase {
         }
     }
 
+    /// A checkpoint whose header lies, with a correct checksum (so only the header checks stand).
+    private func archive(header: String, body: [UInt8]) -> Data {
+        var d = Data(TensorArchive.magic)
+        withUnsafeBytes(of: UInt64(header.utf8.count).littleEndian) { d.append(contentsOf: $0) }
+        d.append(Data(header.utf8))
+        d.append(contentsOf: body)
+        withUnsafeBytes(of: CRC32C.checksum(d).littleEndian) { d.append(contentsOf: $0) }
+        return d
+    }
+
+    func testHostileCheckpointHeadersAreErrors() {
+        let cases: [(String, String)] = [
+            (#"{"entries":[{"name":"w","kind":"tensor","shape":[100000,100000],"offset":0}]}"#, "outside the file"),
+            (#"{"entries":[{"name":"w","kind":"tensor","shape":[2],"offset":9223372036854775807}]}"#, "outside the file"),
+            (#"{"entries":[{"name":"w","kind":"tensor","shape":[2],"offset":-8}]}"#, "outside the file"),
+            (#"{"entries":[{"name":"w","kind":"tensor","shape":[-2],"offset":0}]}"#, "negative"),
+            (#"{"entries":[{"name":"w","kind":"words","count":4611686018427387904,"offset":0}]}"#, "without a valid count"),
+            (#"{"entries":[{"name":"w","kind":"number","value":"x"}]}"#, "without a value"),
+            (#"{"entries":[{"name":"w","kind":"number","value":1},{"name":"w","kind":"number","value":"2"}]}"#, "without a value"),
+            (#"{"entries":[{"name":"w","kind":"string","value":"a"},{"name":"w","kind":"string","value":"b"}]}"#, "appears twice"),
+            (#"{"entries":[{"name":"w","kind":"blob"}]}"#, "unknown kind"),
+            (#"{"entries":7}"#, "unreadable header"),
+            ("not json", "unreadable header"),
+        ]
+        for (header, reason) in cases {
+            XCTAssertThrowsError(try TensorArchive.decode(archive(header: header, body: [UInt8](repeating: 0, count: 16)), path: "/tmp/hostile.dtar")) {
+                XCTAssertTrue("\($0)".hasPrefix("/tmp/hostile.dtar: ") && "\($0)".contains(reason), "\(header): \($0)")
+            }
+        }
+        var huge = archive(header: "{}", body: [])
+        huge.replaceSubrange(8..<16, with: [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f])
+        XCTAssertThrowsError(try TensorArchive.decode(huge, path: "/tmp/h.dtar")) { XCTAssertTrue("\($0)".contains("checksum mismatch"), "\($0)") }
+    }
+
     /// A bounded byte-flip and truncation run over a valid file of each format.
     func testByteFlipsAndTruncationsNeverTrap() throws {
         var rng = RandomGenerator(seed: 11)
@@ -55,6 +89,13 @@ final class FileReaderFuzzTests: XCTestCase {
             ("npy", try Data(contentsOf: URL(fileURLWithPath: dir + "/x.npy"))),
             ("idx", Data([0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 2] + [UInt8](repeating: 7, count: 8))),
             ("cifar", Data([UInt8](repeating: 3, count: 3073))),
+            ("dtar", try {
+                var a = TensorArchive()
+                a["w"] = .tensor(try Tensor.randn([3, 4], seed: 2))
+                a["rng"] = .words([1, 2, 3])
+                a["step"] = .number(7)
+                return try a.encoded()
+            }()),
         ]
         for (kind, original) in valid {
             for round in 0..<300 {
@@ -70,6 +111,7 @@ final class FileReaderFuzzTests: XCTestCase {
                     switch kind {
                     case "npy": _ = try NPY.load(path)
                     case "idx": _ = try FileDatasets.idxHeader(Data(bytes), path: path, magic: 0x0803, rank: 3)
+                    case "dtar": _ = try TensorArchive.load(path)
                     default: _ = try FileDatasets.cifar10([path])
                     }
                 } catch let e as DescentError {

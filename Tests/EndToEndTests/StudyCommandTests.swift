@@ -76,7 +76,8 @@ final class StudyCommandTests: XCTestCase {
         XCTAssertTrue(text.contains("worker: standard input holds no valid run from `descent run --jobs`"), text)
     }
 
-    /// `kill -9` of a study leaves no worker running: each asked the kernel to stop it with its parent.
+    /// `kill -9` of a study leaves no worker running: each asked the kernel to signal it when its
+    /// parent dies, and stops with a checkpoint.
     func testWorkersDieWithTheirParent() throws {
         let dir = out()
         let study = try cli.script("""
@@ -114,5 +115,11 @@ final class StudyCommandTests: XCTestCase {
         }
         XCTAssertEqual(alive, [], "workers outlived their parent")
         alive.forEach { kill($0, SIGKILL) }
+        // Each stopped at a step's end, leaving a checkpoint to resume from.
+        for run in ["momentum_momentum-0.1", "momentum_momentum-0.5"] {
+            let summary = try String(contentsOfFile: "\(dir)/long/\(run)/summary.json", encoding: .utf8)
+            XCTAssertTrue(summary.contains("\"interrupted\""), summary)
+            XCTAssertTrue(FileManager.default.fileExists(atPath: "\(dir)/long/\(run)/checkpoint.dtar"), run)
+        }
     }
 }

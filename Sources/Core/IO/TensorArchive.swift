@@ -95,9 +95,10 @@ public struct TensorArchive {
             switch kind {
             case "tensor":
                 guard let shape = e["shape"] as? [Int] else { throw fail("tensor '\(name)' without a shape") }
+                guard shape.allSatisfy({ $0 >= 0 }), let count = checkedProduct(shape + [4]) else { throw fail("tensor '\(name)' has a negative or huge shape \(shape)") }
+                // The file must hold the data before any memory is set aside for it.
+                let r = try region(name, e["offset"], count)
                 try Tensor.checkShape(shape, path)
-                let count = shape.reduce(1, *)
-                let r = try region(name, e["offset"], count * 4)
                 let t = Tensor(uninitialized: shape)
                 bytes.withUnsafeBytes { raw in _ = memcpy(t.data, raw.baseAddress! + r.lowerBound, r.count) }
                 archive[name] = .tensor(t)

@@ -1,0 +1,136 @@
+import XCTest
+import Foundation
+
+/// Stopping studies as a user does: Ctrl-C (SIGINT) and SIGTERM from a scheduler, with and
+/// without `--jobs`; then the same command again, which resumes.
+final class SignalTests: XCTestCase {
+    let cli = CLI()
+
+    func out() -> String { NSTemporaryDirectory() + "descent-e2e-signal-\(UUID().uuidString)" }
+
+    func study() throws -> String {
+        try cli.script("""
+            local e = experiment { name = "sig", model = "detector", model_args = { width = 4, depth = 0 },
+              dataset = "street_scenes", dataset_args = { train = 32, val = 8 }, size = 32, steps = 400, batch = 4,
+              eval_every = 100, checkpoint_every = 50, augment = { flip = 0.5 } }
+            e:run { name = "lion", optimizer = "lion", hyper = { lr = 1e-4 } }
+            e:run { name = "adam", optimizer = "adam" }
+            """)
+    }
+
+    /// Starts `descent run` and sends `signal` once `ready` holds (polled), or fails after 60 s.
+    func stop(_ args: [String], with signal: Int32, when ready: () -> Bool) throws -> (status: Int32, out: String) {
+        let p = Process()
+        p.executableURL = CLI.binary
+        p.arguments = args
+        p.currentDirectoryURL = CLI.root
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("descent-signal-\(UUID().uuidString).log")
+        FileManager.default.createFile(atPath: output.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: output)
+        p.standardOutput = handle
+        p.standardError = handle
+        try p.run()
+        for _ in 0..<600 where !ready() && p.isRunning { usleep(100_000) }
+        XCTAssertTrue(p.isRunning, "the study ended before it could be stopped")
+        kill(p.processIdentifier, signal)
+        p.waitUntilExit()
+        try handle.close()
+        return (p.terminationStatus, try String(contentsOf: output, encoding: .utf8))
+    }
+
+    func metrics(_ path: String) throws -> [String] {
+        try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map { line in
+            var f = line.split(separator: ",", omittingEmptySubsequences: false)
+            f.remove(at: 3)
+            return f.joined(separator: ",")
+        }
+    }
+
+    func summary(_ path: String) throws -> [String: Any] {
+        try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as! [String: Any]
+    }
+
+    func testCtrlCStopsTheStudyAndTheSameCommandResumesIt() throws {
+        let script = try study(), dir = out(), whole = out()
+        let fm = FileManager.default
+        let r = try stop(["run", script, "--out", dir], with: SIGINT) { fm.fileExists(atPath: dir + "/sig/lion/checkpoint.dtar") }
+        XCTAssertEqual(r.status, 130, r.out)
+        XCTAssertTrue(r.out.contains("stopped by Ctrl-C; run the same command again to resume the study"), r.out)
+        XCTAssertTrue(r.out.contains("lion  interrupted"), r.out)
+        XCTAssertTrue(r.out.contains("adam  incomplete"), r.out)
+        XCTAssertEqual(try summary(dir + "/sig/lion/summary.json")["status"] as? String, "interrupted")
+        XCTAssertFalse(fm.fileExists(atPath: dir + "/sig/adam/metrics.csv"), "no run starts after Ctrl-C")
+        let again = try cli.descent(["run", script, "--out", dir])
+        XCTAssertEqual(again.status, 0, again.err)
+        XCTAssertTrue(again.out.contains("lion  resuming at step"), again.out)
+        XCTAssertEqual(try cli.descent(["run", script, "--out", whole]).status, 0)
+        for run in ["lion", "adam"] {
+            XCTAssertEqual(try metrics("\(dir)/sig/\(run)/metrics.csv"), try metrics("\(whole)/sig/\(run)/metrics.csv"), run)
+        }
+        let third = try cli.descent(["run", script, "--out", dir])
+        XCTAssertTrue(third.out.contains("lion  already done with this configuration (400 steps)"), third.out)
+    }
+
+    func testSigtermStopsWorkersWhichCheckpoint() throws {
+        let script = try study(), dir = out()
+        let fm = FileManager.default
+        let r = try stop(["run", script, "--out", dir, "--jobs", "2"], with: SIGTERM) {
+            fm.fileExists(atPath: dir + "/sig/lion/checkpoint.dtar") && fm.fileExists(atPath: dir + "/sig/adam/checkpoint.dtar")
+        }
+        XCTAssertEqual(r.status, 143, r.out)
+        for run in ["lion", "adam"] {
+            XCTAssertEqual(try summary("\(dir)/sig/\(run)/summary.json")["status"] as? String, "interrupted", run)
+        }
+        let again = try cli.descent(["run", script, "--out", dir, "--jobs", "2"])
+        XCTAssertEqual(again.status, 0, again.err)
+        XCTAssertEqual(again.out.components(separatedBy: "resuming at step").count - 1, 2, again.out)
+    }
+
+    /// A worker killed outright leaves its run `failed` with the reason, in the table and the
+    /// report, and the study exits 1.
+    func testAKilledWorkerIsAFailedRunAndExitOne() throws {
+        let dir = out()
+        let script = try cli.script("""
+            local e = experiment { name = "k", model = "detector", model_args = { width = 4, depth = 0 },
+              dataset = "street_scenes", dataset_args = { train = 32, val = 8 }, size = 32, steps = 100000, batch = 4, eval_every = 0,
+              checkpoint_every = 50 }
+            e:run { name = "victim" }
+            e:run { name = "short", steps = 3 }
+            """)
+        let p = Process()
+        p.executableURL = CLI.binary
+        p.arguments = ["run", script, "--out", dir, "--jobs", "2"]
+        let output = Pipe()
+        p.standardOutput = output
+        p.standardError = output
+        try p.run()
+        var victim: Int32? = nil
+        for _ in 0..<300 where victim == nil {
+            usleep(100_000)
+            if FileManager.default.fileExists(atPath: dir + "/k/victim/checkpoint.dtar") { victim = lockHolder(dir + "/k/victim") }
+        }
+        guard let victim else { p.terminate(); return XCTFail("the worker never started") }
+        kill(victim, SIGKILL)
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 1, text)
+        XCTAssertTrue(text.contains("victim  failed"), text)
+        XCTAssertTrue(text.contains("1 run failed: k/victim"), text)
+        let s = try summary(dir + "/k/victim/summary.json")
+        XCTAssertEqual(s["error"] as? String, "worker killed by signal 9 before writing its summary")
+        XCTAssertTrue(try String(contentsOfFile: dir + "/k/report.html", encoding: .utf8).contains("victim"))
+    }
+
+    /// The process holding a run directory's lock: the worker training it.
+    func lockHolder(_ dir: String) -> Int32? {
+        guard let locks = try? String(contentsOfFile: "/proc/locks", encoding: .utf8),
+              let attributes = try? FileManager.default.attributesOfItem(atPath: dir + "/.lock"),
+              let inode = attributes[.systemFileNumber] as? UInt64 else { return nil }
+        for line in locks.split(separator: "\n") {
+            let f = line.split(separator: " ")
+            guard f.count > 5, f[1] == "FLOCK", f[5].hasSuffix(":\(inode)"), let pid = Int32(f[4]) else { continue }
+            return pid
+        }
+        return nil
+    }
+}
