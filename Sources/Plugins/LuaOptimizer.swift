@@ -17,12 +17,20 @@ final class LuaOptimizer: Optimizer {
     private var steps: [Int] = []
     /// Shapes of each parameter's state tensors after `init`, by key.
     private var stateShapes: [[String: [Int]]] = []
+    /// Each parameter's shape at the first step.
+    private var paramShapes: [[Int]] = []
+    /// `{index = i, name = "3.weight"}` per parameter: update's 6th argument.
+    private var infos: [LuaReference] = []
+    /// Whether the plugin updates a whole step at once (`step`) rather than one parameter (`update`).
+    private var wholeStep = false
 
     init(_ plugin: Plugin, overrides: [(String, HyperValue)]) throws {
         self.plugin = plugin
         name = plugin.name
         hyper = try plugin.hyperparameters(overrides)
         for (key, value) in hyper.pairs { try Self.check(name, key, value) }
+        let (vm, table) = try plugin.lua()
+        wholeStep = try vm.fieldType(table, "step") == "function"
     }
 
     /// The checks natives make of every optimizer: numbers finite, the learning rate >= 0.
@@ -52,17 +60,19 @@ final class LuaOptimizer: Optimizer {
     func step(_ params: [Tensor], _ grads: [Tensor]) throws {
         try checkStepArguments(params, grads, previous: states)
         let (vm, table) = try plugin.lua()
-        let hyperTable = vm.reference(HyperMarshal.lua(hyper))
+        let hyperTable = try vm.strictTable(HyperMarshal.entries(hyper), owner: name)
         if stateTables.isEmpty { try initialize(params, vm, table, hyperTable) }
+        if paramShapes.isEmpty { describe(params, vm) }
+        for (i, p) in params.enumerated() where p.shape != paramShapes[i] {
+            throw DescentError("\(name).step", "parameter \(i + 1) of shape \(formatShape(paramShapes[i])) expected (as in earlier steps), got \(formatShape(p.shape))")
+        }
+        if wholeStep { return try stepAll(params, grads, vm, table, hyperTable) }
         for (i, (p, g)) in zip(params, grads).enumerated() {
-            if let shape = stateShapes[i].values.first, shape != p.shape, stateShapes[i].values.allSatisfy({ $0 == shape }) {
-                throw DescentError("\(name).step", "parameter \(i + 1) of shape \(formatShape(shape)) expected (as in earlier steps), got \(formatShape(p.shape))")
-            }
             steps[i] += 1
             let returned: LuaValue
             do {
                 returned = try vm.call(table, "update", [.value(.tensor(p)), .value(.tensor(g)), .reference(stateTables[i]),
-                                                         .reference(hyperTable), .value(.integer(steps[i]))])[0]
+                                                         .reference(hyperTable), .value(.integer(steps[i])), .reference(infos[i])])[0]
             } catch {
                 steps[i] -= 1
                 throw context("update", "failed on parameter \(i + 1) of shape \(formatShape(p.shape))", error)
@@ -72,23 +82,47 @@ final class LuaOptimizer: Optimizer {
             case .tensor(let t) where t === p: break
             default: throw fail("update", "must change param in place and return nothing, returned \(returned)")
             }
-            try checkState(i, vm)
-            // A fused kernel that wrote the parameter last has checked it already (in its pass).
-            guard p.storage.lastWriteWasFinite || p.allFinite else {
-                throw fail("update", "wrote NaN or Inf into parameter \(i + 1) of shape \(formatShape(p.shape)) at step \(steps[i])")
-            }
+            try checkAfterUpdate(i, p, vm, function: "update")
+        }
+    }
+
+    /// `step(params, grads, states, hyper, count, infos)`: one call for the whole step, so a
+    /// plugin can compute global statistics (a global norm, a trust ratio over layers).
+    private func stepAll(_ params: [Tensor], _ grads: [Tensor], _ vm: LuaVM, _ table: LuaReference, _ hyperTable: LuaReference) throws {
+        let count = (steps.first ?? 0) + 1
+        let lists = [LuaValue.array(params.map { .tensor($0) }), .array(grads.map { .tensor($0) })].map { vm.reference($0) }
+        let statesList = try vm.list(stateTables), infoList = try vm.list(infos)
+        let returned: LuaValue
+        do {
+            returned = try vm.call(table, "step", [.reference(lists[0]), .reference(lists[1]), .reference(statesList), .reference(hyperTable),
+                                                   .value(.integer(count)), .reference(infoList)])[0]
+        } catch {
+            throw context("step", "failed at step \(count)", error)
+        }
+        guard returned == .nil else { throw fail("step", "must change params in place and return nothing, returned \(returned)") }
+        steps = steps.map { _ in count }
+        for (i, p) in params.enumerated() { try checkAfterUpdate(i, p, vm, function: "step") }
+    }
+
+    /// After an update: the state keeps its tensors and their shapes, and the parameter holds
+    /// no NaN/Inf (a fused kernel that wrote it last has checked that already, in its pass).
+    private func checkAfterUpdate(_ i: Int, _ p: Tensor, _ vm: LuaVM, function: String) throws {
+        try checkState(i, vm, function: function)
+        guard p.storage.lastWriteWasFinite || p.allFinite else {
+            throw fail(function, "wrote NaN or Inf into parameter \(i + 1) of shape \(formatShape(p.shape)) at step \(steps[i])")
         }
     }
 
     private func initialize(_ params: [Tensor], _ vm: LuaVM, _ table: LuaReference, _ hyperTable: LuaReference) throws {
         var tables: [LuaReference] = [], shapes: [[String: [Int]]] = []
         let hasInit = try vm.fieldType(table, "init") != "nil"
+        describe(params, vm)
         for (i, p) in params.enumerated() {
             let state: LuaReference
             if hasInit {
                 let returned: LuaValue
                 do {
-                    (returned, state) = try vm.callHolding(table, "init", [.value(.tensor(p)), .reference(hyperTable)])
+                    (returned, state) = try vm.callHolding(table, "init", [.value(.tensor(p)), .reference(hyperTable), .reference(infos[i])])
                 } catch {
                     throw context("init", "failed on parameter \(i + 1) of shape \(formatShape(p.shape))", error)
                 }
@@ -107,6 +141,16 @@ final class LuaOptimizer: Optimizer {
         steps = Array(repeating: 0, count: params.count)
     }
 
+    /// Records the step's parameters: their shapes, and the `{index, name}` tables plugins get.
+    private func describe(_ params: [Tensor], _ vm: LuaVM) {
+        paramShapes = params.map(\.shape)
+        infos = params.enumerated().map { i, p in
+            var info: [String: LuaValue] = ["index": .integer(i + 1)]
+            info["name"] = p.storage.label.map { .string($0) }
+            return vm.reference(.table(info))
+        }
+    }
+
     /// A state table as Swift values; anything but tensors and numbers, or the reserved key
     /// `step`, is the plugin's mistake.
     private func read(_ vm: LuaVM, _ state: LuaReference, function: String) throws -> [String: StateValue] {
@@ -123,15 +167,15 @@ final class LuaOptimizer: Optimizer {
         return out
     }
 
-    /// After an update: the state still has its tensors, with their shapes.
-    private func checkState(_ i: Int, _ vm: LuaVM) throws {
-        let state = try read(vm, stateTables[i], function: "update")
+    /// The state still has the tensors `init` returned, with their shapes.
+    private func checkState(_ i: Int, _ vm: LuaVM, function: String) throws {
+        let state = try read(vm, stateTables[i], function: function)
         for (key, shape) in stateShapes[i] {
             guard case .tensor(let t) = state[key] else {
-                throw fail("update", "state '\(key)' of parameter \(i + 1) must stay a tensor of shape \(formatShape(shape)), got \(state[key].map { "\($0)" } ?? "nil")")
+                throw fail(function, "state '\(key)' of parameter \(i + 1) must stay a tensor of shape \(formatShape(shape)) (as init returned it), got \(state[key].map { "\($0)" } ?? "nil")")
             }
             guard t.shape == shape else {
-                throw fail("update", "state '\(key)' of parameter \(i + 1) changed shape from \(formatShape(shape)) to \(formatShape(t.shape))")
+                throw fail(function, "state '\(key)' of parameter \(i + 1) changed shape from \(formatShape(shape)) (as init returned it) to \(formatShape(t.shape))")
             }
         }
     }
@@ -167,5 +211,8 @@ final class LuaOptimizer: Optimizer {
         stateTables = tables
         stateShapes = shapes
         steps = counts
+        // Shapes and names come from the parameters of the next step.
+        paramShapes = []
+        infos = []
     }
 }

@@ -24,7 +24,8 @@ final class LuaSchedule: Schedule {
         let (vm, table) = try plugin.lua()
         let result: LuaValue
         do {
-            result = try vm.call(table, "at", [.value(.integer(step)), .value(HyperMarshal.lua(hyper))])[0]
+            let strict = try vm.strictTable(HyperMarshal.entries(hyper), owner: name)
+            result = try vm.call(table, "at", [.value(.integer(step)), .reference(strict)])[0]
         } catch {
             throw ContextError("\(plugin.place("at")): failed at step \(step)", error)
         }

@@ -3,7 +3,7 @@ import DescentHost
 
 /// What a plugin provides.
 public enum PluginKind: String, CaseIterable {
-    case optimizer, schedule, dataset, model
+    case optimizer, schedule, dataset, model, transform
 }
 
 /// A named, documented, parameterised piece that experiments refer to by name (docs/ARCHITECTURE.md,

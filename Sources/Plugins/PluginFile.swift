@@ -15,7 +15,10 @@ struct PluginFileError: Error, CustomStringConvertible {
 enum PluginFile {
     /// Fields each kind requires (functions) and allows.
     static let functions: [PluginKind: (required: [String], optional: [String])] = [
-        .optimizer: (["update"], ["init"]),
+        // Exactly one of update (per parameter), step (a whole step) or build (an optimizer
+        // composed with optim.chain, optim.lookahead, ...).
+        .optimizer: ([], ["init", "update", "step", "build"]),
+        .transform: (["update"], ["init"]),
         .schedule: (["at"], []),
         .model: (["build"], []),
         .dataset: (["load"], []),
@@ -79,6 +82,13 @@ enum PluginFile {
             if let v = fields[f], v.typeName != "function" { throw fail("'\(f)' must be a function, got \(v.typeName)") }
         }
 
+        if kind == .optimizer {
+            let ways = ["update", "step", "build"].filter { fields[$0] != nil }
+            guard ways.count == 1 else {
+                throw fail("optimizer '\(name)' must have exactly one of 'update' (per parameter), 'step' (whole step) or 'build' (a composed optimizer), has \(ways.isEmpty ? "none" : ways.joined(separator: " and "))")
+            }
+            if ways == ["build"], fields["init"] != nil { throw fail("optimizer '\(name)': 'init' has no use with 'build'") }
+        }
         let defaults = try readDefaults(fields["defaults"], fail)
         let known = Set(common + fns.required + fns.optional)
         for key in fields.keys.sorted() where !known.contains(key) {

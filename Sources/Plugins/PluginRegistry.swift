@@ -84,7 +84,25 @@ public final class PluginRegistry: ObjectCatalog {
             throw DescentError("optim.new", "unknown optimizer '\(name)' (known: \(names(.optimizer).joined(separator: ", ")))")
         }
         if case .optimizer(let make)? = p.builder { return try make(overrides) }
-        return try LuaOptimizer(p, overrides: overrides)
+        let (vm, table) = try p.lua()
+        guard try vm.fieldType(table, "build") == "function" else { return try LuaOptimizer(p, overrides: overrides) }
+        // A composed optimizer: `build(hyper)` returns it (optim.chain{...}, optim.lookahead(...)).
+        let hyper = try p.hyperparameters(overrides)
+        let result: (value: LuaValue, object: AnyObject?)
+        do {
+            result = try vm.callForObjects(table, "build", [.value(HyperMarshal.lua(hyper))], results: 1, as: AnyObject.self)[0]
+        } catch {
+            throw ContextError(p.place("build"), error)
+        }
+        guard let built = result.object as? Optimizer else { throw DescentError(p.place("build"), "must return an optimizer (optim.chain{...}, optim.new(...)), returned \(result.value)") }
+        return built
+    }
+
+    public func makeTransform(_ name: String, _ overrides: [(String, HyperValue)] = []) throws -> GradientTransform {
+        guard let p = plugin(.transform, name) else {
+            throw DescentError("optim.transform", "unknown transform '\(name)' (known: \(names(.transform).joined(separator: ", ")))")
+        }
+        return try LuaTransform(p, overrides: overrides)
     }
 
     public func makeSchedule(_ name: String, _ overrides: [(String, HyperValue)] = []) throws -> Schedule {

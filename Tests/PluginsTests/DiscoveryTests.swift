@@ -75,14 +75,14 @@ final class DiscoveryTests: PluginTestCase {
         let d = registry.diagnostics.joined(separator: "\n")
         let expected = [
             "error: \(dir)/syntax.lua: syntax error: ", "syntax.lua:1: '}' expected near <eof> (skipped)",
-            "error: \(dir)/no_update.lua: optimizer 'no_update' has no 'update' function (skipped)",
+            "error: \(dir)/no_update.lua: optimizer 'no_update' must have exactly one of 'update' (per parameter), 'step' (whole step) or 'build' (a composed optimizer), has none (skipped)",
             "error: \(dir)/no_at.lua: schedule 'no_at' has no 'at' function (skipped)",
-            "error: \(dir)/wrong_kind.lua: wrong kind: 'kind' must be one of \"optimizer\", \"schedule\", \"dataset\", \"model\", got \"optimiser\" (skipped)",
+            "error: \(dir)/wrong_kind.lua: wrong kind: 'kind' must be one of \"optimizer\", \"schedule\", \"dataset\", \"model\", \"transform\", got \"optimiser\" (skipped)",
             "error: \(dir)/bad_default.lua: default 'lr' must be a number, boolean, string or list of numbers, got function (skipped)",
             "error: \(dir)/dup.lua: duplicate optimizer name 'good', already defined by \(dir)/a_good.lua in the same directory (skipped)",
             "error: \(dir)/nothing.lua: must return a plugin table {kind = ..., name = ..., ...}, returned nil (skipped)",
             "error: \(dir)/raises.lua: error while loading: ", "raises.lua:1: cannot load this",
-            "error: \(dir)/typo.lua: unknown field 'defualts' in optimizer 'typo' (known: defaults, doc, init, kind, name, update) (skipped)",
+            "error: \(dir)/typo.lua: unknown field 'defualts' in optimizer 'typo' (known: build, defaults, doc, init, kind, name, step, update) (skipped)",
             "error: \(dir)/exits.lua: error while loading: ", "exits.lua:1: os.exit is not available to plugins",
             "error: \(dir)/clobbers.lua: error while loading: ", "clobbers.lua:1: plugins cannot change tensor.zeros (the API is shared by every script)",
         ]

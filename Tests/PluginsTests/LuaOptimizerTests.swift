@@ -149,6 +149,8 @@ final class LuaOptimizerTests: PluginTestCase {
             "nan": "param:fill_(0/0)",
             "kernel_nan": "optim.kernel{tensors = {'p'}, body = function(t, s) return {p = t.p / s.zero} end}{p = param, zero = 0}",
             "nan_after_kernel": "optim.kernel{tensors = {'p'}, body = function(t, s) return {p = t.p * 2} end}{p = param}; param:div_(0)",
+            "misspells": "param:add_(grad, -hyper.lr * hyper.momentun)",
+            "writes_hyper": "hyper.lr = 1",
         ]
         var files: [String: String] = [:]
         for (name, line) in body {
@@ -167,7 +169,9 @@ final class LuaOptimizerTests: PluginTestCase {
         let expected = [
             "raises": "raises.lua:5: exploded",
             "returns": "must change param in place and return nothing, returned tensor [2]",
-            "reshapes": "state 'm' of parameter 1 changed shape from [2] to [3]",
+            "reshapes": "state 'm' of parameter 1 changed shape from [2] (as init returned it) to [3]",
+            "misspells": "misspells.lua:5: misspells: unknown hyperparameter 'momentun' (known: lr)",
+            "writes_hyper": "writes_hyper.lua:5: writes_hyper: hyperparameters are read-only here ('lr'); set them with opt.hyper.lr = value",
             "retypes": "state 'm' must be a tensor or a number, got string",
             "nan": "wrote NaN or Inf into parameter 1 of shape [2] at step 1",
             "kernel_nan": "wrote NaN or Inf into parameter 1 of shape [2] at step 1",

@@ -73,6 +73,21 @@ open class Module: CustomStringConvertible {
         return children.enumerated().flatMap { $1.namedTensors(prefix: "\(prefix)\($0).") }
     }
 
+    /// The parameters with their dotted path names (`0.weight`), module order; also labels each
+    /// parameter's storage with its name, so parameter groups can match it by name later.
+    @discardableResult
+    public func labelParameters() -> [(name: String, tensor: Tensor)] {
+        let named = namedParameters()
+        for (n, t) in named { t.storage.label = n }
+        return named
+    }
+
+    /// The parameters with their dotted path names, module order, weight before bias.
+    public func namedParameters(prefix: String = "") -> [(name: String, tensor: Tensor)] {
+        if children.isEmpty { return zip(parameterNames, parameters).map { (prefix + $0, $1) } }
+        return children.enumerated().flatMap { $1.namedParameters(prefix: "\(prefix)\($0).") }
+    }
+
     /// Every module of the tree with its path (`""` for this one, `3`, `3.0`), parents first.
     public func namedModules(prefix: String = "") -> [(name: String, module: Module)] {
         [(prefix, self)] + children.enumerated().flatMap { $1.namedModules(prefix: prefix.isEmpty ? "\($0)" : "\(prefix).\($0)") }

@@ -61,6 +61,12 @@ open class NativeOptimizer: Optimizer {
     }
 
     public func step(_ params: [Tensor], _ grads: [Tensor]) throws {
+        try step(params, grads, gradScale: 1)
+    }
+
+    /// A step on `grads * gradScale`, the factor folded into the update pass (a chain's
+    /// clipping and scaling cost no pass of their own).
+    public func step(_ params: [Tensor], _ grads: [Tensor], gradScale: Float) throws {
         try checkStepArguments(params, grads, previous: states)
         if states.isEmpty { states = params.map { _ in OptimizerState() } }
         for (i, (p, s)) in zip(params, states).enumerated() {
@@ -70,11 +76,11 @@ open class NativeOptimizer: Optimizer {
                 }
             }
         }
-        var scale: Float = 1
+        var scale = gradScale
         let clip = hyper.number("clip_norm")
         if clip > 0 {
-            let norm = grads.reduce(0.0) { $0 + $1.sumOfSquares() }.squareRoot()
-            scale = Float(clip / Swift.max(norm, clip))
+            let norm = grads.reduce(0.0) { $0 + $1.sumOfSquares() }.squareRoot() * Double(gradScale)
+            scale *= Float(clip / Swift.max(norm, clip))
         }
         for (i, p) in params.enumerated() {
             let s = states[i]

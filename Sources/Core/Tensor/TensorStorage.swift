@@ -22,6 +22,10 @@ public final class TensorStorage {
     /// `writes` when a fused kernel last wrote this buffer and found every value it wrote finite.
     private var finiteAtWrite: UInt64 = .max
 
+    /// The name of the parameter this buffer holds (`3.weight`), when a model named it
+    /// (`Module.labelParameters`): parameter groups match on it.
+    public var label: String?
+
     /// Records an in-place write.
     @inline(__always) public func noteWrite() { writes &+= 1 }
 

@@ -170,8 +170,17 @@ enum NNBindings {
             Userdata.push(vm, try m.backward(try a.tensor(2), try a.tensor(3)))
             return 1
         }),
+        // name -> parameter, and the names in module order: `local named, order = m:named_parameters()`.
+        ("named_parameters", { vm, a in
+            let named = try a.object(1, Module.self, "module").labelParameters()
+            lua_createtable(vm.L, 0, Int32(named.count))
+            for (n, t) in named { Userdata.push(vm, t); lua_setfield(vm.L, -2, n) }
+            vm.push(.array(named.map { .string($0.name) }))
+            return 2
+        }),
         ("parameters", { vm, a in
             let m = try a.object(1, Module.self, "module")
+            m.labelParameters()
             for list in [m.parameters, m.gradients] {
                 lua_createtable(vm.L, Int32(list.count), 0)
                 for (i, t) in list.enumerated() { Userdata.push(vm, t); lua_rawseti(vm.L, -2, lua_Integer(i + 1)) }

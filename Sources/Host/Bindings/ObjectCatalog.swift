@@ -5,8 +5,16 @@ import DescentCore
 public protocol ObjectCatalog: AnyObject {
     func makeOptimizer(_ name: String, _ hyper: [(String, HyperValue)]) throws -> Optimizer
     func makeSchedule(_ name: String, _ hyper: [(String, HyperValue)]) throws -> Schedule
+    func makeTransform(_ name: String, _ hyper: [(String, HyperValue)]) throws -> GradientTransform
     var optimizerNames: [String] { get }
     var scheduleNames: [String] { get }
+}
+
+extension ObjectCatalog {
+    /// Transforms come from Lua plugin files; the natives are `optim.clip_by_global_norm` & co.
+    public func makeTransform(_ name: String, _ hyper: [(String, HyperValue)]) throws -> GradientTransform {
+        throw DescentError("optim.transform", "unknown transform '\(name)' (none are loaded)")
+    }
 }
 
 /// The native optimizers and schedules only.

@@ -11,10 +11,15 @@ enum OptimBindings {
             guard let catalog else { throw DescentError("optim", "the plugin registry of this VM is gone") }
             return catalog
         }
-        installNamespace(vm, "optim", make: { _, name, h in try live().makeOptimizer(name, h) }, names: { _ in (try? live().optimizerNames) ?? [] })
-        installNamespace(vm, "schedule", make: { _, name, h in try live().makeSchedule(name, h) }, names: { _ in (try? live().scheduleNames) ?? [] })
+        installNamespace(vm, "optim", make: { vm, a, name, h in
+            let groups = try CompositionBindings.groups(vm, a, 3)
+            guard !groups.isEmpty else { return try live().makeOptimizer(name, h) }
+            return try GroupedOptimizer(groups: groups) { overrides in try live().makeOptimizer(name, h + overrides) }
+        }, names: { _ in (try? live().optimizerNames) ?? [] })
+        installNamespace(vm, "schedule", make: { _, _, name, h in try live().makeSchedule(name, h) }, names: { _ in (try? live().scheduleNames) ?? [] })
+        CompositionBindings.install(vm, catalog: live)
 
-        lua_createtable(L, 0, 6)
+        lua_createtable(L, 0, 7)
         vm.setFunction("step", optimizerStep)
         vm.setFunction("state") { vm, a in
             let opt = try a.object(1, Optimizer.self, "optimizer")
@@ -24,6 +29,7 @@ enum OptimBindings {
             pushState(vm, opt.states[i - 1])
             return 1
         }
+        vm.setFunction("swap_averages", CompositionBindings.swapAverages)
         // State (moments, step counts, a Lua plugin's state tables) and hyperparameters.
         vm.setFunction("save") { vm, a in
             let opt = try a.object(1, Optimizer.self, "optimizer")
@@ -46,6 +52,12 @@ enum OptimBindings {
             return (o.name, o.description)
         }
 
+        lua_createtable(L, 0, 0)
+        installMetatable(vm, Userdata.transform) { a in
+            let t = try a.object(1, GradientTransform.self, "transform")
+            return (t.name, t.description)
+        }
+
         lua_createtable(L, 0, 2)
         vm.setFunction("at") { vm, a in
             let s = try a.object(1, Schedule.self, "schedule")
@@ -61,12 +73,12 @@ enum OptimBindings {
     }
 
     /// The global table `global` with `new(name [, hyper])` through `make` and `list()`.
-    static func installNamespace(_ vm: LuaVM, _ global: String, make: @escaping (LuaVM, String, [(String, HyperValue)]) throws -> AnyObject,
+    static func installNamespace(_ vm: LuaVM, _ global: String, make: @escaping (LuaVM, Arguments, String, [(String, HyperValue)]) throws -> AnyObject,
                                  names: @escaping (LuaVM) -> [String]) {
         lua_createtable(vm.L, 0, 2)
         vm.setFunction("new", prefix: global + ".") { vm, a in
             let name = try a.string(1)
-            Userdata.push(vm, try make(vm, name, try HyperMarshal.pairs(a, 2)))
+            Userdata.push(vm, try make(vm, a, name, try HyperMarshal.pairs(a, 2)))
             return 1
         }
         vm.setFunction("list", prefix: global + ".") { vm, _ in vm.push(.array(names(vm).map { .string($0) })); return 1 }
@@ -109,6 +121,7 @@ enum OptimBindings {
         defer { descent_pop(vm.L, 2) }
         if let o = Userdata.object(vm, at: -1, as: Optimizer.self) { return (o.hyper, o.setHyper) }
         if let s = Userdata.object(vm, at: -1, as: Schedule.self) { return (s.hyper, s.setHyper) }
+        if let t = Userdata.object(vm, at: -1, as: GradientTransform.self) { return (t.hyper, t.setHyper) }
         throw a.fail(1, "hyper table expected")
     }
 

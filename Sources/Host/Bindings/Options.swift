@@ -100,8 +100,11 @@ public enum HyperMarshal {
     }
 
     /// Every hyperparameter as a Lua table (what plugins' functions receive as `hyper`).
-    public static func lua(_ h: Hyperparameters) -> LuaValue {
-        .table(Dictionary(uniqueKeysWithValues: h.pairs.map { ($0, lua($1)) }))
+    public static func lua(_ h: Hyperparameters) -> LuaValue { .table(entries(h)) }
+
+    /// The entries of that table.
+    public static func entries(_ h: Hyperparameters) -> [String: LuaValue] {
+        Dictionary(uniqueKeysWithValues: h.pairs.map { ($0, lua($1)) })
     }
 
     public static func lua(_ v: HyperValue) -> LuaValue {

@@ -32,6 +32,34 @@ extension LuaVM {
         return LuaReference(popping: self)
     }
 
+    /// A held table of `values` that raises on reading a key it lacks and on any write
+    /// (`Lua/strict.lua`), naming `owner` and the known keys: the `hyper` of plugin calls.
+    public func strictTable(_ values: [String: LuaValue], owner: String) throws -> LuaReference {
+        let top = lua_gettop(L)
+        defer { lua_settop(L, top) }
+        if strict == nil {
+            try load(try HostLua.source("strict.lua"), name: "=strict.lua")
+            try pcall(arguments: 0, results: 1)
+            strict = LuaReference(popping: self)
+        }
+        _ = try strict!.push("strict")
+        push(.table(values))
+        push(.string(owner))
+        push(.string(values.keys.sorted().joined(separator: ", ")))
+        try pcall(arguments: 3, results: 1)
+        return LuaReference(popping: self)
+    }
+
+    /// A held Lua array of the values `references` hold (state tables passed as one list).
+    public func list(_ references: [LuaReference]) throws -> LuaReference {
+        lua_createtable(L, Int32(references.count), 0)
+        for (i, r) in references.enumerated() {
+            _ = try r.push("list")
+            lua_rawseti(L, -2, lua_Integer(i + 1))
+        }
+        return LuaReference(popping: self)
+    }
+
     /// A held reference to a new Lua value made from `value`.
     public func reference(_ value: LuaValue) -> LuaReference {
         push(value)
@@ -80,6 +108,20 @@ extension LuaVM {
     /// handler and returns `results` results.
     public func call(_ ref: LuaReference, _ key: String?, _ arguments: [LuaArgument], results: Int = 1) throws -> [LuaValue] {
         try withCall(ref, key, arguments, results: results) { (0..<results).map { value(at: Int32(-results + $0)) } }
+    }
+
+    /// Whether Lua pattern `pattern` matches in `subject` (`string.find` of the standard
+    /// library as loaded, whatever a script did to the global `string`); a bad pattern is an error.
+    public func matches(_ subject: String, pattern: String) throws -> Bool {
+        let top = lua_gettop(L)
+        defer { lua_settop(L, top) }
+        lua_getfield(L, descent_registryindex(), "_LOADED")
+        lua_getfield(L, -1, "string")
+        lua_getfield(L, -1, "find")
+        push(.string(subject))
+        push(.string(pattern))
+        try pcall(arguments: 2, results: 1)
+        return lua_type(L, -1) != LUA_TNIL
     }
 
     /// Like `call`, and also holds the first result (a table the caller keeps, say).

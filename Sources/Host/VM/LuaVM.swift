@@ -27,6 +27,8 @@ public final class LuaVM {
     public var builtinGlobals: Set<String>?
     /// Makes plugin environments (`runLoadedIsolated`), loaded on first use.
     var sandbox: LuaReference?
+    /// The strict-table maker (`Lua/strict.lua`), loaded on first use.
+    var strict: LuaReference?
     /// Objects the opened libraries need kept alive for as long as the VM.
     var retained: [AnyObject] = []
     /// Globals installed by the opened libraries (`open`), in order.

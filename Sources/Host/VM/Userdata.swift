@@ -28,7 +28,8 @@ public enum Userdata {
     public static let optimizer = "descent.Optimizer"
     public static let schedule = "descent.Schedule"
     public static let kernel = "descent.Kernel"
-    static let all = [tensor, module, criterion, optimizer, schedule, kernel]
+    public static let transform = "descent.Transform"
+    static let all = [tensor, module, criterion, optimizer, schedule, kernel, transform]
 
     static func registerMetatables(_ vm: LuaVM) {
         let L = vm.L
@@ -54,6 +55,7 @@ public enum Userdata {
         case is Criterion: return criterion
         case is Optimizer: return optimizer
         case is ElementwiseProgram: return kernel
+        case is GradientTransform: return transform
         default: return schedule
         }
     }
@@ -67,6 +69,7 @@ public enum Userdata {
         case is Optimizer: return "optimizer"
         case is Schedule: return "schedule"
         case is ElementwiseProgram: return "kernel"
+        case is GradientTransform: return "transform"
         default: return "userdata"
         }
     }

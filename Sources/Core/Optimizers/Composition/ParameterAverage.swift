@@ -1,0 +1,52 @@
+/// `optim.ema(decay)`: Polyak averaging of the weights after each update,
+/// `average = decay * average + (1 - decay) * p`, starting from the weights after the first
+/// update (TF `ExponentialMovingAverage` without its step-dependent decay). Training uses the
+/// live weights; `swap(_:)` exchanges them with the averages for evaluation (call it again to
+/// swap back), as studies do with `eval_averaged = true`.
+public final class ParameterAverage: NativeTransform {
+    private var averages: [Tensor] = []
+
+    public init(decay: Double) throws {
+        try super.init(name: "ema", stage: .afterUpdate, lazy: false, keys: [("ema_decay", .number(decay))])
+    }
+
+    public override func validate(_ h: Hyperparameters) throws { try h.require("ema_decay", min: 0, below: 1) }
+
+    public override func apply(_ params: [Tensor], _ grads: [Tensor], _ context: TransformContext) throws -> Float {
+        if averages.isEmpty {
+            averages = params.map { $0.clone() }
+            return 1
+        }
+        let w = Float(1 - hyper.number("ema_decay"))
+        for (a, p) in zip(averages, params) { try a.lerp_(p, weight: w) }
+        return 1
+    }
+
+    /// Exchanges the values of `params` and their averages.
+    public func swap(_ params: [Tensor]) throws {
+        guard averages.count == params.count else {
+            throw DescentError("ema", averages.isEmpty ? "no averages yet: step first" : "\(averages.count) parameters expected, got \(params.count)")
+        }
+        for (a, p) in zip(averages, params) {
+            guard a.shape == p.shape else { throw DescentError("ema", "parameter of shape \(formatShape(a.shape)) expected, got \(formatShape(p.shape))") }
+            let saved = p.clone()
+            try p.copy_(a)
+            try a.copy_(saved)
+        }
+    }
+
+    public override var states: [OptimizerState] {
+        averages.map { a in
+            let s = OptimizerState()
+            s["average"] = .tensor(a)
+            return s
+        }
+    }
+
+    public override func restore(states: [OptimizerState]) throws {
+        averages = try states.enumerated().map { i, s in
+            guard let a = s.tensor("average") else { throw DescentError("ema", "state of parameter \(i + 1) has no 'average'") }
+            return a.clone()
+        }
+    }
+}
