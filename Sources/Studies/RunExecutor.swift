@@ -18,7 +18,10 @@ struct RunExecutor {
         self.spec = spec
         do {
             task = try RunTask(spec, registry: registry)
-            optimizer = try registry.makeOptimizer(spec.optimizer, spec.hyper.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
+            optimizer = try Self.optimizer(spec, registry)
+            if spec.evalAveraged, optimizer.weightAverage == nil {
+                throw DescentError("eval_averaged", "\(optimizer.name) keeps no weight averages; use an optimizer plugin whose build returns optim.chain{optim.ema(decay), ...}")
+            }
             schedule = try spec.schedule.map { try registry.makeSchedule($0, spec.scheduleArgs.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }) }
             _ = try schedule?.at(0)
             var rng = RandomGenerator(seed: 0)
@@ -29,6 +32,21 @@ struct RunExecutor {
         } catch {
             throw ContextError("run '\(spec.name)'", error)
         }
+    }
+
+    /// The run's optimizer; with `groups`, one per group, matched on parameter names by Lua pattern.
+    static func optimizer(_ spec: RunSpec, _ registry: PluginRegistry) throws -> Optimizer {
+        func sorted(_ h: [String: HyperValue]) -> [(String, HyperValue)] { h.sorted { $0.key < $1.key }.map { ($0.key, $0.value) } }
+        let hyper = sorted(spec.hyper)
+        guard !spec.groups.isEmpty else { return try registry.makeOptimizer(spec.optimizer, hyper) }
+        let vm = registry.vm
+        let groups = spec.groups.map { g in
+            ParameterGroup(overrides: sorted(g.hyper)) { [weak vm] _, _, name in
+                guard let vm, let name else { return false }
+                return try vm.matches(name, pattern: g.match)
+            }
+        }
+        return try GroupedOptimizer(groups: groups) { overrides in try registry.makeOptimizer(spec.optimizer, hyper + overrides) }
     }
 
     /// Trains the run into `dir`, continuing from `dir/checkpoint.dtar` when one of this
@@ -79,6 +97,9 @@ struct RunExecutor {
             try RunCheckpoint.save(to: checkpointPath, configHash: configuration.hash, model: task.model, optimizer: optimizer, state: state)
         }
         func evaluate() throws {
+            let averages = spec.evalAveraged ? optimizer.weightAverage : nil
+            try averages?.swap(task.model.parameters)
+            defer { try? averages?.swap(task.model.parameters) }
             let (metric, loss, perClass) = try task.evaluate(batchSize: max(spec.batch, 32))
             state.finalPerClass = perClass.isEmpty ? nil : perClass
             state.rows[state.rows.count - 1].metric = metric

@@ -25,6 +25,16 @@ public struct RunSpec: Equatable {
     public var evalEvery = 100
     /// Loss level for "steps to threshold" (on the smoothed loss).
     public var threshold = 1.0
+    /// Parameter groups: a Lua pattern on parameter names (`bias$`) and the hyperparameters
+    /// the group sets (`optim.new(name, hyper, {groups = ...})`).
+    public var groups: [GroupSpec] = []
+
+    public struct GroupSpec: Equatable {
+        public var match: String
+        public var hyper: [String: HyperValue]
+    }
+    /// Evaluate with the optimizer's weight averages (`optim.ema` in a chain) instead of the live weights.
+    public var evalAveraged = false
     /// Steps between checkpoints (0: only when stopped and at the end); nil: at every
     /// evaluation, or every tenth of the run when there is none.
     public var checkpointEvery: Int? = nil
@@ -37,7 +47,7 @@ public struct RunSpec: Equatable {
     /// Keys a run (or an experiment) may set; anything else is a spelling mistake.
     static let keys: Set<String> = ["name", "model", "model_args", "dataset", "dataset_args", "size", "steps", "batch", "seed",
                                     "optimizer", "hyper", "schedule", "schedule_args", "augment", "eval_every", "threshold",
-                                    "checkpoint_every"]
+                                    "checkpoint_every", "groups", "eval_averaged"]
 
     /// Applies the fields of a Lua table (experiment defaults or a run's overrides).
     mutating func apply(_ t: [String: LuaValue], context: String) throws {
@@ -113,6 +123,27 @@ public struct RunSpec: Equatable {
         }
         if let v = try int("eval_every", min: 0) { evalEvery = v }
         if let v = try int("checkpoint_every", min: 0) { checkpointEvery = v }
+        if let v = t["eval_averaged"] {
+            guard case .bool(let b) = v else { throw fail("eval_averaged must be true or false, got \(v)") }
+            evalAveraged = b
+        }
+        if let v = t["groups"] {
+            let list: [LuaValue]
+            switch v {
+            case .array(let a): list = a
+            case .table(let d) where d.isEmpty: list = []
+            default: throw fail("groups must be a list of {match = PATTERN, <hyperparameters>} tables, got \(v)")
+            }
+            groups = try list.enumerated().map { i, g in
+                guard case .table(var d) = g, case .string(let pattern)? = d.removeValue(forKey: "match") else {
+                    throw fail("groups[\(i + 1)] must be a table with match = a Lua pattern on parameter names (functions are for scripts, not studies), got \(g)")
+                }
+                return GroupSpec(match: pattern, hyper: try d.mapValues { x in
+                    guard let h = HyperMarshal.hyper(x) else { throw fail("groups[\(i + 1)]: number, boolean, string or list expected, got \(x)") }
+                    return h
+                })
+            }
+        }
         if let v = t["threshold"] {
             guard let d = v.number, d.isFinite else { throw fail("threshold must be a number, got \(v)") }
             threshold = d
@@ -148,6 +179,7 @@ public struct RunSpec: Equatable {
             "optimizer": optimizer, "hyper": plain(hyper), "schedule": schedule ?? NSNull(), "schedule_args": plain(scheduleArgs),
             "augment": ["flip": augment.flip, "jitter": augment.jitter, "brightness": augment.brightness, "contrast": augment.contrast],
             "eval_every": evalEvery, "threshold": threshold, "checkpoint_every": checkpointInterval,
+            "groups": groups.map { ["match": $0.match, "hyper": plain($0.hyper)] as [String: Any] }, "eval_averaged": evalAveraged,
         ]
     }
 

@@ -21,6 +21,8 @@ final class RunTask {
         let built = try registry.makeModel(spec.model, ModelRequest(args: spec.modelArgs.mapValues { .number($0) }, input: train.imageShape,
                                                                     classes: train.classNames.count, detection: detection, seed: UInt64(spec.seed)))
         (model, criterion, kind) = (built.module, built.criterion, built.task)
+        // Parameter groups match on these names (`0.weight`).
+        model.labelParameters()
     }
 
     /// Stacks samples `indices` of `set` into an input tensor and the loss target.

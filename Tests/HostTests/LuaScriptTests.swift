@@ -18,6 +18,7 @@ final class LuaScriptTests: XCTestCase {
     func testTensorContract() throws { try runLuaTest("tensor_test.lua") }
     func testNNContract() throws { try runLuaTest("nn_test.lua") }
     func testOptimContract() throws { try runLuaTest("optim_test.lua") }
+    func testComposition() throws { try runLuaTest("compose_test.lua") }
     func testBadInput() throws { try runLuaTest("bad_input_test.lua") }
 
     /// The Lua-driven forward/backward equals the Swift result for the same weights.

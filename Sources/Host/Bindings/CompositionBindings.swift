@@ -21,13 +21,14 @@ enum CompositionBindings {
             for k in stride(from: 1, through: n, by: 1) {
                 lua_rawgeti(a.L, 1, lua_Integer(k))
                 defer { descent_pop(a.L, 1) }
-                if let t = Userdata.object(vm, at: -1, as: GradientTransform.self), optimizer == nil {
+                if let t = Userdata.object(vm, at: -1, as: GradientTransform.self), k < n {
                     transforms.append(t)
                 } else if let o = Userdata.object(vm, at: -1, as: Optimizer.self), k == n {
                     optimizer = o
                 } else {
                     let what = k == n ? "an optimizer last" : "a transform (optim.clip_by_global_norm(1), ...) before the optimizer"
-                    throw a.fail(1, "\(what) expected at index \(k), got \(String(cString: descent_typename(a.L, -1)))")
+                    let got = Userdata.object(vm, at: -1, as: AnyObject.self).map(Userdata.typeName) ?? String(cString: descent_typename(a.L, -1))
+                    throw a.fail(1, "\(what) expected at index \(k), got \(got)")
                 }
             }
             guard let optimizer else { throw a.fail(1, "{transform, ..., optimizer} expected, got an empty table") }
@@ -59,7 +60,7 @@ enum CompositionBindings {
     /// `opt:swap_averages(params)`: exchanges parameters and their `optim.ema` averages.
     static let swapAverages: LuaFunction = { vm, a in
         let opt = try a.object(1, Optimizer.self, "optimizer")
-        guard let average = (opt as? OptimizerChain)?.average else {
+        guard let average = opt.weightAverage else {
             throw a.fail(1, "an optimizer with weight averages (optim.chain{..., optim.ema(decay), opt}) expected, got \(opt.name)")
         }
         try average.swap(try OptimBindings.tensorList(vm, a, 2))

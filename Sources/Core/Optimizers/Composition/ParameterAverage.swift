@@ -50,3 +50,14 @@ public final class ParameterAverage: NativeTransform {
         }
     }
 }
+
+extension Optimizer {
+    /// The weight averages of an `optim.ema` in this optimizer's chain (also inside a lookahead).
+    public var weightAverage: ParameterAverage? {
+        switch self {
+        case let c as OptimizerChain: return c.average ?? c.inner.weightAverage
+        case let l as Lookahead: return l.inner.weightAverage
+        default: return nil
+        }
+    }
+}
