@@ -2,7 +2,7 @@ import DescentCore
 
 /// The sections of `descent bench`, in order.
 public enum Benchmarks {
-    public static let sections = ["sgemm", "conv", "train", "optim", "lua", "plugins", "detector"]
+    public static let sections = ["sgemm", "conv", "train", "optim", "lua", "plugins", "compose", "detector"]
 
     public static func run(_ r: BenchmarkReport, sections: [String]) throws {
         let threads = Parallel.threads
@@ -16,6 +16,7 @@ public enum Benchmarks {
             case "optim": try CoreBenchmarks.optimizers(r)
             case "lua": try LuaBenchmarks.run(r)
             case "plugins": try PluginBenchmarks.run(r)
+            case "compose": try CompositionBenchmarks.run(r)
             case "detector": try DetectorBenchmarks.run(r)
             default: throw DescentError("bench", "unknown section '\(s)' (known: \(sections.joined(separator: ", ")))")
             }

@@ -9,8 +9,10 @@ enum NativeEntries {
     static var all: [Plugin] { optimizers + schedules + models + datasets }
 
     static let optimizers: [Plugin] = NativeOptimizers.all.map { e in
-        Plugin(kind: .optimizer, name: e.name, origin: .native, doc: e.doc, defaults: (try? e.make([]))?.hyper.pairs ?? [],
-               table: nil, builder: .optimizer(e.make))
+        var p = Plugin(kind: .optimizer, name: e.name, origin: .native, doc: e.doc, defaults: (try? e.make([]))?.hyper.pairs ?? [],
+                       table: nil, builder: .optimizer(e.make))
+        p.equations = e.equations
+        return p
     }
 
     static let schedules: [Plugin] = NativeSchedules.all.map { e in

@@ -35,6 +35,8 @@ public struct Plugin {
     /// SHA-256 of a Lua plugin's source (nil for natives): recorded with every run that uses
     /// it, so an edited plugin counts as a changed configuration.
     public internal(set) var sha256: String? = nil
+    /// A native optimizer's update rule (`descent plugins show`).
+    public internal(set) var equations: String? = nil
     /// How a native model or dataset is built (Lua ones build through `table`).
     var builder: PluginBuilder? = nil
 

@@ -13,6 +13,7 @@ public enum PluginListing {
     public static func details(_ p: Plugin) -> String {
         var lines = ["\(p.kind.rawValue) \(p.name)", "origin: \(p.origin)", "", p.doc.isEmpty ? "(no doc)" : p.doc, "", "defaults:"]
         lines += p.defaults.isEmpty ? ["  (none)"] : p.defaults.map { "  \($0) = \($1)" }
+        if let e = p.equations { lines += ["", "update:", e] }
         return lines.joined(separator: "\n")
     }
 }

@@ -12,7 +12,7 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Print the figures as JSON instead of a table.")
     var json = false
 
-    @Option(help: "Sections to run (sgemm, conv, train, optim, lua, plugins, detector); default: all.")
+    @Option(help: "Sections to run (sgemm, conv, train, optim, lua, plugins, compose, detector); default: all.")
     var only: [String] = []
 
     func run() throws {

@@ -12,6 +12,9 @@ struct WorkerCommand: ParsableCommand {
     @OptionGroup var plugins: PluginOptions
 
     func run() throws {
+        // A stop (the parent's signal, or the kernel's when the parent dies) is a request from
+        // here on: the run, once started, checkpoints and stops at its first step boundary.
+        StopRequest.install(quitOnSecond: false)
         // Never outlive the study that started this worker, even one killed before this line.
         let parent = ProcessInfo.processInfo.environment[Self.parentVariable].flatMap { Int32($0) } ?? getppid()
         guard descent_die_with_parent(parent) == 0 else { throw ExitCode(143) }
@@ -24,7 +27,6 @@ struct WorkerCommand: ParsableCommand {
             }
             var options = StudyOptions()
             options.outDirectory = job.directory
-            StopRequest.install(quitOnSecond: false)
             let summary = try Session(plugins: plugins, study: options).experiments.runner.execute(job: job)
             if summary.status == .interrupted, let signal = StopRequest.signal { throw ExitCode(StopRequest.exitStatus(signal)) }
         } catch let e as ExitCode {

@@ -95,9 +95,12 @@ final class OptimizerTests: XCTestCase {
     }
 
     func testRMSPropForms() throws {
-        assertClose(try run(try RMSProp()), rmsReference(rho: 0.9, mu: 0, eps: 1e-8, centered: false, inside: false, initial: 0, lrInMomentum: false), "torch")
+        // The torch form's rho is PyTorch's default alpha, 0.99.
+        assertClose(try run(try RMSProp()), rmsReference(rho: 0.99, mu: 0, eps: 1e-8, centered: false, inside: false, initial: 0, lrInMomentum: false), "torch")
         assertClose(try run(try RMSProp(overrides: [("momentum", .number(0.5)), ("centered", .bool(true))])),
-                    rmsReference(rho: 0.9, mu: 0.5, eps: 1e-8, centered: true, inside: false, initial: 0, lrInMomentum: false), "torch centered momentum")
+                    rmsReference(rho: 0.99, mu: 0.5, eps: 1e-8, centered: true, inside: false, initial: 0, lrInMomentum: false), "torch centered momentum")
+        XCTAssertEqual(try RMSProp(overrides: [("rho", .number(0.5))]).hyper["rho"], .number(0.5), "an explicit rho wins")
+        XCTAssertEqual(try RMSProp(overrides: [("form", .string("keras"))]).hyper["rho"], .number(0.9), "Keras's rho")
         assertClose(try run(try RMSProp(overrides: [("form", .string("keras")), ("momentum", .number(0.5)), ("epsilon", .number(1e-3))])),
                     rmsReference(rho: 0.9, mu: 0.5, eps: 1e-3, centered: false, inside: true, initial: 0, lrInMomentum: true), "keras")
         assertClose(try run(try RMSProp(overrides: [("form", .string("tf1")), ("momentum", .number(0.9)), ("rho", .number(0.8)), ("centered", .bool(true))])),
@@ -111,7 +114,7 @@ final class OptimizerTests: XCTestCase {
         // p0 = 1, g = 1, rho 0.9, lr 0.1, eps 0: tf1 s = 0.9*1 + 0.1 = 1 -> p = 0.9;
         // torch s = 0.1 -> p = 1 - 0.1/sqrt(0.1) = 0.683772.
         for (form, expected) in [("tf1", 0.9), ("torch", 1 - 0.1 / 0.1.squareRoot())] {
-            let opt = try RMSProp(overrides: [("form", .string(form)), ("lr", .number(0.1)), ("epsilon", .number(0))])
+            let opt = try RMSProp(overrides: [("form", .string(form)), ("lr", .number(0.1)), ("epsilon", .number(0)), ("rho", .number(0.9))])
             let p = Tensor([1])
             try opt.step([p], [Tensor([1])])
             XCTAssertEqual(Double(p.data[0]), expected, accuracy: 1e-6, form)

@@ -106,6 +106,10 @@ final class StudyCommandTests: XCTestCase {
             started = workers()
         }
         XCTAssertEqual(started.count, 2, "two workers should be running")
+        // Until both have started their runs (a worker killed while it boots has no run to stop).
+        for _ in 0..<100 where !["0.1", "0.5"].allSatisfy({ FileManager.default.fileExists(atPath: "\(dir)/long/momentum_momentum-\($0)/config.json") }) {
+            usleep(100_000)
+        }
         kill(p.processIdentifier, SIGKILL)
         p.waitUntilExit()
         var alive = started

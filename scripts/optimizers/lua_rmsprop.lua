@@ -13,7 +13,7 @@ return {
   kind = "optimizer",
   name = "lua_rmsprop",
   doc = "RMSProp in Lua tensor ops (reference copy of native rmsprop, PyTorch form)",
-  defaults = { lr = 0.01, rho = 0.9, momentum = 0, epsilon = 1e-8, centered = false, weight_decay = 0 },
+  defaults = { lr = 0.01, rho = 0.99, momentum = 0, epsilon = 1e-8, centered = false, weight_decay = 0 },
   init = function(param, hyper)
     return { square_avg = param:zeros_like(), grad_avg = param:zeros_like(), momentum_buffer = param:zeros_like() }
   end,

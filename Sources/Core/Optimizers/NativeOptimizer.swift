@@ -79,7 +79,7 @@ open class NativeOptimizer: Optimizer {
         var scale = gradScale
         let clip = hyper.number("clip_norm")
         if clip > 0 {
-            let norm = grads.reduce(0.0) { $0 + $1.sumOfSquares() }.squareRoot() * Double(gradScale)
+            let norm = Tensor.sumOfSquares(grads).squareRoot() * Double(gradScale)
             scale *= Float(clip / Swift.max(norm, clip))
         }
         for (i, p) in params.enumerated() {

@@ -3,32 +3,34 @@ public enum NativeOptimizers {
     public struct Entry {
         public let name: String
         public let doc: String
+        /// The update rule, for `descent plugins show` (`OptimizerEquations`).
+        public var equations: String? = nil
         public let make: ([(String, HyperValue)]) throws -> Optimizer
     }
 
     public static let all: [Entry] = [
-        Entry(name: "sgd", doc: "Stochastic gradient descent: p -= lr*g") { try SGD(overrides: $0) },
-        Entry(name: "momentum", doc: "SGD with momentum: tf1/PyTorch form a = mu*a + g; p -= lr*a, or Keras form; optional Nesterov") {
+        Entry(name: "sgd", doc: "Stochastic gradient descent: p -= lr*g", equations: OptimizerEquations.sgd) { try SGD(overrides: $0) },
+        Entry(name: "momentum", doc: "SGD with momentum: tf1/PyTorch form a = mu*a + g; p -= lr*a, or Keras form; optional Nesterov", equations: OptimizerEquations.momentum) {
             try Momentum(overrides: $0)
         },
-        Entry(name: "rmsprop", doc: "RMSProp with PyTorch, Keras and TF1 conventions as switches (form, eps_inside_sqrt, initial_ms, lr_in_momentum)") {
+        Entry(name: "rmsprop", doc: "RMSProp with PyTorch, Keras and TF1 conventions as switches (form, eps_inside_sqrt, initial_ms, lr_in_momentum)", equations: OptimizerEquations.rmsprop) {
             try RMSProp(overrides: $0)
         },
-        Entry(name: "adam", doc: "Adam (Kingma & Ba 2015); form torch (Algorithm 1) or tf (epsilon hat)") { try Adam(overrides: $0) },
-        Entry(name: "adamw", doc: "AdamW (Loshchilov & Hutter 2019): Adam with decoupled weight decay p -= lr*wd*p") {
+        Entry(name: "adam", doc: "Adam (Kingma & Ba 2015); form torch (Algorithm 1) or tf (epsilon hat)", equations: OptimizerEquations.adam) { try Adam(overrides: $0) },
+        Entry(name: "adamw", doc: "AdamW (Loshchilov & Hutter 2019): Adam with decoupled weight decay p -= lr*wd*p", equations: OptimizerEquations.adamw) {
             try Adam(name: "adamw", doc: "AdamW: Adam with decoupled weight decay", decoupled: true, overrides: $0)
         },
-        Entry(name: "tfod_momentum", doc: tfodMomentumDoc) {
+        Entry(name: "tfod_momentum", doc: tfodMomentumDoc, equations: OptimizerEquations.momentum) {
             try Momentum(name: "tfod_momentum", doc: tfodMomentumDoc, defaults: [("momentum", .number(0.9)), ("form", .string("tf1"))], overrides: $0)
         },
-        Entry(name: "tfod_rmsprop", doc: tfodRMSPropDoc) {
+        Entry(name: "tfod_rmsprop", doc: tfodRMSPropDoc, equations: OptimizerEquations.rmsprop) {
             try RMSProp(name: "tfod_rmsprop", doc: tfodRMSPropDoc,
                         defaults: [("form", .string("tf1")), ("rho", .number(0.9)), ("momentum", .number(0.9)), ("epsilon", .number(1.0))], overrides: $0)
         },
-        Entry(name: "tfod_adam", doc: tfodAdamDoc) {
+        Entry(name: "tfod_adam", doc: tfodAdamDoc, equations: OptimizerEquations.adam) {
             try Adam(name: "tfod_adam", doc: tfodAdamDoc, defaults: [("form", .string("tf")), ("epsilon", .number(1e-8))], overrides: $0)
         },
-        Entry(name: "tfod2_rmsprop", doc: tfod2RMSPropDoc) {
+        Entry(name: "tfod2_rmsprop", doc: tfod2RMSPropDoc, equations: OptimizerEquations.rmsprop) {
             try RMSProp(name: "tfod2_rmsprop", doc: tfod2RMSPropDoc,
                         defaults: [("form", .string("keras")), ("rho", .number(0.9)), ("momentum", .number(0.9)), ("epsilon", .number(1.0)), ("decay", .number(0.9))],
                         overrides: $0)

@@ -7,21 +7,23 @@
 ///     momentum, lr_in_momentum = false:    b = mu*b + g/d;     p -= lr*b      (PyTorch)
 ///     momentum, lr_in_momentum = true:     b = mu*b + lr*g/d;  p -= b         (TF)
 ///
-/// `form` sets the three switches (eps_inside_sqrt, initial_ms, lr_in_momentum) at once:
-/// "torch" (false, 0, false; the default), "keras" (true, 0, true; Keras 3 and tf.keras
-/// OptimizerV2), "tf1" (true, 1, true; tf.compat.v1.train.RMSPropOptimizer, whose mean square
-/// starts at one). Switches given explicitly win over the form.
+/// `form` sets rho and the three switches (eps_inside_sqrt, initial_ms, lr_in_momentum) at
+/// once: "torch" (0.99, false, 0, false; the default, as torch.optim.RMSprop), "keras" (0.9,
+/// true, 0, true; Keras 3 and tf.keras OptimizerV2), "tf1" (0.9, true, 1, true;
+/// tf.compat.v1.train.RMSPropOptimizer, whose mean square starts at one). Values given
+/// explicitly (or by a preset) win over the form.
 /// `decay` (0 = off) is legacy Keras inverse-time decay, `lr / (1 + decay*(t-1))`: the TF2
 /// Object Detection API passes its proto's `decay` (0.9) here (see `tfod2_rmsprop`).
-/// Hyperparameters: `lr` (0.01), `rho` (0.9), `momentum` (0), `epsilon` (1e-8), `centered`
+/// Hyperparameters: `lr` (0.01), `rho` (by form: 0.99 torch, 0.9 keras/tf1), `momentum` (0), `epsilon` (1e-8), `centered`
 /// (false), `form`, the three switches, `decay`, `weight_decay`, `clip_norm`.
 /// State: `square_avg`, `grad_avg` (centered), `momentum_buffer` (momentum > 0), `step`.
 public final class RMSProp: NativeOptimizer {
     /// The three switches a `form` sets, or nil for an unknown form (reported by `validate`).
     static func switches(_ form: String) -> [(String, HyperValue)]? {
-        let table: [String: (Bool, Double, Bool)] = ["torch": (false, 0, false), "keras": (true, 0, true), "tf1": (true, 1, true)]
-        guard let (inside, initial, lrIn) = table[form] else { return nil }
-        return [("eps_inside_sqrt", .bool(inside)), ("initial_ms", .number(initial)), ("lr_in_momentum", .bool(lrIn))]
+        // rho too: PyTorch's default alpha is 0.99, Keras's and TF1's decay 0.9.
+        let table: [String: (Double, Bool, Double, Bool)] = ["torch": (0.99, false, 0, false), "keras": (0.9, true, 0, true), "tf1": (0.9, true, 1, true)]
+        guard let (rho, inside, initial, lrIn) = table[form] else { return nil }
+        return [("rho", .number(rho)), ("eps_inside_sqrt", .bool(inside)), ("initial_ms", .number(initial)), ("lr_in_momentum", .bool(lrIn))]
     }
 
     public init(name: String = "rmsprop", doc: String = "RMSProp (PyTorch, Keras or TF1 form; centered; momentum)",

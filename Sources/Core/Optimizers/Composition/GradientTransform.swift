@@ -79,7 +79,7 @@ public final class ClipByGlobalNorm: NativeTransform {
     public override func validate(_ h: Hyperparameters) throws { try h.require("max_norm", above: 0) }
 
     public override func apply(_ params: [Tensor], _ grads: [Tensor], _ context: TransformContext) throws -> Float {
-        let norm = grads.reduce(0.0) { $0 + $1.sumOfSquares() }.squareRoot() * Double(context.scale)
+        let norm = Tensor.sumOfSquares(grads).squareRoot() * Double(context.scale)
         let limit = hyper.number("max_norm")
         return Float(limit / Swift.max(norm, limit))
     }
