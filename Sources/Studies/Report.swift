@@ -54,6 +54,7 @@ public enum Report {
     @discardableResult
     public static func write(experimentDirectory dir: String, title: String? = nil) throws -> (path: String, summaries: [RunSummary]) {
         let runs = try runs(in: dir)
+        try AtomicFile.write(ResultsTable(runs, directory: dir).csv, to: dir + "/results.csv")
         let path = dir + "/report.html"
         try AtomicFile.write(html(runs, title: title ?? URL(fileURLWithPath: dir).lastPathComponent), to: path)
         try AtomicFile.write(standaloneLoss(runs), to: dir + "/loss.svg")

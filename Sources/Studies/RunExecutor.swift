@@ -11,6 +11,9 @@ struct RunExecutor {
     let task: RunTask
     let optimizer: Optimizer
     let schedule: Schedule?
+    /// The resolved hyperparameters before training (defaults included), for config.json.
+    let resolvedHyper: Hyperparameters
+    let resolvedScheduleArgs: Hyperparameters?
 
     /// Builds everything the run needs and tries one forward pass, so a bad study stops before
     /// any run trains. Errors name the run.
@@ -24,6 +27,8 @@ struct RunExecutor {
             }
             schedule = try spec.schedule.map { try registry.makeSchedule($0, spec.scheduleArgs.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }) }
             _ = try schedule?.at(0)
+            resolvedHyper = optimizer.hyper
+            resolvedScheduleArgs = schedule?.hyper
             var rng = RandomGenerator(seed: 0)
             let (x, y, _) = try task.batch(task.train, [0], augment: Augmentation(), rng: &rng)
             task.model.evaluate()
@@ -71,11 +76,18 @@ struct RunExecutor {
             resumed = true
         } else {
             // A new start: nothing of an earlier attempt may pass for this one's results.
-            for f in ["summary.json", "metrics.csv"] { try? FileManager.default.removeItem(atPath: dir + "/" + f) }
+            let old = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasPrefix("events.out.tfevents.") }
+            for f in ["summary.json", "metrics.csv"] + old { try? FileManager.default.removeItem(atPath: dir + "/" + f) }
             state = RunState(seed: spec.seed)
         }
         var config = spec.json
+        // As resolved (defaults included); what the script gave is under *_given.
+        config["hyper_given"] = config["hyper"]
+        config["hyper"] = RunFiles.plain(resolvedHyper)
+        config["schedule_args_given"] = config["schedule_args"]
+        config["schedule_args"] = resolvedScheduleArgs.map(RunFiles.plain) ?? [:]
         config["versions"] = ["descent": descentVersion, "lua": "5.4"]
+        config["machine"] = ["cpu": Machine.cpuModel, "threads": Parallel.threads]
         config["plugins"] = configuration.plugins
         config["config_hash"] = configuration.hash
         func writeConfig() throws {
@@ -83,6 +95,22 @@ struct RunExecutor {
             try AtomicFile.write(try RunFiles.json(config), to: dir + "/config.json")
         }
         try writeConfig()
+        if let file = state.eventsFile {
+            state.eventsBytes = try EventLog.append([], to: dir + "/" + file, at: state.eventsBytes)
+        } else {
+            let file = EventLog.fileName(start: state.started)
+            state.eventsFile = file
+            state.eventsBytes = try EventLog.append(EventLog.fileVersion(wallTime: state.started)
+                + EventLog.sessionStart(ResultsTable.settings(config), group: spec.name, wallTime: state.started), to: dir + "/" + file, at: 0)
+        }
+        /// Appends the rows not yet in the event file (and, at the end, the session's status).
+        func flushEvents(ending status: RunSummary.Status? = nil) throws {
+            guard let file = state.eventsFile else { return }
+            var bytes = EventLog.rows(state.rows[state.eventsRows...], metricName: task.metricName, start: state.started)
+            if let status { bytes += EventLog.sessionEnd(status, wallTime: state.started + (state.rows.last?.time ?? 0)) }
+            state.eventsBytes = try EventLog.append(bytes, to: dir + "/" + file, at: state.eventsBytes)
+            state.eventsRows = state.rows.count
+        }
         let progress = Progress(run: spec.name, total: spec.steps)
         if resumed { progress.finish("resuming at step \(state.step) of \(spec.steps)") }
         var summary = RunSummary(name: spec.name, status: .ok, metricName: task.metricName)
@@ -91,6 +119,7 @@ struct RunExecutor {
         let before = state.seconds
         func elapsed() -> Double { before + Date().timeIntervalSince(start) }
         func checkpoint() throws {
+            try flushEvents()
             state.seconds = elapsed()
             state.scheduledLR = trainer.lastScheduledLR
             state.scheduleYieldedAt = trainer.scheduleYieldedAt
@@ -106,6 +135,7 @@ struct RunExecutor {
             state.rows[state.rows.count - 1].valLoss = loss
             state.bestMetric = max(state.bestMetric ?? -.infinity, metric)
             try AtomicFile.write(RunFiles.csv(state.rows, metricName: task.metricName), to: dir + "/metrics.csv")
+            try flushEvents()
         }
         /// Hyperparameters someone changed by hand in `onStep` (the schedule's `lr` aside).
         func noteEdits(since before: Hyperparameters, step: Int) throws {
@@ -179,6 +209,8 @@ struct RunExecutor {
         summary.finalPerClass = state.finalPerClass
         summary.seconds = elapsed()
         try AtomicFile.write(RunFiles.csv(state.rows, metricName: task.metricName), to: dir + "/metrics.csv")
+        // Interrupted: the next attempt continues the file from the checkpoint's length.
+        if summary.status != .interrupted { try flushEvents(ending: summary.status) }
         try AtomicFile.write(try RunFiles.json(summary.json), to: dir + "/summary.json")
         switch summary.status {
         case .ok:

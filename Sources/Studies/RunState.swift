@@ -25,6 +25,12 @@ struct RunState: Codable {
     var scheduleYieldedAt: Int?
     /// Hyperparameters changed by hand between steps, in order.
     var edits: [LiveEdit] = []
+    /// When the run first started (seconds since 1970): event wall times count from it.
+    var started = Date().timeIntervalSince1970
+    /// The TensorBoard event file, its length and how many rows it holds.
+    var eventsFile: String?
+    var eventsBytes = 0
+    var eventsRows = 0
 
     /// A fresh run: the data order depends only on the seed (and the batch size), so runs that
     /// differ in anything else see the same batches.

@@ -65,6 +65,18 @@ struct MetricRow: Equatable, Codable {
 
 /// The files of a run directory: config.json, metrics.csv, summary.json, all written atomically.
 enum RunFiles {
+    /// Hyperparameters as JSON values, in a dictionary.
+    static func plain(_ h: Hyperparameters) -> [String: Any] {
+        Dictionary(uniqueKeysWithValues: h.pairs.map { k, v -> (String, Any) in
+            switch v {
+            case .number(let d): return (k, d)
+            case .bool(let b): return (k, b)
+            case .string(let s): return (k, s)
+            case .list(let l): return (k, l)
+            }
+        })
+    }
+
     static func json(_ object: Any) throws -> Data {
         try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
     }
