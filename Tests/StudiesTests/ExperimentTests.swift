@@ -58,7 +58,14 @@ final class ExperimentTests: PluginTestCase {
             XCTAssertNotNil(metrics.rows[3].metric)
         }
         let config = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(out)/tiny/mom_0.5/config.json"))) as! [String: Any]
-        XCTAssertEqual((config["hyper"] as? [String: Double])?["momentum"], 0.5)
+        // Resolved, defaults included; what the script gave is kept beside.
+        let hyper = config["hyper"] as? [String: Any]
+        XCTAssertEqual(hyper?["momentum"] as? Double, 0.5)
+        XCTAssertEqual(hyper?["lr"] as? Double, 0.01)
+        XCTAssertEqual(hyper?["form"] as? String, "tf1")
+        XCTAssertEqual((config["hyper_given"] as? [String: Any])?.keys.sorted(), ["momentum"])
+        XCTAssertEqual((config["machine"] as? [String: Any])?["cpu"] as? String, Machine.cpuModel)
+        XCTAssertNotNil(((config["plugins"] as? [String: Any])?["optimizer"] as? [String: Any])?["origin"])
         XCTAssertEqual(config["optimizer"] as? String, "momentum")
         XCTAssertNotNil(config["versions"])
 
