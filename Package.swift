@@ -42,7 +42,7 @@ let package = Package(
         .target(name: "DescentPlugins", dependencies: ["DescentHost", "DescentCore"], path: "Sources/Plugins",
                 plugins: ["EmbedLua"]),
         .target(name: "DescentStudies", dependencies: ["DescentPlugins", "DescentHost", "DescentCore"], path: "Sources/Studies",
-                exclude: ["Lua"], plugins: ["EmbedLua"]),
+                exclude: ["Lua", "Web"], plugins: ["EmbedLua"]),
         .target(name: "DescentBench", dependencies: ["DescentPlugins", "DescentHost", "DescentCore"], path: "Sources/Bench",
                 exclude: ["Lua"], plugins: ["EmbedLua"]),
         .executableTarget(

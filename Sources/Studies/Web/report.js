@@ -1,0 +1,200 @@
+// report.js: the interactive charts of report.html (Descent), drawn from the JSON in
+// <script id="report-data">. Hover a chart for the values at that step; drag across it to zoom
+// into those steps (the y axis fits what is visible); double-click to zoom out; click a legend
+// entry to hide or show a run. No network, no libraries: the report stays one offline file.
+(function () {
+  "use strict";
+  var data = JSON.parse(document.getElementById("report-data").textContent);
+  var NS = "http://www.w3.org/2000/svg";
+  var W = 640, H = 300, L = 64, R = 16, T = 30, B = 40;
+  var hidden = {};
+
+  function el(name, attrs, parent) {
+    var e = document.createElementNS(NS, name);
+    for (var k in attrs) e.setAttribute(k, attrs[k]);
+    if (parent) parent.appendChild(e);
+    return e;
+  }
+  function fmt(v) {
+    if (v === null || !isFinite(v)) return "-";
+    var a = Math.abs(v);
+    if (a !== 0 && (a < 1e-3 || a >= 1e5)) return v.toExponential(2);
+    return String(+v.toPrecision(4));
+  }
+  // Nice ticks: steps of 1, 2 or 5 times a power of ten, about `n` of them.
+  function ticks(lo, hi, n) {
+    if (!(hi > lo)) { lo -= 0.5; hi += 0.5; }
+    var raw = (hi - lo) / n, p = Math.pow(10, Math.floor(Math.log10(raw))), f = raw / p;
+    var step = (f < 1.5 ? 1 : f < 3 ? 2 : f < 7 ? 5 : 10) * p, out = [];
+    for (var v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push(Math.abs(v) < step * 1e-9 ? 0 : v);
+    return out;
+  }
+  // Log ticks: powers of ten, with 2 and 5 between them when there are few decades.
+  function logTicks(lo, hi) {
+    var out = [], a = Math.floor(lo), b = Math.ceil(hi), few = b - a <= 2;
+    for (var d = a; d <= b; d++) [1, 2, 5].forEach(function (m) {
+      if (m !== 1 && !few) return;
+      var v = d + Math.log10(m);
+      if (v >= lo - 1e-9 && v <= hi + 1e-9) out.push(v);
+    });
+    return out.length >= 2 ? out : ticks(lo, hi, 4);
+  }
+
+  // A line (or point) chart: spec = {title, x, y, logX, logY, points, categories, series: [{name,
+  // color, dash, width, opacity, x: [], y: [], hover}]}.
+  function chart(host, spec) {
+    var box = document.createElement("div");
+    box.className = "chart";
+    host.appendChild(box);
+    var svg = el("svg", {viewBox: "0 0 " + W + " " + H, role: "img", "aria-label": spec.title}, box);
+    var tip = document.createElement("div");
+    tip.className = "tip";
+    box.appendChild(tip);
+    var view = null;   // [x0, x1] when zoomed
+    function tx(v) { return spec.logX ? (v > 0 ? Math.log10(v) : null) : v; }
+    function ty(v) { return v === null || !isFinite(v) ? null : spec.logY ? (v > 0 ? Math.log10(v) : null) : v; }
+    function draw() {
+      while (svg.firstChild) svg.removeChild(svg.firstChild);
+      var shown = spec.series.filter(function (s) { return !hidden[s.run]; });
+      var xs = [], ys = [];
+      shown.forEach(function (s) {
+        s.x.forEach(function (x, i) {
+          var X = tx(x), Y = ty(s.y[i]);
+          if (X === null || Y === null) return;
+          if (view && (X < view[0] || X > view[1])) return;
+          xs.push(X); ys.push(Y);
+        });
+      });
+      el("text", {x: L, y: 18, "class": "title"}, svg).textContent = spec.title;
+      if (!xs.length) { el("text", {x: W / 2, y: H / 2, "class": "tick", "text-anchor": "middle"}, svg).textContent = "no data"; return; }
+      var x0 = view ? view[0] : Math.min.apply(null, xs), x1 = view ? view[1] : Math.max.apply(null, xs);
+      var y0 = Math.min.apply(null, ys), y1 = Math.max.apply(null, ys);
+      if (x1 === x0) { x0 -= 0.5; x1 += 0.5; }
+      if (y1 === y0) { y0 -= 0.5; y1 += 0.5; }
+      var pad = (y1 - y0) * 0.05; y0 -= pad; y1 += pad;
+      if (spec.categories) { x0 -= 0.5; x1 += 0.5; }
+      function px(v) { return L + (v - x0) / (x1 - x0) * (W - L - R); }
+      function py(v) { return H - B - (v - y0) / (y1 - y0) * (H - T - B); }
+      (spec.logY ? logTicks(y0, y1) : ticks(y0, y1, 5)).forEach(function (v) {
+        el("line", {x1: L, x2: W - R, y1: py(v), y2: py(v), "class": "grid"}, svg);
+        el("text", {x: L - 5, y: py(v) + 4, "class": "tick", "text-anchor": "end"}, svg).textContent = fmt(spec.logY ? Math.pow(10, v) : v);
+      });
+      var xt = spec.categories ? spec.categories.map(function (_, i) { return i; }) : spec.logX ? logTicks(x0, x1) : ticks(x0, x1, 6);
+      xt.forEach(function (v) {
+        var label = spec.categories ? spec.categories[v] : fmt(spec.logX ? Math.pow(10, v) : v);
+        el("text", {x: px(v), y: H - B + 16, "class": "tick", "text-anchor": "middle"}, svg).textContent = label;
+      });
+      el("text", {x: (L + W - R) / 2, y: H - 6, "class": "tick", "text-anchor": "middle"}, svg).textContent = spec.x + (spec.logX ? " (log)" : "");
+      el("text", {x: 14, y: H / 2, "class": "tick", "text-anchor": "middle", transform: "rotate(-90 14 " + H / 2 + ")"}, svg).textContent = spec.y + (spec.logY ? " (log)" : "");
+      var clip = "clip" + Math.random().toString(36).slice(2);
+      el("rect", {x: L, y: T, width: W - L - R, height: H - T - B}, el("clipPath", {id: clip}, svg));
+      var plot = el("g", {"clip-path": "url(#" + clip + ")"}, svg);
+      shown.forEach(function (s) {
+        var pts = [];
+        s.x.forEach(function (x, i) {
+          var X = tx(x), Y = ty(s.y[i]);
+          if (X !== null && Y !== null) pts.push(px(X).toFixed(1) + "," + py(Y).toFixed(1));
+        });
+        if (spec.points) {
+          pts.forEach(function (p) { var c = p.split(","); el("circle", {cx: c[0], cy: c[1], r: 4, fill: s.color}, plot); });
+          if (!spec.categories && pts.length > 1) el("polyline", {points: pts.join(" "), fill: "none", stroke: s.color, "stroke-opacity": 0.5}, plot);
+        } else if (pts.length) {
+          el("polyline", {points: pts.join(" "), fill: "none", stroke: s.color, "stroke-width": s.width || 1.6,
+                          "stroke-opacity": s.opacity || 1, "stroke-dasharray": s.dash || ""}, plot);
+        }
+      });
+      var cursor = el("line", {y1: T, y2: H - B, "class": "cursor", visibility: "hidden"}, svg);
+      var band = el("rect", {y: T, height: H - T - B, "class": "band", visibility: "hidden"}, svg);
+      function toX(ev) {
+        var r = svg.getBoundingClientRect();
+        return x0 + ((ev.clientX - r.left) / r.width * W - L) / (W - L - R) * (x1 - x0);
+      }
+      var dragFrom = null;
+      svg.onmousedown = function (ev) { if (!spec.categories) { dragFrom = toX(ev); ev.preventDefault(); } };
+      svg.onmousemove = function (ev) {
+        var x = toX(ev);
+        if (dragFrom !== null) {
+          band.setAttribute("x", px(Math.min(x, dragFrom))); band.setAttribute("width", Math.abs(px(x) - px(dragFrom)));
+          band.setAttribute("visibility", "visible");
+        }
+        var lines = [], at = null;
+        shown.forEach(function (s) {
+          if (s.hover === false) return;
+          var best = -1, dist = Infinity;
+          s.x.forEach(function (sx, i) { var X = tx(sx); if (X !== null && Math.abs(X - x) < dist && ty(s.y[i]) !== null) { dist = Math.abs(X - x); best = i; } });
+          if (best < 0) return;
+          at = s.x[best];
+          lines.push('<i style="background:' + s.color + '"></i>' + s.name + ": " + fmt(s.y[best]));
+        });
+        if (!lines.length) return;
+        var X = tx(at);
+        cursor.setAttribute("x1", px(X)); cursor.setAttribute("x2", px(X)); cursor.setAttribute("visibility", "visible");
+        tip.innerHTML = "<b>" + spec.x + " " + (spec.categories ? spec.categories[at] : fmt(at)) + "</b><br>" + lines.join("<br>");
+        tip.style.display = "block";
+      };
+      svg.onmouseup = function (ev) {
+        if (dragFrom === null) return;
+        var a = Math.min(dragFrom, toX(ev)), b = Math.max(dragFrom, toX(ev));
+        dragFrom = null;
+        band.setAttribute("visibility", "hidden");
+        if (b - a > (x1 - x0) / 100) { view = [a, b]; draw(); }
+      };
+      svg.onmouseleave = function () { tip.style.display = "none"; cursor.setAttribute("visibility", "hidden"); dragFrom = null; band.setAttribute("visibility", "hidden"); };
+      svg.ondblclick = function () { view = null; draw(); };
+    }
+    box.redraw = draw;
+    draw();
+    return box;
+  }
+
+  function runSeries(pick, opts) {
+    return data.runs.map(function (r) {
+      var p = pick(r);
+      return {run: r.name, name: r.name + (r.same ? " (= " + r.same + ")" : ""), color: r.color, dash: r.dash,
+              x: p[0], y: p[1], width: (opts || {}).width, opacity: (opts || {}).opacity};
+    });
+  }
+  var charts = [];
+  function add(id, spec) { var host = document.getElementById(id); if (host) charts.push(chart(host, spec)); }
+
+  var logLoss = false;
+  function lossSpec() {
+    var raw = runSeries(function (r) { return [r.steps, r.loss]; }, {width: 1, opacity: 0.22});
+    raw.forEach(function (s) { s.hover = false; s.dash = ""; });
+    return {title: "Training loss (faint: raw; solid: smoothed, EMA 0.9)", x: "step", y: "loss", logY: logLoss,
+            series: raw.concat(runSeries(function (r) { return [r.steps, r.smooth]; }))};
+  }
+  var lossBox = null;
+  function addLoss() {
+    var host = document.getElementById("loss");
+    if (lossBox) host.removeChild(lossBox);
+    lossBox = chart(host, lossSpec());
+    host.insertBefore(lossBox, host.firstChild);
+  }
+  addLoss();
+  charts.push({redraw: addLoss});
+  var toggle = document.getElementById("log-loss");
+  if (toggle) toggle.onchange = function () { logLoss = toggle.checked; addLoss(); };
+  add("curves", {title: "Validation loss", x: "step", y: "val_loss", series: runSeries(function (r) { return [r.eval_steps, r.val_loss]; })});
+  add("curves", {title: "Validation " + data.metric, x: "step", y: data.metric, series: runSeries(function (r) { return [r.eval_steps, r.metric]; })});
+  add("curves", {title: "Learning rate", x: "step", y: "lr", series: runSeries(function (r) { return [r.steps, r.lr]; })});
+  data.sweeps.forEach(function (s) {
+    var series = function (key) {
+      return [{run: "", name: key === "metric" ? "best " + data.metric : "final loss", color: key === "metric" ? "#1f77b4" : "#d62728",
+               x: s.categories ? s.x.map(function (_, i) { return i; }) : s.x, y: s[key]}];
+    };
+    add("sweeps", {title: "Best " + data.metric + " vs " + s.key, x: s.key, y: data.metric, points: true, logX: s.log, categories: s.categories, series: series("metric")});
+    add("sweeps", {title: "Final loss vs " + s.key, x: s.key, y: "final loss", points: true, logX: s.log, categories: s.categories, series: series("final_loss")});
+  });
+
+  var legend = document.getElementById("legend");
+  data.runs.forEach(function (r) {
+    var k = document.createElement("span");
+    k.className = "key";
+    k.innerHTML = '<svg width="28" height="10"><line x1="0" x2="28" y1="5" y2="5" stroke="' + r.color + '" stroke-width="2.5" stroke-dasharray="' +
+      (r.dash || "") + '"/></svg>' + r.name + (r.same ? " <small>(same curves as " + r.same + ")</small>" : "");
+    k.onclick = function () { hidden[r.name] = !hidden[r.name]; k.classList.toggle("off"); charts.forEach(function (c) { c.redraw(); }); };
+    legend.appendChild(k);
+  });
+  document.body.setAttribute("data-rendered", String(document.querySelectorAll(".chart svg").length));
+})();
