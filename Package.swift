@@ -28,6 +28,10 @@ let package = Package(
             // oneDNN: GEMM and the convolution primitives (no pkg-config file in Debian; headers in /usr/include).
             name: "CDNNL", path: "Sources/CDNNL",
             providers: [.apt(["libdnnl-dev"])]),
+        .systemLibrary(
+            // stb_image: JPEG/PNG decoding for the image datasets (libstb.so and stb.pc in Debian).
+            name: "CStb", path: "Sources/CStb", pkgConfig: "stb",
+            providers: [.apt(["libstb-dev"])]),
         .target(name: "CKernels", path: "Sources/CKernels"),
         .target(name: "CProcess", path: "Sources/CProcess"),
         // The Lua shipped with Descent is compiled into the binary (Plugins/EmbedLua).
@@ -35,7 +39,7 @@ let package = Package(
         .plugin(name: "EmbedLua", capability: .buildTool(), dependencies: ["embed-lua"], path: "Plugins/EmbedLua"),
         // Optimised in debug builds too: the numeric core is what every test runs, and its SIMD
         // code is ~100x slower unoptimised.
-        .target(name: "DescentCore", dependencies: ["CDNNL", "CKernels", "CProcess"], path: "Sources/Core",
+        .target(name: "DescentCore", dependencies: ["CDNNL", "CKernels", "CProcess", "CStb"], path: "Sources/Core",
                 swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         .target(name: "DescentHost", dependencies: ["DescentCore", "CLua", "CReadline"], path: "Sources/Host",
                 exclude: ["Lua"], plugins: ["EmbedLua"]),

@@ -67,7 +67,39 @@ enum NativeEntries {
         files("npy", "Images [N,C,H,W] and labels [N] as .npy pairs: images, labels, val_images, val_labels", ["images", "labels", "val_images", "val_labels"]) { p in
             (try FileDatasets.npy(images: p("images"), labels: p("labels")), try FileDatasets.npy(images: p("val_images"), labels: p("val_labels")))
         },
+        Plugin(kind: .dataset, name: "image_folder", origin: .native,
+               doc: "Classification from image files (JPEG, PNG, ...): train and val folders with one sub-folder per class, resized to size x size",
+               defaults: [("train", .string("")), ("val", .string(""))], table: nil, builder: .dataset { r in
+            let train = try ImageDatasets.imageFolder(try path(r, "image_folder", "train"), side: r.size)
+            return (train, try ImageDatasets.imageFolder(try path(r, "image_folder", "val"), side: r.size, classes: train.classNames))
+        }),
+        Plugin(kind: .dataset, name: "coco", origin: .native,
+               doc: "Detection from a COCO-format JSON and its image folder: annotations, images, val_annotations, val_images; classes (optional: category names to keep, in order)",
+               defaults: [("annotations", .string("")), ("images", .string("")), ("val_annotations", .string("")), ("val_images", .string("")), ("classes", .string(""))],
+               table: nil, builder: .dataset { r in
+            var classes: [String]? = nil
+            switch r.args["classes"] {
+            case nil, .string("")?: break
+            case .string(let s)?: classes = s.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            case .array(let l)?:
+                classes = try l.map { v in
+                    guard case .string(let s) = v else { throw DescentError("dataset 'coco'", "'classes' must list category names, got \(v)") }
+                    return s
+                }
+            case let v?: throw DescentError("dataset 'coco'", "'classes' must be a list of category names, got \(v)")
+            }
+            let train = try ImageDatasets.coco(annotations: try path(r, "coco", "annotations"), images: try path(r, "coco", "images"), side: r.size, classes: classes)
+            let val = try ImageDatasets.coco(annotations: try path(r, "coco", "val_annotations"), images: try path(r, "coco", "val_images"),
+                                             side: r.size, classes: train.classNames)
+            return (train, val)
+        }),
     ]
+
+    /// The non-empty path argument `key` of dataset `name`.
+    private static func path(_ r: DatasetRequest, _ name: String, _ key: String) throws -> String {
+        guard case .string(let p)? = r.args[key], !p.isEmpty else { throw DescentError("dataset '\(name)'", "'\(key)' (a path) is required") }
+        return p
+    }
 
     /// A generated set: `train` and `val` images from disjoint seeds, each rendered once per run
     /// (`CachedDataset`).

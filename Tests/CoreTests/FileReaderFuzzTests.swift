@@ -1,7 +1,7 @@
 import XCTest
 @testable import DescentCore
 
-/// The .npy, IDX and CIFAR readers on hostile bytes: headers announcing huge arrays, malformed
+/// The .npy, IDX, CIFAR, checkpoint and image readers on hostile bytes: headers announcing huge arrays, malformed
 /// headers, and every file of a seeded byte-flip and truncation run. Each must load or throw a
 /// `DescentError` naming the path; none may trap or allocate what the file cannot hold.
 final class FileReaderFuzzTests: XCTestCase {
@@ -89,6 +89,14 @@ final class FileReaderFuzzTests: XCTestCase {
             ("npy", try Data(contentsOf: URL(fileURLWithPath: dir + "/x.npy"))),
             ("idx", Data([0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 2] + [UInt8](repeating: 7, count: 8))),
             ("cifar", Data([UInt8](repeating: 3, count: 3073))),
+            ("png", try {
+                try ImageFile.write(try Tensor.randn([3, 8, 8], seed: 4).values.map { ($0 + 2) / 4 }, channels: 3, width: 8, height: 8, to: dir + "/x.png")
+                return try Data(contentsOf: URL(fileURLWithPath: dir + "/x.png"))
+            }()),
+            ("jpg", try {
+                try ImageFile.write(try Tensor.randn([3, 16, 16], seed: 5).values.map { ($0 + 2) / 4 }, channels: 3, width: 16, height: 16, to: dir + "/x.jpg")
+                return try Data(contentsOf: URL(fileURLWithPath: dir + "/x.jpg"))
+            }()),
             ("dtar", try {
                 var a = TensorArchive()
                 a["w"] = .tensor(try Tensor.randn([3, 4], seed: 2))
@@ -98,7 +106,7 @@ final class FileReaderFuzzTests: XCTestCase {
             }()),
         ]
         for (kind, original) in valid {
-            for round in 0..<300 {
+            for round in 0..<(ProcessInfo.processInfo.environment["DESCENT_FUZZ_ROUNDS"].flatMap(Int.init) ?? 300) {
                 var bytes = [UInt8](original)
                 if round % 3 == 0 {
                     bytes = Array(bytes.prefix(rng.int(below: bytes.count + 1)))
@@ -112,6 +120,7 @@ final class FileReaderFuzzTests: XCTestCase {
                     case "npy": _ = try NPY.load(path)
                     case "idx": _ = try FileDatasets.idxHeader(Data(bytes), path: path, magic: 0x0803, rank: 3)
                     case "dtar": _ = try TensorArchive.load(path)
+                    case "png", "jpg": _ = try ImageFile.load(path, side: 8)
                     default: _ = try FileDatasets.cifar10([path])
                     }
                 } catch let e as DescentError {
