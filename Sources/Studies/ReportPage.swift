@@ -57,7 +57,7 @@ enum ReportPage {
         }
         var sweeps: [[String: Any]] = []
         for key in table.varied {
-            let rows = table.rows.filter { $0.settings[key] != nil }
+            let rows = table.rows.filter { $0.given.contains(key) && $0.settings[key] != nil }
             guard rows.count >= 2 else { continue }
             let values = rows.map { $0.settings[key]! }
             var sweep: [String: Any] = ["key": key, "metric": rows.map { json($0.summary.bestMetric) }, "final_loss": rows.map { json($0.summary.finalLoss) }]
@@ -65,6 +65,7 @@ enum ReportPage {
             if numbers.count == values.count {
                 let order = numbers.indices.sorted { numbers[$0] < numbers[$1] }
                 sweep["x"] = order.map { numbers[$0] }
+                sweep["runs"] = order.map { rows[$0].run.name }
                 sweep["metric"] = order.map { json(rows[$0].summary.bestMetric) }
                 sweep["final_loss"] = order.map { json(rows[$0].summary.finalLoss) }
                 sweep["log"] = logAxis(key, numbers)
@@ -73,6 +74,7 @@ enum ReportPage {
                 for v in values where !categories.contains(v.description) { categories.append(v.description) }
                 sweep["categories"] = categories
                 sweep["x"] = values.map { categories.firstIndex(of: $0.description)! }
+                sweep["runs"] = rows.map(\.run.name)
             }
             sweeps.append(sweep)
         }
@@ -85,11 +87,11 @@ enum ReportPage {
         var rows = ""
         for (i, r) in table.rows.enumerated() {
             let s = r.summary
-            rows += "<tr class=\"\(s.status.rawValue)\"><td>\(i + 1)</td><td><i style=\"background:\(color(i))\"></i>\(e(r.run.name))</td><td>\(s.status.rawValue)</td>"
+            rows += "<tr class=\"\(s.status.rawValue)\"><td>\(i + 1)</td><td class=\"run\"><i style=\"background:\(color(i))\"></i>\(e(r.run.name))</td><td>\(s.status.rawValue)</td>"
             rows += varied.map { "<td>\(e(r.settings[$0]?.description ?? "-"))</td>" }.joined()
             rows += "<td>\(Report.fmt(s.finalLoss))</td><td>\(Report.fmt(s.bestLoss))</td><td>\(Report.fmt(s.bestMetric))</td>"
             let perClass = s.finalPerClass.map { ap in ap.keys.sorted().map { "\(e($0)) \(Report.fmt(ap[$0]))" }.joined(separator: ", ") }
-            rows += "<td>\(perClass ?? "-")</td><td>\(s.stepsToThreshold.map(String.init) ?? "-")</td>"
+            rows += "<td class=\"ap\">\(perClass ?? "-")</td><td>\(s.stepsToThreshold.map(String.init) ?? "-")</td>"
             rows += "<td>\(s.status == .incomplete ? "-" : String(format: "%.1f s", s.seconds))</td><td>\(e(s.error ?? ""))</td></tr>\n"
         }
         let header = ["rank", "run", "status"] + varied + ["final loss", "best loss", "best \(table.metricName)", "AP per class", "steps to threshold", "time", "error"]

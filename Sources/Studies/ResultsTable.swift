@@ -12,6 +12,8 @@ struct ResultsTable {
         /// the optimizer's hyperparameters by their key (`lr`, `momentum`), the schedule's as
         /// `schedule.<key>`.
         let settings: [String: SettingValue]
+        /// The settings the study script gave this run (not defaults): what a study varies.
+        let given: Set<String>
         let hash: String
     }
 
@@ -55,8 +57,10 @@ struct ResultsTable {
             let config = (try? AtomicFile.read(directory + "/" + run.name + "/config.json"))
                 .flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] } ?? [:]
             let settings = Self.settings(config)
+            let given = Set(Self.runFields + ((config["hyper_given"] as? [String: Any])?.keys.map { $0 } ?? [])
+                            + ((config["schedule_args_given"] as? [String: Any])?.keys.map { "schedule." + $0 } ?? []))
             let summary = run.summary ?? RunSummary(name: run.name, status: .incomplete, steps: run.rows.count, metricName: run.metricName)
-            rows.append(Row(run: run, summary: summary, settings: settings, hash: config["config_hash"] as? String ?? ""))
+            rows.append(Row(run: run, summary: summary, settings: settings, given: given, hash: config["config_hash"] as? String ?? ""))
         }
         self.rows = rows.sorted(by: Self.ranked)
         let keys = Set(rows.flatMap(\.settings.keys))
@@ -92,9 +96,13 @@ struct ResultsTable {
         }
     }
 
-    /// Settings whose values differ between runs: what the study varied.
+    /// What the study varied: settings the script gave that differ between the runs that have
+    /// them (a default that differs because the optimizer does, say Adam's lr, is not one).
     var varied: [String] {
-        columns.filter { c in Set(rows.map { $0.settings[c]?.description ?? "" }).count > 1 }
+        columns.filter { c in
+            let having = rows.filter { $0.given.contains(c) && $0.settings[c] != nil }
+            return Set(having.map { $0.settings[c]!.description }).count > 1
+        }
     }
 
     var csv: String {

@@ -127,3 +127,31 @@ final class StudyCommandTests: XCTestCase {
         }
     }
 }
+
+/// The report as a browser shows it: headless Chromium must draw every chart
+/// (`tools/check-report`). Skipped where Debian's chromium is not installed.
+final class ReportRenderingTests: XCTestCase {
+    func testReportRendersInHeadlessChromium() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/chromium") else { throw XCTSkip("chromium is not installed") }
+        let cli = CLI()
+        let out = NSTemporaryDirectory() + "descent-e2e-report-\(UUID().uuidString)"
+        let script = try cli.script("""
+            local e = experiment { name = "rep", model = "cnn", dataset = "shapes", dataset_args = { train = 32, val = 8 }, size = 16,
+              steps = 6, batch = 4, eval_every = 3, optimizer = "momentum", schedule = false }
+            e:sweep { name = "m{momentum}", vary = { momentum = { 0.5, 0.9 } } }
+            """)
+        XCTAssertEqual(try cli.descent(["run", script, "--out", out]).status, 0)
+        let p = Process()
+        p.executableURL = CLI.root.appendingPathComponent("tools/check-report")
+        p.arguments = [out + "/rep/report.html"]
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = pipe
+        try p.run()
+        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 0, text)
+        // Two sweep charts (metric and final loss against momentum), training loss, validation loss, metric, lr.
+        XCTAssertTrue(text.contains("6 charts drawn"), text)
+    }
+}

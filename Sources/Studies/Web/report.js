@@ -97,7 +97,8 @@
         });
         if (spec.points) {
           pts.forEach(function (p) { var c = p.split(","); el("circle", {cx: c[0], cy: c[1], r: 4, fill: s.color}, plot); });
-          if (!spec.categories && pts.length > 1) el("polyline", {points: pts.join(" "), fill: "none", stroke: s.color, "stroke-opacity": 0.5}, plot);
+          var distinct = s.x.every(function (x, i) { return i === 0 || x !== s.x[i - 1]; });
+          if (!spec.categories && distinct && pts.length > 1) el("polyline", {points: pts.join(" "), fill: "none", stroke: s.color, "stroke-opacity": 0.5}, plot);
         } else if (pts.length) {
           el("polyline", {points: pts.join(" "), fill: "none", stroke: s.color, "stroke-width": s.width || 1.6,
                           "stroke-opacity": s.opacity || 1, "stroke-dasharray": s.dash || ""}, plot);
@@ -124,7 +125,11 @@
           s.x.forEach(function (sx, i) { var X = tx(sx); if (X !== null && Math.abs(X - x) < dist && ty(s.y[i]) !== null) { dist = Math.abs(X - x); best = i; } });
           if (best < 0) return;
           at = s.x[best];
-          lines.push('<i style="background:' + s.color + '"></i>' + s.name + ": " + fmt(s.y[best]));
+          if (s.labels) {   // points: every run at that value
+            s.x.forEach(function (sx, i) { if (sx === at && ty(s.y[i]) !== null) lines.push(s.labels[i] + ": " + fmt(s.y[i])); });
+          } else {
+            lines.push('<i style="background:' + s.color + '"></i>' + s.name + ": " + fmt(s.y[best]));
+          }
         });
         if (!lines.length) return;
         var X = tx(at);
@@ -181,7 +186,7 @@
   data.sweeps.forEach(function (s) {
     var series = function (key) {
       return [{run: "", name: key === "metric" ? "best " + data.metric : "final loss", color: key === "metric" ? "#1f77b4" : "#d62728",
-               x: s.categories ? s.x.map(function (_, i) { return i; }) : s.x, y: s[key]}];
+               x: s.x, y: s[key], labels: s.runs}];
     };
     add("sweeps", {title: "Best " + data.metric + " vs " + s.key, x: s.key, y: data.metric, points: true, logX: s.log, categories: s.categories, series: series("metric")});
     add("sweeps", {title: "Final loss vs " + s.key, x: s.key, y: "final loss", points: true, logX: s.log, categories: s.categories, series: series("final_loss")});
