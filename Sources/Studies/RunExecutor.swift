@@ -43,6 +43,11 @@ struct RunExecutor {
     static func optimizer(_ spec: RunSpec, _ registry: PluginRegistry) throws -> Optimizer {
         func sorted(_ h: [String: HyperValue]) -> [(String, HyperValue)] { h.sorted { $0.key < $1.key }.map { ($0.key, $0.value) } }
         let hyper = sorted(spec.hyper)
+        if let decay = spec.ema {
+            var plain = spec
+            plain.ema = nil
+            return try OptimizerChain([try ParameterAverage(decay: decay)], try optimizer(plain, registry))
+        }
         guard !spec.groups.isEmpty else { return try registry.makeOptimizer(spec.optimizer, hyper) }
         let vm = registry.vm
         let groups = spec.groups.map { g in
@@ -126,7 +131,7 @@ struct RunExecutor {
             try RunCheckpoint.save(to: checkpointPath, configHash: configuration.hash, model: task.model, optimizer: optimizer, state: state)
         }
         func evaluate() throws {
-            let averages = spec.evalAveraged ? optimizer.weightAverage : nil
+            let averages = spec.evalAveraged || spec.ema != nil ? optimizer.weightAverage : nil
             try averages?.swap(task.model.parameters)
             defer { try? averages?.swap(task.model.parameters) }
             let (metric, loss, perClass) = try task.evaluate(batchSize: max(spec.batch, 32))

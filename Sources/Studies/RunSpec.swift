@@ -35,6 +35,9 @@ public struct RunSpec: Equatable {
     }
     /// Evaluate with the optimizer's weight averages (`optim.ema` in a chain) instead of the live weights.
     public var evalAveraged = false
+    /// Polyak averaging of the weights with this decay (`optim.ema`), evaluated with the
+    /// averages (TF OD API's `use_moving_average`).
+    public var ema: Double? = nil
     /// Steps between checkpoints (0: only when stopped and at the end); nil: at every
     /// evaluation, or every tenth of the run when there is none.
     public var checkpointEvery: Int? = nil
@@ -47,7 +50,7 @@ public struct RunSpec: Equatable {
     /// Keys a run (or an experiment) may set; anything else is a spelling mistake.
     static let keys: Set<String> = ["name", "model", "model_args", "dataset", "dataset_args", "size", "steps", "batch", "seed",
                                     "optimizer", "hyper", "schedule", "schedule_args", "augment", "eval_every", "threshold",
-                                    "checkpoint_every", "groups", "eval_averaged"]
+                                    "checkpoint_every", "groups", "eval_averaged", "ema"]
 
     /// Applies the fields of a Lua table (experiment defaults or a run's overrides).
     mutating func apply(_ t: [String: LuaValue], context: String) throws {
@@ -123,6 +126,14 @@ public struct RunSpec: Equatable {
         }
         if let v = try int("eval_every", min: 0) { evalEvery = v }
         if let v = try int("checkpoint_every", min: 0) { checkpointEvery = v }
+        if let v = t["ema"] {
+            switch v {
+            case .bool(false): ema = nil
+            default:
+                guard let d = v.number, d >= 0, d < 1 else { throw fail("ema must be a decay in [0, 1) or false, got \(v)") }
+                ema = d
+            }
+        }
         if let v = t["eval_averaged"] {
             guard case .bool(let b) = v else { throw fail("eval_averaged must be true or false, got \(v)") }
             evalAveraged = b
@@ -179,7 +190,7 @@ public struct RunSpec: Equatable {
             "optimizer": optimizer, "hyper": plain(hyper), "schedule": schedule ?? NSNull(), "schedule_args": plain(scheduleArgs),
             "augment": ["flip": augment.flip, "jitter": augment.jitter, "brightness": augment.brightness, "contrast": augment.contrast],
             "eval_every": evalEvery, "threshold": threshold, "checkpoint_every": checkpointInterval,
-            "groups": groups.map { ["match": $0.match, "hyper": plain($0.hyper)] as [String: Any] }, "eval_averaged": evalAveraged,
+            "groups": groups.map { ["match": $0.match, "hyper": plain($0.hyper)] as [String: Any] }, "eval_averaged": evalAveraged, "ema": ema ?? NSNull(),
         ]
     }
 

@@ -53,7 +53,7 @@ end
 -- nested field; a key that is not a run field is a hyperparameter) into runs.
 local run_fields = {model = true, model_args = true, dataset = true, dataset_args = true, size = true, steps = true,
   batch = true, seed = true, optimizer = true, hyper = true, schedule = true, schedule_args = true, augment = true,
-  eval_every = true, threshold = true, checkpoint_every = true, groups = true, eval_averaged = true}
+  eval_every = true, threshold = true, checkpoint_every = true, groups = true, eval_averaged = true, ema = true}
 function Experiment:sweep(s)
   need_table(s, "sweep{...}")
   need_table(s.vary, "sweep{...}: 'vary'")

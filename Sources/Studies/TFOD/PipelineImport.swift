@@ -1,0 +1,214 @@
+import DescentCore
+import DescentHost
+import Foundation
+
+/// `descent tfod import pipeline.config` and `tfod.import(path)`: the `train_config` of a TF
+/// Object Detection API pipeline as a study run — optimizer preset and hyperparameters, the
+/// learning-rate schedule, batch size, steps, gradient clipping, flips, weight averaging.
+///
+/// The TF1 and TF2 APIs build different optimizers from the same text: TF1 `tf.train`
+/// optimizers (momentum in the tf1 form, RMSProp's `decay` as its rho, mean square from 1), TF2
+/// Keras ones (momentum in the keras form, RMSProp's `decay` passed as Keras's inverse-time lr
+/// decay with rho left at 0.9). Any optimizer or learning-rate field without an equivalent is
+/// an error naming it; settings that do not change the optimization (checkpoints, replicas,
+/// input pipeline, the model itself) are listed as not imported.
+public enum PipelineImport {
+    public enum Version: Int { case tf1 = 1, tf2 = 2 }
+
+    public struct Result {
+        /// The run's fields, as `study:run{...}` takes them.
+        public let run: [String: LuaValue]
+        /// What was left out, and why.
+        public let notes: [String]
+    }
+
+    /// train_config fields that do not change how the optimizer updates the weights.
+    static let ignored: Set<String> = [
+        "fine_tune_checkpoint", "fine_tune_checkpoint_version", "fine_tune_checkpoint_type", "sync_replicas", "startup_delay_steps",
+        "replicas_to_aggregate", "use_bfloat16", "max_number_of_boxes", "unpad_groundtruth_tensors", "load_all_detection_checkpoint_vars",
+        "from_detection_checkpoint", "keep_checkpoint_every_n_hours", "batch_queue_capacity", "num_batch_queue_threads",
+        "prefetch_queue_capacity", "merge_multiple_label_boxes", "retain_original_images", "summarize_gradients",
+        "retain_original_image_additional_channels", "use_multiclass_scores", "fine_tune_checkpoint_sample_weight",
+    ]
+
+    /// One message of the file, with its dotted path for errors.
+    struct Message {
+        let fields: [TextProto.Field]
+        let path: String
+        let file: String
+
+        func fail(_ field: TextProto.Field, _ why: String) -> DescentError {
+            .file(file, "line \(field.line): \(path).\(field.name): \(why)")
+        }
+
+        /// Throws on the first field not in `known`.
+        func only(_ known: Set<String>, _ why: String = "has no Descent equivalent") throws {
+            if let f = fields.first(where: { !known.contains($0.name) }) { throw fail(f, why) }
+        }
+
+        func all(_ name: String) -> [TextProto.Field] { fields.filter { $0.name == name } }
+
+        func single(_ name: String) throws -> TextProto.Field? {
+            let found = all(name)
+            if found.count > 1 { throw fail(found[1], "appears more than once") }
+            return found.first
+        }
+
+        func message(_ name: String) throws -> Message? {
+            guard let f = try single(name) else { return nil }
+            guard case .message(let m) = f.value else { throw fail(f, "a { ... } block expected") }
+            return Message(fields: m, path: path + "." + name, file: file)
+        }
+
+        func number(_ name: String, _ fallback: Double) throws -> Double {
+            guard let f = try single(name) else { return fallback }
+            guard case .scalar(let s) = f.value, let v = Double(s), v.isFinite else { throw fail(f, "a finite number expected") }
+            return v
+        }
+
+        func integer(_ name: String, _ fallback: Int) throws -> Int {
+            guard let f = try single(name) else { return fallback }
+            guard case .scalar(let s) = f.value, let v = Double(s)?.exactInteger(in: 0...(1 << 40)) else { throw fail(f, "a non-negative integer expected") }
+            return v
+        }
+
+        func bool(_ name: String, _ fallback: Bool) throws -> Bool {
+            guard let f = try single(name) else { return fallback }
+            guard case .scalar(let s) = f.value, ["true", "false"].contains(s) else { throw fail(f, "true or false expected") }
+            return s == "true"
+        }
+
+        /// The one block of `names` present (a proto `oneof`).
+        func oneOf(_ names: [String], in field: String) throws -> (String, Message) {
+            let present = fields.filter { names.contains($0.name) }
+            guard present.count == 1, let m = try message(present[0].name) else {
+                throw DescentError.file(file, "\(path): exactly one of \(names.joined(separator: ", ")) expected in \(field)")
+            }
+            return (present[0].name, m)
+        }
+    }
+
+    public static func load(_ path: String, version: Version) throws -> Result {
+        let text = String(decoding: try AtomicFile.read(path), as: UTF8.self)
+        return try parse(text, path: path, version: version)
+    }
+
+    public static func parse(_ text: String, path: String, version: Version) throws -> Result {
+        let top = Message(fields: try TextProto(text, path: path).fields, path: "", file: path)
+        guard let train = try top.message("train_config").map({ Message(fields: $0.fields, path: "train_config", file: path) }) else {
+            throw DescentError.file(path, "no train_config block (is this a TF Object Detection API pipeline.config?)")
+        }
+        var notes = top.fields.filter { $0.name != "train_config" }.map { "\($0.name): not imported (the study gives the model and the data)" }
+        var run: [String: LuaValue] = [:]
+        try train.only(ignored.union(["batch_size", "num_steps", "optimizer", "gradient_clipping_by_norm", "data_augmentation_options"]))
+        for f in train.fields where ignored.contains(f.name) { notes.append("train_config.\(f.name): not imported (does not change the optimization)") }
+        run["batch"] = .integer(try train.integer("batch_size", 32))
+        let steps = try train.integer("num_steps", 0)
+        guard steps > 0 else { throw DescentError.file(path, "train_config.num_steps: 0 (or absent) trains forever in the TF OD API; give a number of steps") }
+        run["steps"] = .integer(steps)
+        for block in train.all("data_augmentation_options") {
+            guard case .message(let options) = block.value else { throw train.fail(block, "a { ... } block expected") }
+            for o in options {
+                if o.name == "random_horizontal_flip", case .message(let m) = o.value {
+                    let flip = Message(fields: m, path: "train_config.data_augmentation_options.random_horizontal_flip", file: path)
+                    try flip.only(["probability", "keypoint_flip_permutation"])
+                    run["augment"] = .table(["flip": .number(try flip.number("probability", 0.5))])
+                } else {
+                    notes.append("train_config.data_augmentation_options.\(o.name): not imported (Descent augments with flip, jitter, brightness, contrast)")
+                }
+            }
+        }
+        guard let optimizer = try train.message("optimizer") else { throw DescentError.file(path, "train_config has no optimizer") }
+        try optimizer.only(["momentum_optimizer", "rms_prop_optimizer", "adam_optimizer", "use_moving_average", "moving_average_decay"])
+        let (kind, opt) = try optimizer.oneOf(["momentum_optimizer", "rms_prop_optimizer", "adam_optimizer"], in: "optimizer")
+        var hyper: [String: LuaValue] = [:]
+        switch kind {
+        case "momentum_optimizer":
+            try opt.only(["learning_rate", "momentum_optimizer_value"])
+            hyper["momentum"] = .number(try opt.number("momentum_optimizer_value", 0.9))
+            if version == .tf2 { hyper["form"] = .string("keras") }
+            run["optimizer"] = .string(version == .tf1 ? "tfod_momentum" : "momentum")
+        case "rms_prop_optimizer":
+            try opt.only(["learning_rate", "momentum_optimizer_value", "decay", "epsilon"])
+            hyper["momentum"] = .number(try opt.number("momentum_optimizer_value", 0.9))
+            hyper["epsilon"] = .number(try opt.number("epsilon", 1.0))
+            // TF1: tf.train.RMSPropOptimizer(decay=...) is rho; TF2 hands it to Keras as lr decay.
+            hyper[version == .tf1 ? "rho" : "decay"] = .number(try opt.number("decay", 0.9))
+            run["optimizer"] = .string(version == .tf1 ? "tfod_rmsprop" : "tfod2_rmsprop")
+        default:
+            try opt.only(["learning_rate", "epsilon"])
+            hyper["epsilon"] = .number(try opt.number("epsilon", 1e-8))
+            if version == .tf2 { hyper["form"] = .string("tf") }
+            run["optimizer"] = .string(version == .tf1 ? "tfod_adam" : "adam")
+        }
+        let clip = try train.number("gradient_clipping_by_norm", 0)
+        if clip > 0 { hyper["clip_norm"] = .number(clip) }
+        run["hyper"] = .table(hyper)
+        guard let rate = try opt.message("learning_rate") else { throw DescentError.file(path, "\(opt.path) has no learning_rate") }
+        (run["schedule"], run["schedule_args"]) = try schedule(rate)
+        if try optimizer.bool("use_moving_average", true) {
+            run["ema"] = .number(try optimizer.number("moving_average_decay", 0.9999))
+        }
+        return Result(run: run, notes: notes)
+    }
+
+    /// The learning-rate block as a Descent schedule and its arguments.
+    static func schedule(_ rate: Message) throws -> (LuaValue, LuaValue) {
+        let (kind, m) = try rate.oneOf(["constant_learning_rate", "exponential_decay_learning_rate", "manual_step_learning_rate",
+                                        "cosine_decay_learning_rate"], in: "learning_rate")
+        try rate.only([kind])
+        switch kind {
+        case "constant_learning_rate":
+            try m.only(["learning_rate"])
+            return (.string("constant"), .table(["base": .number(try m.number("learning_rate", 0.002))]))
+        case "exponential_decay_learning_rate":
+            try m.only(["initial_learning_rate", "decay_steps", "decay_factor", "staircase", "burnin_learning_rate", "burnin_steps", "min_learning_rate"])
+            return (.string("exponential_decay"), .table([
+                "base": .number(try m.number("initial_learning_rate", 0.002)), "decay_steps": .integer(try m.integer("decay_steps", 4_000_000)),
+                "rate": .number(try m.number("decay_factor", 0.95)), "staircase": .bool(try m.bool("staircase", true)),
+                "burnin_lr": .number(try m.number("burnin_learning_rate", 0)), "burnin_steps": .integer(try m.integer("burnin_steps", 0)),
+                "min_lr": .number(try m.number("min_learning_rate", 0)),
+            ]))
+        case "manual_step_learning_rate":
+            try m.only(["initial_learning_rate", "schedule", "warmup"])
+            var boundaries: [LuaValue] = [], values: [LuaValue] = [.number(try m.number("initial_learning_rate", 0.002))]
+            for f in m.all("schedule") {
+                guard case .message(let entry) = f.value else { throw m.fail(f, "a { step: N learning_rate: X } block expected") }
+                let step = Message(fields: entry, path: m.path + ".schedule", file: m.file)
+                try step.only(["step", "learning_rate"])
+                boundaries.append(.integer(try step.integer("step", 0)))
+                values.append(.number(try step.number("learning_rate", 0.002)))
+            }
+            return (.string("piecewise"), .table(["boundaries": .array(boundaries), "values": .array(values), "warmup": .bool(try m.bool("warmup", false))]))
+        default:
+            try m.only(["learning_rate_base", "total_steps", "warmup_learning_rate", "warmup_steps", "hold_base_rate_steps"])
+            return (.string("cosine_decay"), .table([
+                "base": .number(try m.number("learning_rate_base", 0.002)), "total_steps": .integer(try m.integer("total_steps", 4_000_000)),
+                "warmup_lr": .number(try m.number("warmup_learning_rate", 0.0002)), "warmup_steps": .integer(try m.integer("warmup_steps", 10000)),
+                "hold_steps": .integer(try m.integer("hold_base_rate_steps", 0)),
+            ]))
+        }
+    }
+
+    /// The run as Lua a study script can paste: `study:run { ... }`, notes as comments.
+    public static func lua(_ r: Result, name: String, source: String, version: Version) -> String {
+        func text(_ v: LuaValue) -> String {
+            switch v {
+            case .string(let s): return "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+            case .integer(let i): return String(i)
+            case .number(let d): return d == d.rounded() && abs(d) < 1e15 ? String(format: "%.1f", d) : "\(d)"
+            case .bool(let b): return String(b)
+            case .array(let a): return "{ " + a.map(text).joined(separator: ", ") + " }"
+            case .table(let t): return "{ " + t.keys.sorted().map { "\($0) = \(text(t[$0]!))" }.joined(separator: ", ") + " }"
+            default: return "nil"
+            }
+        }
+        var out = "-- Imported from \(source) (TF\(version.rawValue) Object Detection API) by `descent tfod import`.\n"
+        for n in r.notes { out += "-- \(n)\n" }
+        out += "study:run {\n  name = \(text(.string(name))),\n"
+        for key in ["optimizer", "hyper", "schedule", "schedule_args", "batch", "steps", "augment", "ema"] {
+            if let v = r.run[key] { out += "  \(key) = \(text(v)),\n" }
+        }
+        return out + "}\n"
+    }
+}

@@ -1,0 +1,43 @@
+import ArgumentParser
+import DescentStudies
+import Foundation
+
+/// `descent tfod import pipeline.config`: a TF Object Detection API training configuration as
+/// a study run, printed as Lua.
+struct TFODCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tfod", abstract: "Bridges from the TF Object Detection API.", subcommands: [Import.self])
+
+    struct Import: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "import",
+            abstract: "Print a pipeline.config's train_config as a study:run{...} (optimizer preset, hyperparameters, schedule, batch, steps).",
+            discussion: "The same text trains differently under the TF1 and TF2 APIs (momentum's form; RMSProp's decay is rho in TF1 and Keras lr decay in TF2): --tf1 or --tf2 (the default). In a script: study:run(tfod.import(\"pipeline.config\", {tf = 2})).")
+
+        @Argument(help: "The pipeline.config (protobuf text format).")
+        var config: String
+
+        @Flag(help: "Read it as the TF1 Object Detection API builds it (tf.train optimizers).")
+        var tf1 = false
+
+        @Flag(help: "Read it as the TF2 Object Detection API builds it (Keras optimizers; the default).")
+        var tf2 = false
+
+        @Option(help: "The run's name.")
+        var name = "pipeline"
+
+        func validate() throws {
+            if tf1 && tf2 { throw ValidationError("--tf1 and --tf2 exclude each other") }
+        }
+
+        func run() throws {
+            let version: PipelineImport.Version = tf1 ? .tf1 : .tf2
+            do {
+                print(PipelineImport.lua(try PipelineImport.load(config, version: version), name: name, source: config, version: version), terminator: "")
+            } catch {
+                warn("\(error)")
+                throw ExitCode(1)
+            }
+        }
+    }
+}

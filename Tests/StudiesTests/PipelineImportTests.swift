@@ -1,0 +1,107 @@
+import XCTest
+import DescentTestSupport
+import DescentCore
+import DescentHost
+@testable import DescentPlugins
+@testable import DescentStudies
+
+/// `descent tfod import`: pipeline.config text (shaped like the TF OD API's published
+/// samples) to a study run, for TF1 and TF2, and its errors.
+final class PipelineImportTests: PluginTestCase {
+    static let sample = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("scripts/tfod/ssd_efficientdet_d0_512x512.config").path
+
+    func train(_ optimizer: String, extra: String = "") -> String {
+        """
+        model { ssd { num_classes: 2 } }
+        train_config {
+          batch_size: 24
+          num_steps: 2000
+          \(extra)
+          optimizer { \(optimizer) }
+        }
+        """
+    }
+
+    func testEfficientDetSampleAsTF2AndTF1() throws {
+        let tf2 = try PipelineImport.load(Self.sample, version: .tf2).run
+        XCTAssertEqual(tf2["optimizer"], .string("momentum"))
+        XCTAssertEqual(tf2["hyper"], .table(["momentum": .number(0.9), "form": .string("keras")]))
+        XCTAssertEqual(tf2["schedule"], .string("cosine_decay"))
+        XCTAssertEqual(tf2["schedule_args"], .table(["base": .number(0.08), "total_steps": .integer(300000), "warmup_lr": .number(0.001),
+                                                     "warmup_steps": .integer(2500), "hold_steps": .integer(0)]))
+        XCTAssertEqual(tf2["batch"], .integer(128))
+        XCTAssertEqual(tf2["steps"], .integer(300000))
+        XCTAssertEqual(tf2["augment"], .table(["flip": .number(0.5)]))
+        XCTAssertNil(tf2["ema"], "use_moving_average: false")
+        XCTAssertEqual(try PipelineImport.load(Self.sample, version: .tf1).run["optimizer"], .string("tfod_momentum"))
+    }
+
+    func testOptimizersAndSchedules() throws {
+        let rms = "rms_prop_optimizer { learning_rate { exponential_decay_learning_rate { initial_learning_rate: 0.004 decay_steps: 800720 decay_factor: 0.95 } } momentum_optimizer_value: 0.9 decay: 0.9 epsilon: 1.0 }"
+        let tf1 = try PipelineImport.parse(train(rms), path: "p", version: .tf1).run
+        XCTAssertEqual(tf1["optimizer"], .string("tfod_rmsprop"))
+        XCTAssertEqual(tf1["hyper"], .table(["momentum": .number(0.9), "rho": .number(0.9), "epsilon": .number(1)]), "TF1: decay is rho")
+        let tf2 = try PipelineImport.parse(train(rms), path: "p", version: .tf2).run
+        XCTAssertEqual(tf2["optimizer"], .string("tfod2_rmsprop"))
+        XCTAssertEqual(tf2["hyper"], .table(["momentum": .number(0.9), "decay": .number(0.9), "epsilon": .number(1)]), "TF2: decay is Keras lr decay")
+        XCTAssertEqual(tf2["schedule"], .string("exponential_decay"))
+        XCTAssertEqual(tf2["ema"], .number(0.9999), "use_moving_average defaults to true in optimizer.proto")
+        let adam = "adam_optimizer { learning_rate { manual_step_learning_rate { initial_learning_rate: 0.0002 schedule { step: 900 learning_rate: .00002 } schedule { step: 1200 learning_rate: .000002 } } } } use_moving_average: false"
+        let a = try PipelineImport.parse(train(adam, extra: "gradient_clipping_by_norm: 10.0"), path: "p", version: .tf2).run
+        XCTAssertEqual(a["optimizer"], .string("adam"))
+        XCTAssertEqual(a["hyper"], .table(["epsilon": .number(1e-8), "form": .string("tf"), "clip_norm": .number(10)]))
+        XCTAssertEqual(a["schedule"], .string("piecewise"))
+        XCTAssertEqual(a["schedule_args"], .table(["boundaries": .array([.integer(900), .integer(1200)]), "values": .array([.number(0.0002), .number(0.00002), .number(0.000002)]),
+                                                   "warmup": .bool(false)]))
+        let constant = try PipelineImport.parse(train("momentum_optimizer { learning_rate { constant_learning_rate { learning_rate: 0.01 } } } use_moving_average: false"),
+                                                path: "p", version: .tf1).run
+        XCTAssertEqual(constant["schedule_args"], .table(["base": .number(0.01)]))
+    }
+
+    func testWhatCannotBeMappedIsAnErrorNamingTheField() {
+        let cases: [(String, String)] = [
+            (train("momentum_optimizer { learning_rate { constant_learning_rate { learning_rate: 0.01 } } momentum_optimizer_value: 0.9 nesterov: true }"),
+             "p: line 6: train_config.optimizer.momentum_optimizer.nesterov: has no Descent equivalent"),
+            (train("sgd_optimizer { }"), "optimizer.sgd_optimizer: has no Descent equivalent"),
+            (train("momentum_optimizer { learning_rate { cosine_decay_learning_rate { learning_rate_base: 0.1 total_steps: 10 warmup_learning_rate: 0.01 warmup_steps: 2 extra: 1 } } }"),
+             "cosine_decay_learning_rate.extra: has no Descent equivalent"),
+            (train("momentum_optimizer { learning_rate { } }"), "exactly one of constant_learning_rate"),
+            (train("momentum_optimizer { learning_rate { constant_learning_rate { learning_rate: fast } } }"), "constant_learning_rate.learning_rate: a finite number expected"),
+            (train("momentum_optimizer { }", extra: "bias_grad_multiplier: 2.0"), "train_config.bias_grad_multiplier: has no Descent equivalent"),
+            ("model { }", "no train_config block"),
+            ("train_config { num_steps: 0 optimizer { } }", "num_steps: 0 (or absent) trains forever"),
+            ("train_config { batch_size: 24", "'}' expected before the end of the file"),
+            ("train_config { batch_size 24 }", "line 1: ':' or '{' expected after 'batch_size'"),
+            ("train_config { name: \"open }", "unterminated string"),
+            (String(repeating: "a { ", count: 70) + String(repeating: "} ", count: 70), "nested more than 64 deep"),
+        ]
+        for (text, expected) in cases {
+            XCTAssertThrowsError(try PipelineImport.parse(text, path: "p", version: .tf2)) { XCTAssertTrue("\($0)".contains(expected), "\($0)\nexpected: \(expected)") }
+        }
+    }
+
+    /// The imported run trains, from a script, with its steps cut for the test.
+    func testImportedRunTrains() throws {
+        let (vm, registry) = boot()
+        var options = StudyOptions()
+        let out = NSTemporaryDirectory() + "descent-tfod-\(UUID().uuidString)"
+        options.outDirectory = out
+        let api = try ExperimentAPI(registry: registry, options: options)
+        try vm.run("""
+            local study = experiment { name = "tfod", model = "detector", model_args = { width = 4, depth = 0 }, dataset = "street_scenes",
+              dataset_args = { train = 32, val = 8 }, size = 32, eval_every = 0 }
+            local r = tfod.import("\(Self.sample)")
+            r.steps, r.batch, r.name = 5, 4, "efficientdet_d0"
+            study:run(r)
+            """, name: "=study")
+        _ = try api.finish()
+        let s = try RunFiles.readSummary(out + "/tfod/efficientdet_d0/summary.json")
+        XCTAssertEqual(s.status, .ok)
+        XCTAssertEqual(s.steps, 5)
+        let config = try String(contentsOfFile: out + "/tfod/efficientdet_d0/config.json", encoding: .utf8)
+        XCTAssertTrue(config.contains("\"keras\""), config)
+        XCTAssertTrue(message { try vm.run(#"tfod.import("/nonexistent.config")"#) }.contains("/nonexistent.config: no such file"))
+        XCTAssertTrue(message { try vm.run(#"tfod.import("x", {tf = 3})"#) }.contains("tf must be 1 or 2"))
+    }
+}
