@@ -155,3 +155,20 @@ final class ReportRenderingTests: XCTestCase {
         XCTAssertTrue(text.contains("6 charts drawn"), text)
     }
 }
+
+/// `descent tfod import` as a user runs it.
+final class TFODCommandTests: XCTestCase {
+    func testImportPrintsARunAndRejectsBadFiles() throws {
+        let cli = CLI()
+        let r = try cli.descent(["tfod", "import", "scripts/tfod/ssd_efficientdet_d0_512x512.config", "--name", "d0"])
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertTrue(r.out.contains("study:run {\n  name = \"d0\",\n  optimizer = \"momentum\",\n  hyper = { form = \"keras\", momentum = 0.9 },"), r.out)
+        XCTAssertTrue(r.out.contains("-- train_config.data_augmentation_options.random_scale_crop_and_pad_to_square: not imported"), r.out)
+        let tf1 = try cli.descent(["tfod", "import", "--tf1", "scripts/tfod/ssd_efficientdet_d0_512x512.config"])
+        XCTAssertTrue(tf1.out.contains("optimizer = \"tfod_momentum\""), tf1.out)
+        let bad = try cli.script("train_config { optimizer { sgd_optimizer { } } num_steps: 5 }")
+        let e = try cli.descent(["tfod", "import", bad])
+        XCTAssertEqual(e.status, 1)
+        XCTAssertTrue(e.err.contains("\(bad): line 1: train_config.optimizer.sgd_optimizer: has no Descent equivalent"), e.err)
+    }
+}
