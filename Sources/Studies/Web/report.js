@@ -73,6 +73,7 @@
       if (y1 === y0) { y0 -= 0.5; y1 += 0.5; }
       var pad = (y1 - y0) * 0.05; y0 -= pad; y1 += pad;
       if (spec.categories) { x0 -= 0.5; x1 += 0.5; }
+      else if (spec.points && !view) { var px5 = (x1 - x0) * 0.05; x0 -= px5; x1 += px5; }   // points off the frame
       function px(v) { return L + (v - x0) / (x1 - x0) * (W - L - R); }
       function py(v) { return H - B - (v - y0) / (y1 - y0) * (H - T - B); }
       (spec.logY ? logTicks(y0, y1) : ticks(y0, y1, 5)).forEach(function (v) {
