@@ -198,22 +198,8 @@ enum NNBindings {
         }),
         // Parameters, buffers and dropout generators; load checks the architecture and leaves
         // the model untouched when the file is bad.
-        ("save", { vm, a in
-            let m = try a.object(1, Module.self, "module")
-            var archive = TensorArchive()
-            archive["kind"] = .string("model")
-            ModelCheckpoint.store(m, into: &archive)
-            try archive.save(to: try a.path(2))
-            lua_settop(a.L, 1)
-            return 1
-        }),
-        ("load", { vm, a in
-            let m = try a.object(1, Module.self, "module")
-            let path = try a.path(2)
-            try ModelCheckpoint.restore(m, from: try TensorArchive.load(path), path: path)
-            lua_settop(a.L, 1)
-            return 1
-        }),
+        ("save", ArchiveBindings.save("module", kind: "model") { (m: Module, archive) in ModelCheckpoint.store(m, into: &archive) }),
+        ("load", ArchiveBindings.load("module") { (m: Module, archive, path) in try ModelCheckpoint.restore(m, from: archive, path: path) }),
         ("num_parameters", { vm, a in lua_pushinteger(vm.L, lua_Integer(try a.object(1, Module.self, "module").parameterCount)); return 1 }),
     ]
 }

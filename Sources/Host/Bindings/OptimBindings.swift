@@ -31,22 +31,8 @@ enum OptimBindings {
         }
         vm.setFunction("swap_averages", CompositionBindings.swapAverages)
         // State (moments, step counts, a Lua plugin's state tables) and hyperparameters.
-        vm.setFunction("save") { vm, a in
-            let opt = try a.object(1, Optimizer.self, "optimizer")
-            var archive = TensorArchive()
-            archive["kind"] = .string("optimizer")
-            OptimizerCheckpoint.store(opt, into: &archive)
-            try archive.save(to: try a.path(2))
-            lua_settop(a.L, 1)
-            return 1
-        }
-        vm.setFunction("load") { vm, a in
-            let opt = try a.object(1, Optimizer.self, "optimizer")
-            let path = try a.path(2)
-            try OptimizerCheckpoint.restore(opt, from: try TensorArchive.load(path), path: path)
-            lua_settop(a.L, 1)
-            return 1
-        }
+        vm.setFunction("save", ArchiveBindings.save("optimizer", kind: "optimizer") { (o: Optimizer, archive) in OptimizerCheckpoint.store(o, into: &archive) })
+        vm.setFunction("load", ArchiveBindings.load("optimizer") { (o: Optimizer, archive, path) in try OptimizerCheckpoint.restore(o, from: archive, path: path) })
         installMetatable(vm, Userdata.optimizer) { a in
             let o = try a.object(1, Optimizer.self, "optimizer")
             return (o.name, o.description)
