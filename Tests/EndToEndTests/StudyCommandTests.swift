@@ -153,6 +153,7 @@ final class ReportRenderingTests: XCTestCase {
         XCTAssertEqual(p.terminationStatus, 0, text)
         // Two sweep charts (metric and final loss against momentum), training loss, validation loss, metric, lr.
         XCTAssertTrue(text.contains("6 charts drawn"), text)
+        XCTAssertTrue(text.contains("hover and zoom: \"tip=step "), text)
     }
 }
 

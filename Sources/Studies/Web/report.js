@@ -203,4 +203,17 @@
     legend.appendChild(k);
   });
   document.body.setAttribute("data-rendered", String(document.querySelectorAll(".chart svg").length));
+  // tools/check-report opens the page as report.html#selftest: hover the middle of the first
+  // curve chart and drag across half of it, and record what the read-out and the zoom showed.
+  if (location.hash === "#selftest") {
+    var svg = document.querySelector("#loss svg"), r = svg.getBoundingClientRect();
+    var at = function (type, fx) {
+      svg.dispatchEvent(new MouseEvent(type, {clientX: r.left + r.width * fx, clientY: r.top + r.height / 2, bubbles: true}));
+    };
+    at("mousemove", 0.5);
+    var tip = svg.parentNode.querySelector(".tip").textContent;
+    at("mousedown", 0.3); at("mousemove", 0.7); at("mouseup", 0.7);
+    var ticks = Array.prototype.map.call(document.querySelectorAll("#loss svg .tick"), function (t) { return t.textContent; }).join(" ");
+    document.body.setAttribute("data-selftest", "tip=" + tip + " | ticks=" + ticks);
+  }
 })();
