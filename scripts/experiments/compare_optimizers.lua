@@ -16,10 +16,12 @@
 -- one its sample configs use at this scale (momentum and RMSProp with epsilon 1.0 take SGD-sized
 -- steps; Adam's steps are normalised, so it takes a smaller one) — `--set lr_scale=2` scales all.
 --
--- How to read the answer: report.html (path printed at the end) overlays the loss curves (raw and
--- smoothed; tick "log-scale loss" to see the tail), the learning rate and mAP@0.5 on a held-out
--- set. The table ranks the runs by final loss and best mAP; "steps to thr." is how soon the
--- smoothed loss fell below the threshold. A run whose loss turned NaN is marked diverged.
+-- How to read the answer: report.html (path printed at the end) ranks the runs by best mAP@0.5
+-- on a held-out set (then by final loss), plots the metric and final loss per optimizer, and
+-- overlays the loss curves (raw and smoothed; tick "log-scale training loss" to see the tail),
+-- validation loss, mAP@0.5 and the learning rate; hover for values, drag to zoom. "steps to
+-- threshold" is how soon the smoothed loss fell below the threshold. A run whose loss turned
+-- NaN is marked diverged. results.csv has the same table; tensorboard --logdir runs/ the curves.
 --
 -- Long version: --set steps=5000 (the original's length). Smoke test: --quick.
 local steps = params.steps or 1500
