@@ -81,6 +81,25 @@ final class PipelineImportTests: PluginTestCase {
         }
     }
 
+    /// Flipped bytes and cut-off files never trap: each parses or is an error naming the file.
+    func testMangledConfigsAreErrorsOrParse() throws {
+        let original = Array(try String(contentsOfFile: Self.sample, encoding: .utf8).utf8)
+        var rng = RandomGenerator(seed: 17)
+        for round in 0..<400 {
+            var bytes = original
+            if round % 4 == 0 {
+                bytes = Array(bytes.prefix(rng.int(below: bytes.count + 1)))
+            } else {
+                for _ in 0..<(1 + rng.int(below: 6)) { bytes[rng.int(below: bytes.count)] = UInt8(rng.int(below: 256)) }
+            }
+            do {
+                _ = try PipelineImport.parse(String(decoding: bytes, as: UTF8.self), path: "/tmp/mangled.config", version: .tf2)
+            } catch let e as DescentError {
+                XCTAssertTrue("\(e)".hasPrefix("/tmp/mangled.config"), "round \(round): \(e)")
+            }
+        }
+    }
+
     /// The imported run trains, from a script, with its steps cut for the test.
     func testImportedRunTrains() throws {
         let (vm, registry) = boot()

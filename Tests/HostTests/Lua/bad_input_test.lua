@@ -94,6 +94,24 @@ local cases = {
   {"nn.CrossEntropy: target[1] must be a class index in 0..2, got 1e+30", nn.CrossEntropy().forward, nn.CrossEntropy(), tensor.zeros{1, 3}, tensor.from{1e30}},
   {"nn.CrossEntropy: target[1] must be a class index in 0..2, got inf", nn.CrossEntropy().forward, nn.CrossEntropy(), tensor.zeros{1, 3}, tensor.from{math.huge}},
   {"nn.CrossEntropy: target[1] must be a class index in 0..2, got ", nn.CrossEntropy().backward, nn.CrossEntropy(), tensor.zeros{1, 3}, tensor.from{0/0}},
+  -- Saving, loading, composing.
+  {"/: is a directory, not a file", lin.load, lin, "/"},
+  {"bad argument #2 to 'load' (file path (string) expected, got table)", lin.load, lin, {}},
+  {"bad argument #2 to 'save' (file path (string) expected, got number)", opt.save, opt, 42},
+  {"bad argument #1 to 'optim.chain' (table expected, got string)", optim.chain, "adam"},
+  {"bad argument #1 to 'optim.chain' (an optimizer last expected at index 1, got table)", optim.chain, {{}}},
+  {"bad argument #1 to 'optim.chain' (a transform (optim.clip_by_global_norm(1), ...) before the optimizer expected at index 1, got tensor)", optim.chain, {t, opt}},
+  {"bad argument #1 to 'optim.clip_by_global_norm' (finite max_norm (number) expected, got ", optim.clip_by_global_norm, 0/0},
+  {"bad argument #1 to 'optim.scale' (factor (number) expected, got no value)", optim.scale},
+  {"ema: ema_decay must be >= 0.0 and < 1.0, got -1.0", optim.ema, -1},
+  {"lookahead: k must be an integer >= 1, got 1e+300", optim.lookahead, optim.new("sgd"), {k = 1e300}},
+  {"bad argument #1 to 'optim.lookahead' (optimizer expected, got transform)", optim.lookahead, optim.scale(2)},
+  {"bad argument #3 to 'optim.new' (groups: a list of group tables expected)", optim.new, "adam", {}, {groups = 3}},
+  {"bad argument #3 to 'optim.new' (groups[1]: a table expected, got string)", optim.new, "adam", {}, {groups = {"bias"}}},
+  {"bad argument #3 to 'optim.new' (table expected, got string)", optim.new, "adam", {}, "groups"},
+  {"an optimizer with weight averages (optim.chain{..., optim.ema(decay), opt}) expected, got adam", opt.swap_averages, opt, {t}},
+  {"ema: no averages yet: step first", optim.chain{optim.ema(0.5), optim.new("sgd")}.swap_averages, optim.chain{optim.ema(0.5), optim.new("sgd")}, {t}},
+  {"bad argument #1 to 'optim.transform' (string expected, got no value)", optim.transform},
 }
 for i, c in ipairs(cases) do
   local ok, err = pcall(c[2], table.unpack(c, 3))
