@@ -9,8 +9,10 @@
 
 /*
  * One instruction of an elementwise program over n floats (see ElementwiseProgram.swift).
- * The body is compiled twice: for baseline x86-64 (SSE) and for AVX2, chosen once at run time;
- * AVX2 halves the loads and stores of this register-to-register interpreter. No FMA: a*b + c
+ * The body is compiled three times: for baseline x86-64 (SSE), for AVX2 and for AVX-512,
+ * chosen once at run time from the CPU's features; wider vectors cut the loads and stores of
+ * this register-to-register interpreter (AVX-512: lua_adam/adam 1.22-1.36 against 1.42-1.51 on
+ * the Intel Xeon). Chunks are multiples of 16 floats, so the AVX-512 body runs on all of them. No FMA: a*b + c
  * keeps its two roundings, so results equal the unfused expression and the native kernels.
  * d may be a, b or c (same index only), hence assume_safety instead of restrict.
  */
@@ -58,14 +60,22 @@ static void program_avx2(int code, const float *a, const float *b, const float *
 }
 #endif
 
+#if defined(__x86_64__)
+__attribute__((target("avx512f")))
+static void program_avx512(int code, const float *a, const float *b, const float *c, float *d, size_t n, float s, float t) {
+    DESCENT_PROGRAM_BODY(for (size_t i = 0; i < n; i += 16) _mm512_storeu_ps(d + i, _mm512_sqrt_ps(_mm512_loadu_ps(a + i)));)
+}
+#endif
+
 void descent_program_op(int code, const float *a, const float *b, const float *c, float *d, size_t n, float s, float t) {
 #if defined(__x86_64__)
-    static int avx2 = -1;   /* -1: not yet known; racing first calls store the same value */
-    int has = __atomic_load_n(&avx2, __ATOMIC_RELAXED);
+    static int level = -1;   /* -1: not yet known; 0 SSE, 1 AVX2, 2 AVX-512; racing first calls store the same value */
+    int has = __atomic_load_n(&level, __ATOMIC_RELAXED);
     if (has < 0) {
-        has = __builtin_cpu_supports("avx2") ? 1 : 0;
-        __atomic_store_n(&avx2, has, __ATOMIC_RELAXED);
+        has = __builtin_cpu_supports("avx512f") ? 2 : __builtin_cpu_supports("avx2") ? 1 : 0;
+        __atomic_store_n(&level, has, __ATOMIC_RELAXED);
     }
+    if (has == 2 && n % 16 == 0) { program_avx512(code, a, b, c, d, n, s, t); return; }
     if (has) { program_avx2(code, a, b, c, d, n, s, t); return; }
 #endif
     program_sse(code, a, b, c, d, n, s, t);

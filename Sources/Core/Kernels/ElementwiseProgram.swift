@@ -284,8 +284,9 @@ public final class ElementwiseProgram {
                 for f in fills { (regs + f.register * chunk).update(repeating: f.value, count: chunk) }
                 var start = range.lowerBound
                 while start < range.upperBound {
-                    // Vectors step 8 at a time; the last may run into the storage's padding (see VectorAccess).
-                    let len = (Swift.min(chunk, range.upperBound - start) + 7) & ~7
+                    // Vectors step up to 16 at a time (AVX-512); the last may run into the storage's
+                    // padding, which is a whole number of 16-float lines (see VectorAccess).
+                    let len = (Swift.min(chunk, range.upperBound - start) + 15) & ~15
                     // The instructions touch one stream at a time, so the hardware prefetchers see
                     // short runs: ask for every tensor's next chunks ahead of time.
                     let ahead = start + 2 * chunk
