@@ -32,7 +32,8 @@ enum {
     DESCENT_OP_AXPBY, DESCENT_OP_AXPBYZ, DESCENT_OP_SCALE_DIV_SUB
 };
 
-/* d = op(a, b, c; s, t) elementwise over n floats, n a multiple of 8; d may be a, b or c.
+/* d = op(a, b, c; s, t) elementwise over n floats, n a multiple of 8 (of 16 for the AVX-512
+ * body to run); d may be a, b or c.
  * s and t are the numbers of SCALE (s*a), SCALE_ADD (s*a + b), AFFINE (a*s + t), SQRT_AFFINE
  * (sqrt(a)*s + t), AXPBY (s*a + t*b), AXPBYZ (s*a + (t*b)*c) and SCALE_DIV_SUB (c - (s*a)/b);
  * DIV_SUB is c - a/b. */
@@ -62,5 +63,13 @@ static inline void descent_sqrt8(const float *a, float *d) {
     for (int i = 0; i < 8; i++) d[i] = __builtin_sqrtf(a[i]);
 #endif
 }
+
+
+/* 2x2, stride-2 max pooling of one output row on AVX-512 (0 elsewhere): r0 and r1 are the two
+ * input rows, whose first element has index `base` in the plane of width w; writes the maxima
+ * and their plane indices for outputs 0..<k and returns k, a multiple of 16 up to ow, stopping
+ * before the first group of 16 windows holding a NaN (the caller finishes the row). */
+int descent_maxpool2x2_row(const float *r0, const float *r1, float *d, int *am, int ow, int base, int w);
+
 
 #endif
