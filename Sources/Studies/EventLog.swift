@@ -107,7 +107,8 @@ enum EventLog {
     /// Cuts the file at `path` to `offset` bytes (creating it when absent) and appends `bytes`;
     /// returns its new length.
     static func append(_ bytes: [UInt8], to path: String, at offset: Int) throws -> Int {
-        if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
+        // Created empty if absent; a failure shows when it is opened below.
+        if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
         do {
             let h = try FileHandle(forUpdating: URL(fileURLWithPath: path))
             defer { try? h.close() }

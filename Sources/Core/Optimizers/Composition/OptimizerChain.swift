@@ -94,7 +94,7 @@ public final class OptimizerChain: Optimizer {
         var own: [OptimizerState] = []
         for s in states {
             let mine = OptimizerState()
-            var theirs = transforms.map { _ in OptimizerState() }
+            let theirs = transforms.map { _ in OptimizerState() }
             for (k, v) in s.pairs {
                 if let j = transforms.firstIndex(where: { k.hasPrefix($0.name + ".") }) {
                     theirs[j][String(k.dropFirst(transforms[j].name.count + 1))] = v
