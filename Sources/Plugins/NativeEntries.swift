@@ -68,14 +68,18 @@ enum NativeEntries {
             (try FileDatasets.npy(images: p("images"), labels: p("labels")), try FileDatasets.npy(images: p("val_images"), labels: p("val_labels")))
         },
         Plugin(kind: .dataset, name: "image_folder", origin: .native,
-               doc: "Classification from image files (JPEG, PNG, ...): train and val folders with one sub-folder per class, resized to size x size",
-               defaults: [("train", .string("")), ("val", .string(""))], table: nil, builder: .dataset { r in
+               doc: "Classification from image files (JPEG, PNG, ...): train (and val) folders with one sub-folder per class, resized to size x size; without val, val_fraction of each class is held out",
+               defaults: [("train", .string("")), ("val", .string("")), ("val_fraction", .number(0.2))], table: nil, builder: .dataset { r in
             let train = try ImageDatasets.imageFolder(try path(r, "image_folder", "train"), side: r.size)
-            return (train, try ImageDatasets.imageFolder(try path(r, "image_folder", "val"), side: r.size, classes: train.classNames))
+            if case .string(let v)? = r.args["val"], !v.isEmpty {
+                return (train, try ImageDatasets.imageFolder(v, side: r.size, classes: train.classNames))
+            }
+            return try ImageDatasets.split(train, fraction: try fraction(r, "image_folder"))
         }),
         Plugin(kind: .dataset, name: "coco", origin: .native,
-               doc: "Detection from a COCO-format JSON and its image folder: annotations, images, val_annotations, val_images; classes (optional: category names to keep, in order)",
-               defaults: [("annotations", .string("")), ("images", .string("")), ("val_annotations", .string("")), ("val_images", .string("")), ("classes", .string(""))],
+               doc: "Detection from a COCO-format JSON and its image folder: annotations, images (and val_annotations, val_images; without them val_fraction of the images is held out); classes (optional: category names to keep, in order)",
+               defaults: [("annotations", .string("")), ("images", .string("")), ("val_annotations", .string("")), ("val_images", .string("")),
+                          ("classes", .string("")), ("val_fraction", .number(0.2))],
                table: nil, builder: .dataset { r in
             var classes: [String]? = nil
             switch r.args["classes"] {
@@ -89,11 +93,20 @@ enum NativeEntries {
             case let v?: throw DescentError("dataset 'coco'", "'classes' must be a list of category names, got \(v)")
             }
             let train = try ImageDatasets.coco(annotations: try path(r, "coco", "annotations"), images: try path(r, "coco", "images"), side: r.size, classes: classes)
-            let val = try ImageDatasets.coco(annotations: try path(r, "coco", "val_annotations"), images: try path(r, "coco", "val_images"),
-                                             side: r.size, classes: train.classNames)
-            return (train, val)
+            guard case .string(let va)? = r.args["val_annotations"], !va.isEmpty else {
+                return try ImageDatasets.split(train, fraction: try fraction(r, "coco"))
+            }
+            return (train, try ImageDatasets.coco(annotations: va, images: try path(r, "coco", "val_images"), side: r.size, classes: train.classNames))
         }),
     ]
+
+    /// `val_fraction` of dataset `name`: the share held out for validation, in (0, 1).
+    private static func fraction(_ r: DatasetRequest, _ name: String) throws -> Double {
+        guard let f = r.args["val_fraction"]?.number, f > 0, f < 1 else {
+            throw DescentError("dataset '\(name)'", "val_fraction must be a number in (0, 1), got \(r.args["val_fraction"].map { "\($0)" } ?? "nothing")")
+        }
+        return f
+    }
 
     /// The non-empty path argument `key` of dataset `name`.
     private static func path(_ r: DatasetRequest, _ name: String, _ key: String) throws -> String {

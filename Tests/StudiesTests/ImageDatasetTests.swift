@@ -111,6 +111,31 @@ final class ImageDatasetTests: PluginTestCase {
         XCTAssertTrue(config.contains("image_folder"), config)
     }
 
+    /// Without a validation set, every k-th image of each class is held out (the same split every time).
+    func testValidationHeldOutWhenNoneIsGiven() throws {
+        let dir = tmp(), out = tmp()
+        try coco(dir, count: 10, seed: 4)
+        let (train, val) = try ImageDatasets.split(try ImageDatasets.coco(annotations: dir + "/annotations.json", images: dir + "/images", side: 32), fraction: 0.2)
+        XCTAssertEqual([train.count, val.count], [8, 2])
+        let folders = tmp()
+        for (cls, n) in [("cars", 6), ("people", 4)] {
+            try FileManager.default.createDirectory(atPath: "\(folders)/\(cls)", withIntermediateDirectories: true)
+            for i in 0..<n { try ImageFile.write([Float](repeating: Float(i) / 10, count: 3 * 8 * 8), channels: 3, width: 8, height: 8, to: "\(folders)/\(cls)/\(i).png") }
+        }
+        let (t, v) = try ImageDatasets.split(try ImageDatasets.imageFolder(folders, side: 8), fraction: 0.5)
+        XCTAssertEqual(v.samples.map { if case .label(let l) = $0.annotation { return l } else { return -1 } }, [0, 0, 0, 1, 1])
+        XCTAssertEqual(t.count, 5)
+        XCTAssertThrowsError(try ImageDatasets.split(try ImageDatasets.imageFolder(folders, side: 8), fraction: 0.01)) {
+            XCTAssertTrue("\($0)".contains("too few to hold out a validation set"), "\($0)")
+        }
+        let summaries = try study("""
+            experiment { name = "one_folder", model = "cnn", dataset = "image_folder", size = 8,
+              dataset_args = { train = "\(folders)", val_fraction = 0.25 }, steps = 3, batch = 4, eval_every = 0 }
+            run { name = "adam" }
+            """, out: out)
+        XCTAssertEqual(summaries.map(\.status), [.ok])
+    }
+
     func testBadImageFilesAreErrorsNamingTheFile() throws {
         let dir = tmp()
         let (json, _) = try coco(dir, count: 2, seed: 5)

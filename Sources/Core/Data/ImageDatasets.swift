@@ -59,6 +59,26 @@ public enum ImageDatasets {
         }
     }
 
+    /// Training and validation sets from one set: every k-th sample of each class (of all
+    /// samples for detection) is held out, k = round(1 / fraction), so the split is the same
+    /// on every run and every machine.
+    public static func split(_ set: ArrayDataset, fraction: Double) throws -> (train: ArrayDataset, val: ArrayDataset) {
+        let every = Swift.max(2, Int((1 / fraction).rounded()))
+        var seen: [Int: Int] = [:], train: [Sample] = [], val: [Sample] = []
+        for s in set.samples {
+            let key: Int
+            if case .label(let l) = s.annotation { key = l } else { key = -1 }
+            let k = seen[key, default: 0]
+            seen[key] = k + 1
+            if k % every == every - 1 { val.append(s) } else { train.append(s) }
+        }
+        guard !val.isEmpty, !train.isEmpty else {
+            throw DescentError("dataset '\(set.name)'", "\(set.samples.count) images are too few to hold out a validation set; give one")
+        }
+        return (ArrayDataset(name: set.name, imageShape: set.imageShape, classNames: set.classNames, samples: train),
+                ArrayDataset(name: set.name, imageShape: set.imageShape, classNames: set.classNames, samples: val))
+    }
+
     /// A COCO-format detection set. `classes` picks categories by name and fixes their order
     /// (others are left out); by default every category, in id order.
     public static func coco(annotations path: String, images: String, side: Int, classes: [String]? = nil) throws -> ArrayDataset {
