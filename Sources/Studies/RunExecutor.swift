@@ -75,10 +75,13 @@ struct RunExecutor {
         let trainer = Trainer(model: task.model, criterion: task.criterion, optimizer: optimizer, schedule: schedule)
         var state: RunState
         var resumed = false
+        let threads = Parallel.threads
+        defer { Parallel.setThreads(threads) }
         if FileManager.default.fileExists(atPath: checkpointPath) {
             state = try RunCheckpoint.restore(from: checkpointPath, configHash: configuration.hash, model: task.model, optimizer: optimizer)
             trainer.resume(step: state.step, scheduledLR: state.scheduledLR, scheduleYieldedAt: state.scheduleYieldedAt)
             resumed = true
+            Parallel.setThreads(state.threads)
         } else {
             // A new start: nothing of an earlier attempt may pass for this one's results.
             let old = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasPrefix("events.out.tfevents.") }
@@ -117,7 +120,10 @@ struct RunExecutor {
             state.eventsRows = state.rows.count
         }
         let progress = Progress(run: spec.name, total: spec.steps)
-        if resumed { progress.finish("resuming at step \(state.step) of \(spec.steps)") }
+        if resumed {
+            let same = state.threads == threads ? "" : " with \(state.threads) thread\(state.threads == 1 ? "" : "s"), as it started (here \(threads))"
+            progress.finish("resuming at step \(state.step) of \(spec.steps)" + same)
+        }
         var summary = RunSummary(name: spec.name, status: .ok, metricName: task.metricName)
         summary.configHash = configuration.hash
         let start = Date()
