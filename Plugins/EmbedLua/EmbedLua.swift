@@ -9,7 +9,7 @@ import PackagePlugin
 struct EmbedLua: BuildToolPlugin {
     static let folders: [String: [String]] = [
         "DescentHost": ["Sources/Host/Lua"],
-        "DescentPlugins": ["scripts/optimizers", "scripts/schedules"],
+        "DescentPlugins": ["scripts/optimizers", "scripts/schedules", "scripts/transforms"],
         "DescentStudies": ["Sources/Studies/Lua", "Sources/Studies/Web"],
         "DescentBench": ["Sources/Bench/Lua", "bench"],
     ]

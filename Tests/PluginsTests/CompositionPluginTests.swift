@@ -1,4 +1,5 @@
 import XCTest
+import Foundation
 import DescentTestSupport
 import DescentCore
 import DescentHost
@@ -91,7 +92,38 @@ final class CompositionPluginTests: PluginTestCase {
         XCTAssertEqual(r[1].number, 1)
         XCTAssertEqual(r[2].number, 1)
         XCTAssertTrue("\(r[3])".contains("centralize"), "\(r[3])")
-        XCTAssertTrue(message { try vm.run(#"optim.transform("nope")"#) }.contains("unknown transform 'nope' (known: centralize)"))
+        let unknown = message { try vm.run(#"optim.transform("nope")"#) }
+        XCTAssertTrue(unknown.contains("unknown transform 'nope' (known: ") && unknown.contains("centralize") && unknown.contains("gradient_noise"), unknown)
+    }
+
+    /// The bundled composed plugins: `lookahead_adam` is optim.lookahead over adam, bit for bit;
+    /// `gradient_noise` adds seeded noise of the annealed scale.
+    func testBundledLookaheadAdamAndGradientNoise() throws {
+        let (vm, registry) = boot()
+        defer { withExtendedLifetime(registry) {} }
+        let r = try vm.run("""
+            local a, b = tensor.randn({64}, 1), tensor.randn({64}, 1)
+            local named = optim.new("lookahead_adam", { lr = 0.01, lookahead_k = 3 })
+            local built = optim.lookahead(optim.new("adam", { lr = 0.01 }), { k = 3 })
+            for i = 1, 7 do
+              local g = tensor.randn({64}, 10 + i)
+              named:step({a}, {g}); built:step({b}, {g:clone()})
+            end
+            local function noisy(seed)
+              local p = tensor.zeros{20000}
+              local c = optim.chain{ optim.transform("gradient_noise", { eta = 0.3, gamma = 0.55, seed = seed }), optim.new("sgd", { lr = 1 }) }
+              c:step({p}, {p:zeros_like()})
+              return p
+            end
+            local n1, n2, n3 = noisy(1), noisy(1), noisy(2)
+            return (a - b):abs():max(), named.name, (n1 - n2):abs():max(), (n1 - n3):abs():max(), n1:std()
+            """)
+        XCTAssertEqual(r[0].number, 0, "lookahead_adam equals optim.lookahead(adam)")
+        XCTAssertEqual(r[1], .string("lookahead(adam)"))
+        XCTAssertEqual(r[2].number, 0, "the same seed gives the same noise")
+        XCTAssertGreaterThan(r[3].number ?? 0, 0, "another seed another noise")
+        // Step 1: sigma = sqrt(0.3 / 2^0.55) = 0.4705.
+        XCTAssertEqual(r[4].number ?? 0, (0.3 / pow(2, 0.55)).squareRoot(), accuracy: 0.01)
     }
 
     func testUpdatesLearnEachParametersIndexAndName() throws {
