@@ -116,6 +116,8 @@ struct RunExecutor {
             guard let file = state.eventsFile else { return }
             var bytes = EventLog.rows(state.rows[state.eventsRows...], metricName: task.metricName, start: state.started)
             if let status { bytes += EventLog.sessionEnd(status, wallTime: state.started + (state.rows.last?.time ?? 0)) }
+            // An evaluation flushes, and a checkpoint at the same step finds nothing new.
+            guard !bytes.isEmpty else { return }
             state.eventsBytes = try EventLog.append(bytes, to: dir + "/" + file, at: state.eventsBytes)
             state.eventsRows = state.rows.count
         }

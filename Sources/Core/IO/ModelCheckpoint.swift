@@ -3,8 +3,10 @@
 /// `model.0.weight`, `model.2.running_mean`, `model.5.rng`. Restoring writes into the model's
 /// own tensors and requires the same architecture: every tensor present, same shapes, nothing extra.
 public enum ModelCheckpoint {
+    /// The archive holds the model's own tensors (as `OptimizerCheckpoint` holds the optimizer's):
+    /// save it before the model trains on.
     public static func store(_ model: Module, into archive: inout TensorArchive, prefix: String = "model.") {
-        for (name, t) in model.namedTensors() { archive[prefix + name] = .tensor(t.clone()) }
+        for (name, t) in model.namedTensors() { archive[prefix + name] = .tensor(t) }
         for (path, m) in model.namedModules() {
             if let g = m.generator { archive[prefix + (path.isEmpty ? "" : path + ".") + "rng"] = .words(g.words) }
         }

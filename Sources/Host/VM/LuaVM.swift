@@ -47,6 +47,8 @@ public final class LuaVM {
         descent_extraspace(L).pointee = Unmanaged.passUnretained(self).toOpaque()
         luaL_openlibs(L)
         Userdata.registerMetatables(self)
+        // The signal handler's notifier (one C function for every VM: it acts on the armed state).
+        StopRequest.setNotifier(descent_interrupt_notify)
     }
 
     deinit {
@@ -127,7 +129,6 @@ public final class LuaVM {
     public func pcall(arguments: Int32, results: Int32 = LUA_MULTRET) throws {
         let outer = descent_interrupt_state()
         descent_arm_interrupt(L)
-        StopRequest.setNotifier(descent_interrupt_notify)
         StopRequest.arm(true)
         defer {
             descent_arm_interrupt(outer)
