@@ -154,17 +154,7 @@ final class LuaOptimizer: Optimizer {
     /// A state table as Swift values; anything but tensors and numbers, or the reserved key
     /// `step`, is the plugin's mistake.
     private func read(_ vm: LuaVM, _ state: LuaReference, function: String) throws -> [String: StateValue] {
-        var out: [String: StateValue] = [:]
-        for (k, v) in try vm.entries(of: state) {
-            guard case .string(let key) = k else { throw fail(function, "state keys must be strings") }
-            guard key != "step" else { throw fail(function, "state key 'step' is reserved (the step count is update's 5th argument)") }
-            switch v {
-            case .tensor(let t): out[key] = .tensor(t)
-            case .integer, .number: out[key] = .number(v.number!)
-            default: throw fail(function, "state '\(key)' must be a tensor or a number, got \(v.typeName)")
-            }
-        }
-        return out
+        try StateTable.read(vm, state, reserved: "step") { fail(function, $0) }
     }
 
     /// The state still has the tensors `init` returned, with their shapes.
@@ -196,16 +186,9 @@ final class LuaOptimizer: Optimizer {
         let (vm, _) = try plugin.lua()
         var tables: [LuaReference] = [], shapes: [[String: [Int]]] = [], counts: [Int] = []
         for s in states {
-            var entries: [String: LuaValue] = [:]
-            var shape: [String: [Int]] = [:]
-            for (key, value) in s.copy().pairs where key != "step" {
-                switch value {
-                case .tensor(let t): entries[key] = .tensor(t); shape[key] = t.shape
-                case .number(let n): entries[key] = .number(n)
-                }
-            }
+            let entries = StateTable.entries(s, skipping: "step")
             tables.append(vm.reference(.table(entries)))
-            shapes.append(shape)
+            shapes.append(entries.compactMapValues { if case .tensor(let t) = $0 { return t.shape } else { return nil } })
             counts.append(s.number("step")?.exactInteger(in: 0...(1 << 53)) ?? 0)
         }
         stateTables = tables

@@ -53,18 +53,12 @@ final class LuaTransform: GradientTransform {
         do { return try body() } catch { throw ContextError(plugin.place(function), error) }
     }
 
-    /// The state table as Swift values: tensors and numbers only.
+    /// The state table as Swift values, in key order.
     private func read(_ vm: LuaVM, function: String) throws -> OptimizerState {
         let s = OptimizerState()
         guard let state else { return s }
-        for (k, v) in try vm.entries(of: state).sorted(by: { "\($0.0)" < "\($1.0)" }) {
-            guard case .string(let key) = k else { throw DescentError(plugin.place(function), "state keys must be strings") }
-            switch v {
-            case .tensor(let t): s[key] = .tensor(t)
-            case .integer, .number: s[key] = .number(v.number!)
-            default: throw DescentError(plugin.place(function), "state '\(key)' must be a tensor or a number, got \(v.typeName)")
-            }
-        }
+        let values = try StateTable.read(vm, state) { DescentError(plugin.place(function), $0) }
+        for key in values.keys.sorted() { s[key] = values[key] }
         return s
     }
 
@@ -77,13 +71,6 @@ final class LuaTransform: GradientTransform {
     func restore(states: [OptimizerState]) throws {
         let (vm, _) = try plugin.lua()
         guard let s = states.first else { state = nil; return }
-        var entries: [String: LuaValue] = [:]
-        for (k, v) in s.copy().pairs {
-            switch v {
-            case .tensor(let t): entries[k] = .tensor(t)
-            case .number(let n): entries[k] = .number(n)
-            }
-        }
-        state = vm.reference(.table(entries))
+        state = vm.reference(.table(StateTable.entries(s)))
     }
 }

@@ -78,10 +78,7 @@ open class NativeOptimizer: Optimizer {
         }
         var scale = gradScale
         let clip = hyper.number("clip_norm")
-        if clip > 0 {
-            let norm = Tensor.sumOfSquares(grads).squareRoot() * Double(gradScale)
-            scale *= Float(clip / Swift.max(norm, clip))
-        }
+        if clip > 0 { scale *= ClipByGlobalNorm.factor(grads, scale: gradScale, maxNorm: clip) }
         for (i, p) in params.enumerated() {
             let s = states[i]
             let t = (s.number("step")?.exactInteger(in: 0...(1 << 53)) ?? 0) + 1

@@ -79,9 +79,14 @@ public final class ClipByGlobalNorm: NativeTransform {
     public override func validate(_ h: Hyperparameters) throws { try h.require("max_norm", above: 0) }
 
     public override func apply(_ params: [Tensor], _ grads: [Tensor], _ context: TransformContext) throws -> Float {
-        let norm = Tensor.sumOfSquares(grads).squareRoot() * Double(context.scale)
-        let limit = hyper.number("max_norm")
-        return Float(limit / Swift.max(norm, limit))
+        Self.factor(grads, scale: context.scale, maxNorm: hyper.number("max_norm"))
+    }
+
+    /// The factor that brings the global norm of `grads * scale` down to `maxNorm` (1 below it):
+    /// one reading pass. Native optimizers' `clip_norm` uses it too.
+    public static func factor(_ grads: [Tensor], scale: Float, maxNorm: Double) -> Float {
+        let norm = Tensor.sumOfSquares(grads).squareRoot() * Double(scale)
+        return Float(maxNorm / Swift.max(norm, maxNorm))
     }
 }
 
