@@ -10,6 +10,20 @@ void descent_sqrt_f32(const float *a, float *d, size_t n) {
 #endif
 }
 
+int descent_vector_level(void) {
+#if defined(__x86_64__)
+    static int level = -1;   /* -1: not yet known; racing first calls store the same value */
+    int v = __atomic_load_n(&level, __ATOMIC_RELAXED);
+    if (v < 0) {
+        v = __builtin_cpu_supports("avx512f") ? 2 : __builtin_cpu_supports("avx2") ? 1 : 0;
+        __atomic_store_n(&level, v, __ATOMIC_RELAXED);
+    }
+    return v;
+#else
+    return 0;
+#endif
+}
+
 static size_t allocated_bytes, live_bytes;
 
 void descent_note_allocation(size_t bytes) {

@@ -69,12 +69,7 @@ static void program_avx512(int code, const float *a, const float *b, const float
 
 void descent_program_op(int code, const float *a, const float *b, const float *c, float *d, size_t n, float s, float t) {
 #if defined(__x86_64__)
-    static int level = -1;   /* -1: not yet known; 0 SSE, 1 AVX2, 2 AVX-512; racing first calls store the same value */
-    int has = __atomic_load_n(&level, __ATOMIC_RELAXED);
-    if (has < 0) {
-        has = __builtin_cpu_supports("avx512f") ? 2 : __builtin_cpu_supports("avx2") ? 1 : 0;
-        __atomic_store_n(&level, has, __ATOMIC_RELAXED);
-    }
+    int has = descent_vector_level();
     if (has == 2 && n % 16 == 0) { program_avx512(code, a, b, c, d, n, s, t); return; }
     if (has) { program_avx2(code, a, b, c, d, n, s, t); return; }
 #endif

@@ -9,20 +9,6 @@
  * NaN windows are left to the caller. (A gather/scatter backward was slower than the scalar
  * loop on the Intel Xeon: 8.7% of the step against 7.8%.) */
 
-static int has_avx512(void) {
-#if defined(__x86_64__)
-    static int known = -1;
-    int v = __atomic_load_n(&known, __ATOMIC_RELAXED);
-    if (v < 0) {
-        v = __builtin_cpu_supports("avx512f") ? 1 : 0;
-        __atomic_store_n(&known, v, __ATOMIC_RELAXED);
-    }
-    return v;
-#else
-    return 0;
-#endif
-}
-
 #if defined(__x86_64__)
 __attribute__((target("avx512f")))
 static int row_avx512(const float *r0, const float *r1, float *d, int *am, int ow, int base, int w) {
@@ -60,7 +46,7 @@ static int row_avx512(const float *r0, const float *r1, float *d, int *am, int o
 
 int descent_maxpool2x2_row(const float *r0, const float *r1, float *d, int *am, int ow, int base, int w) {
 #if defined(__x86_64__)
-    if (has_avx512()) return row_avx512(r0, r1, d, am, ow, base, w);
+    if (descent_vector_level() == 2) return row_avx512(r0, r1, d, am, ow, base, w);
 #endif
     (void)r0; (void)r1; (void)d; (void)am; (void)ow; (void)base; (void)w;
     return 0;

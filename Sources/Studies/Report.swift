@@ -11,6 +11,8 @@ public enum Report {
         let summary: RunSummary?
         let metricName: String
         let rows: [MetricRow]
+        /// Its config.json (empty for a run not started).
+        let config: [String: Any]
     }
 
     /// The file listing a study's runs and their configuration hashes (`StudyRunner`).
@@ -37,16 +39,17 @@ public enum Report {
             let metrics = d + "/metrics.csv", summary = d + "/summary.json"
             guard fm.fileExists(atPath: metrics) || fm.fileExists(atPath: summary) else {
                 // A run of the study that has not started is listed, without results.
-                return hash == nil ? nil : Run(name: name, summary: nil, metricName: "", rows: [])
+                return hash == nil ? nil : Run(name: name, summary: nil, metricName: "", rows: [], config: [:])
             }
             var s = fm.fileExists(atPath: summary) ? try RunFiles.readSummary(summary) : nil
+            let config = RunDirectory.config(d)
             if let hash {
                 // A worker that died early leaves only the summary its parent wrote.
-                guard RunDirectory.storedHash(d) == hash || s?.configHash == hash else { return nil }
+                guard config["config_hash"] as? String == hash || s?.configHash == hash else { return nil }
                 if s?.configHash != hash { s = nil }
             }
             let m = fm.fileExists(atPath: metrics) ? try RunFiles.readMetrics(metrics) : (metricName: "", rows: [])
-            return Run(name: name, summary: s, metricName: s?.metricName ?? m.metricName, rows: m.rows)
+            return Run(name: name, summary: s, metricName: s?.metricName ?? m.metricName, rows: m.rows, config: config)
         }
     }
 
@@ -55,7 +58,7 @@ public enum Report {
     public static func write(experimentDirectory dir: String, title: String? = nil) throws -> (path: String, summaries: [RunSummary]) {
         let runs = try runs(in: dir)
         let path = dir + "/report.html"
-        let table = ResultsTable(runs, directory: dir)
+        let table = ResultsTable(runs)
         try AtomicFile.write(try ReportPage.html(table, title: title ?? URL(fileURLWithPath: dir).lastPathComponent), to: path)
         try AtomicFile.write(ReportSVG.loss(table.rows.map(\.run)), to: dir + "/loss.svg")
         try AtomicFile.write(table.csv, to: dir + "/results.csv")

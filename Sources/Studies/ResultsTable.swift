@@ -51,11 +51,10 @@ struct ResultsTable {
     /// Run fields worth a column (the rest of config.json is bookkeeping).
     static let runFields = ["optimizer", "schedule", "batch", "size", "steps", "seed", "model", "dataset"]
 
-    init(_ runs: [Report.Run], directory: String) {
+    init(_ runs: [Report.Run]) {
         var rows: [Row] = []
         for run in runs {
-            let config = (try? AtomicFile.read(directory + "/" + run.name + "/config.json"))
-                .flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] } ?? [:]
+            let config = run.config
             let settings = Self.settings(config)
             let given = Set(Self.runFields + ((config["hyper_given"] as? [String: Any])?.keys.map { $0 } ?? [])
                             + ((config["schedule_args_given"] as? [String: Any])?.keys.map { "schedule." + $0 } ?? []))

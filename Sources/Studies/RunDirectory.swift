@@ -72,10 +72,13 @@ enum RunDirectory {
     }
 
     /// The configuration hash recorded in the run's config.json.
-    static func storedHash(_ dir: String) -> String? {
+    static func storedHash(_ dir: String) -> String? { config(dir)["config_hash"] as? String }
+
+    /// The run's config.json as read, empty when there is none (or it is unreadable).
+    static func config(_ dir: String) -> [String: Any] {
         guard let data = try? AtomicFile.read(dir + "/config.json"),
-              let d = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
-        return d["config_hash"] as? String
+              let d = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return [:] }
+        return d
     }
 
     static func asidePath(_ dir: String, hash: String) -> String {

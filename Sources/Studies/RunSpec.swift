@@ -163,16 +163,7 @@ public struct RunSpec: Equatable {
 
     /// The resolved configuration, for config.json.
     var json: [String: Any] {
-        func plain(_ h: [String: HyperValue]) -> [String: Any] {
-            h.mapValues { v -> Any in
-                switch v {
-                case .number(let d): return d
-                case .bool(let b): return b
-                case .string(let s): return s
-                case .list(let l): return l
-                }
-            }
-        }
+        let plain = RunFiles.plain as ([String: HyperValue]) -> [String: Any]
         func lua(_ v: LuaValue) -> Any {
             switch v {
             case .bool(let b): return b

@@ -67,14 +67,18 @@ struct MetricRow: Equatable, Codable {
 enum RunFiles {
     /// Hyperparameters as JSON values, in a dictionary.
     static func plain(_ h: Hyperparameters) -> [String: Any] {
-        Dictionary(uniqueKeysWithValues: h.pairs.map { k, v -> (String, Any) in
+        plain(Dictionary(uniqueKeysWithValues: h.pairs))
+    }
+
+    static func plain(_ h: [String: HyperValue]) -> [String: Any] {
+        h.mapValues { v -> Any in
             switch v {
-            case .number(let d): return (k, d)
-            case .bool(let b): return (k, b)
-            case .string(let s): return (k, s)
-            case .list(let l): return (k, l)
+            case .number(let d): return d
+            case .bool(let b): return b
+            case .string(let s): return s
+            case .list(let l): return l
             }
-        })
+        }
     }
 
     static func json(_ object: Any) throws -> Data {

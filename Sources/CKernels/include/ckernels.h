@@ -20,6 +20,10 @@ static inline void descent_flush_denormals(void) {
 #endif
 }
 
+/* The widest vectors the CPU has, for the loops compiled several times: 2 AVX-512 (avx512f),
+ * 1 AVX2, 0 baseline. */
+int descent_vector_level(void);
+
 /* d[i] = sqrt(a[i]) for i < n; n a multiple of 4; d may equal a. */
 void descent_sqrt_f32(const float *a, float *d, size_t n);
 
