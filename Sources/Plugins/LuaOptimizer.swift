@@ -58,7 +58,7 @@ final class LuaOptimizer: Optimizer {
     }
 
     func step(_ params: [Tensor], _ grads: [Tensor]) throws {
-        try checkStepArguments(params, grads, previous: states)
+        try checkStepArguments(params, grads, previous: stateCount)
         let (vm, table) = try plugin.lua()
         let hyperTable = try vm.strictTable(HyperMarshal.entries(hyper), owner: name)
         if stateTables.isEmpty { try initialize(params, vm, table, hyperTable) }
@@ -169,6 +169,8 @@ final class LuaOptimizer: Optimizer {
             }
         }
     }
+
+    var stateCount: Int { stateTables.count }
 
     var states: [OptimizerState] {
         stateTables.enumerated().map { i, ref in

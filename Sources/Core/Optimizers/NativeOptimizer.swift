@@ -67,7 +67,7 @@ open class NativeOptimizer: Optimizer {
     /// A step on `grads * gradScale`, the factor folded into the update pass (a chain's
     /// clipping and scaling cost no pass of their own).
     public func step(_ params: [Tensor], _ grads: [Tensor], gradScale: Float) throws {
-        try checkStepArguments(params, grads, previous: states)
+        try checkStepArguments(params, grads, previous: states.count)
         if states.isEmpty { states = params.map { _ in OptimizerState() } }
         for (i, (p, s)) in zip(params, states).enumerated() {
             for (k, v) in s.pairs {

@@ -16,6 +16,9 @@ public protocol Optimizer: AnyObject, CustomStringConvertible {
     func step(_ params: [Tensor], _ grads: [Tensor]) throws
     /// Per-parameter state, by position; empty before the first step.
     var states: [OptimizerState] { get }
+    /// How many parameters the state is for (0 before the first step), without building
+    /// `states` (a Lua plugin's are read from its tables).
+    var stateCount: Int { get }
     /// Replaces all state (checkpoint restore).
     func restore(states: [OptimizerState]) throws
 }
@@ -23,16 +26,18 @@ public protocol Optimizer: AnyObject, CustomStringConvertible {
 extension Optimizer {
     public var description: String { "optim.\(name)\(hyper)" }
 
+    public var stateCount: Int { states.count }
+
     /// Checks a step's arguments: one gradient per parameter, same shapes, same layout as before.
-    public func checkStepArguments(_ params: [Tensor], _ grads: [Tensor], previous: [OptimizerState]) throws {
+    public func checkStepArguments(_ params: [Tensor], _ grads: [Tensor], previous: Int) throws {
         guard params.count == grads.count else {
             throw DescentError("\(name).step", "one gradient per parameter expected: \(params.count) parameters, \(grads.count) gradients")
         }
         for (i, (p, g)) in zip(params, grads).enumerated() where p.shape != g.shape {
             throw DescentError("\(name).step", "gradient \(i + 1) of shape \(formatShape(p.shape)) expected (its parameter's), got \(formatShape(g.shape))")
         }
-        if !previous.isEmpty, previous.count != params.count {
-            throw DescentError("\(name).step", "\(previous.count) parameters expected (as in earlier steps), got \(params.count)")
+        if previous > 0, previous != params.count {
+            throw DescentError("\(name).step", "\(previous) parameters expected (as in earlier steps), got \(params.count)")
         }
         // One buffer updated twice in a step (the same tensor, or two views of it) would apply
         // the update twice with the state of two positions.

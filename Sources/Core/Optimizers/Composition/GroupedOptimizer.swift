@@ -69,7 +69,7 @@ public final class GroupedOptimizer: Optimizer {
     }
 
     public func step(_ params: [Tensor], _ grads: [Tensor]) throws {
-        try checkStepArguments(params, grads, previous: assignment.isEmpty ? [] : assignment.map { _ in OptimizerState() })
+        try checkStepArguments(params, grads, previous: assignment.count)
         if assignment.isEmpty {
             assignment = try params.enumerated().map { i, p in
                 let name = p.storage.label
@@ -83,6 +83,8 @@ public final class GroupedOptimizer: Optimizer {
             try optimizer(g).step(members.map { params[$0] }, members.map { grads[$0] })
         }
     }
+
+    public var stateCount: Int { assignment.count }
 
     public var states: [OptimizerState] {
         var position = Array(repeating: 0, count: optimizers.count)

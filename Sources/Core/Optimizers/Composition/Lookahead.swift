@@ -38,7 +38,7 @@ public final class Lookahead: Optimizer {
     }
 
     public func step(_ params: [Tensor], _ grads: [Tensor]) throws {
-        try checkStepArguments(params, grads, previous: inner.states)
+        try checkStepArguments(params, grads, previous: inner.stateCount)
         if slow.isEmpty { slow = params.map { $0.clone() } }
         try inner.step(params, grads)
         count += 1
@@ -49,6 +49,8 @@ public final class Lookahead: Optimizer {
             try p.copy_(s)
         }
     }
+
+    public var stateCount: Int { inner.stateCount }
 
     public var states: [OptimizerState] {
         inner.states.enumerated().map { i, st in

@@ -49,7 +49,7 @@ public final class OptimizerChain: Optimizer {
     }
 
     public func step(_ params: [Tensor], _ grads: [Tensor]) throws {
-        try checkStepArguments(params, grads, previous: inner.states)
+        try checkStepArguments(params, grads, previous: inner.stateCount)
         count += 1
         var lr: Double { if case .number(let v)? = inner.hyper["lr"] { return v } else { return 0 } }
         var scale: Float = 1
@@ -74,6 +74,8 @@ public final class OptimizerChain: Optimizer {
             _ = try t.apply(params, grads, TransformContext(scale: 1, lr: lr, step: count))
         }
     }
+
+    public var stateCount: Int { inner.stateCount }
 
     public var states: [OptimizerState] {
         let own = inner.states
