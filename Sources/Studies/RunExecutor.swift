@@ -103,22 +103,21 @@ struct RunExecutor {
             try AtomicFile.write(try RunFiles.json(config), to: dir + "/config.json")
         }
         try writeConfig()
-        if let file = state.eventsFile {
-            state.eventsBytes = try EventLog.append([], to: dir + "/" + file, at: state.eventsBytes)
+        // The event file is named by the run's first start; a resumed run cuts it back to its checkpoint.
+        let events = dir + "/" + EventLog.fileName(start: state.started)
+        if resumed {
+            state.eventsBytes = try EventLog.append([], to: events, at: state.eventsBytes)
         } else {
-            let file = EventLog.fileName(start: state.started)
-            state.eventsFile = file
             state.eventsBytes = try EventLog.append(EventLog.fileVersion(wallTime: state.started)
-                + EventLog.sessionStart(ResultsTable.settings(config), group: spec.name, wallTime: state.started), to: dir + "/" + file, at: 0)
+                + EventLog.sessionStart(ResultsTable.settings(config), group: spec.name, wallTime: state.started), to: events, at: 0)
         }
         /// Appends the rows not yet in the event file (and, at the end, the session's status).
         func flushEvents(ending status: RunSummary.Status? = nil) throws {
-            guard let file = state.eventsFile else { return }
             var bytes = EventLog.rows(state.rows[state.eventsRows...], metricName: task.metricName, start: state.started)
             if let status { bytes += EventLog.sessionEnd(status, wallTime: state.started + (state.rows.last?.time ?? 0)) }
             // An evaluation flushes, and a checkpoint at the same step finds nothing new.
             guard !bytes.isEmpty else { return }
-            state.eventsBytes = try EventLog.append(bytes, to: dir + "/" + file, at: state.eventsBytes)
+            state.eventsBytes = try EventLog.append(bytes, to: events, at: state.eventsBytes)
             state.eventsRows = state.rows.count
         }
         let progress = Progress(run: spec.name, total: spec.steps)

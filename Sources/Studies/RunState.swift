@@ -30,8 +30,7 @@ struct RunState: Codable {
     var threads = Parallel.threads
     /// When the run first started (seconds since 1970): event wall times count from it.
     var started = Date().timeIntervalSince1970
-    /// The TensorBoard event file, its length and how many rows it holds.
-    var eventsFile: String?
+    /// The TensorBoard event file's length and how many rows it holds.
     var eventsBytes = 0
     var eventsRows = 0
 
