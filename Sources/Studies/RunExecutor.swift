@@ -50,6 +50,8 @@ struct RunExecutor {
         }
         guard !spec.groups.isEmpty else { return try registry.makeOptimizer(spec.optimizer, hyper) }
         let vm = registry.vm
+        // A malformed pattern is an error now, before any run trains, not at the first step.
+        for g in spec.groups { _ = try vm.matches("", pattern: g.match) }
         let groups = spec.groups.map { g in
             ParameterGroup(overrides: sorted(g.hyper)) { [weak vm] _, _, name in
                 guard let vm, let name else { return false }

@@ -156,6 +156,21 @@ final class ExperimentTests: PluginTestCase {
             ("e:run { name = 'x', model_args = { widht = 4 } }", "run 'x': model 'detector': unknown argument 'widht' (known: depth, width)"),
             ("e:run { name = '..' }", "run name '..' must use letters, digits"),
             ("e:run { name = 'a/b' }", "run name 'a/b' must use letters, digits"),
+            // The fields of checkpoints, averaging and groups; the image datasets' arguments.
+            ("e:run { name = 'x', checkpoint_every = -1 }", "checkpoint_every must be an integer from 0 to 2147483648, got -1"),
+            ("e:run { name = 'x', checkpoint_every = 1e300 }", "checkpoint_every must be an integer from 0 to 2147483648, got 1e+300"),
+            ("e:run { name = 'x', ema = 1 }", "ema must be a decay in [0, 1) or false, got 1"),
+            ("e:run { name = 'x', ema = 0/0 }", "ema must be a decay in [0, 1) or false, got "),
+            ("e:run { name = 'x', ema = 'yes' }", "ema must be a decay in [0, 1) or false, got yes"),
+            ("e:run { name = 'x', eval_averaged = 1 }", "eval_averaged must be true or false, got 1"),
+            ("e:run { name = 'x', groups = 'bias' }", "groups must be a list of {match = PATTERN, <hyperparameters>} tables, got bias"),
+            ("e:run { name = 'x', groups = { { match = 'bias$', lr = {} , beta1 = {{}} } } }", "groups[1]: number, boolean, string or list expected"),
+            ("e:run { name = 'x', groups = { { match = '[', lr = 0 } } }", "malformed pattern"),
+            ("e:run { name = 'x', model = 'cnn', dataset = 'image_folder' }", "run 'x': dataset 'image_folder': 'train' (a path) is required"),
+            ("e:run { name = 'x', model = 'cnn', dataset = 'image_folder', dataset_args = { train = '/nonexistent/photos' } }",
+             "run 'x': /nonexistent/photos: no such folder"),
+            ("e:run { name = 'x', dataset = 'coco', dataset_args = { annotations = '/nonexistent/a.json', images = '/nonexistent' } }",
+             "run 'x': /nonexistent/a.json: no such file"),
         ]
         for (code, expected) in cases {
             let m = message { try study(Self.tiny + code, out: out) }

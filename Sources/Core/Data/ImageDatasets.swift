@@ -84,7 +84,8 @@ public enum ImageDatasets {
     public static func coco(annotations path: String, images: String, side: Int, classes: [String]? = nil) throws -> ArrayDataset {
         try cached("coco\u{0}\(path)\u{0}\(images)\u{0}\(side)\u{0}\(classes ?? [])") {
             func fail(_ why: String) -> DescentError { .file(path, why) }
-            guard let root = try? JSONSerialization.jsonObject(with: try AtomicFile.read(path)) as? [String: Any] else {
+            let data = try AtomicFile.read(path)
+            guard let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
                 throw fail("not a JSON object (a COCO annotation file has images, annotations and categories)")
             }
             func list(_ key: String) throws -> [[String: Any]] {

@@ -103,6 +103,7 @@ enum CompositionBindings {
         case LUA_TSTRING:
             let pattern = String(cString: lua_tolstring(L, -1, nil))
             descent_pop(L, 1)
+            _ = try vm.matches("", pattern: pattern)   // a malformed pattern fails here, not at the first step
             matches = { [weak vm] _, _, name in
                 guard let vm, let name else { return false }
                 return try vm.matches(name, pattern: pattern)
