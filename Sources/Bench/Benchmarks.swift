@@ -18,7 +18,7 @@ public enum Benchmarks {
             case "plugins": try PluginBenchmarks.run(r)
             case "compose": try CompositionBenchmarks.run(r)
             case "detector": try DetectorBenchmarks.run(r)
-            default: throw DescentError("bench", "unknown section '\(s)' (known: \(sections.joined(separator: ", ")))")
+            default: throw DescentError("bench", "unknown section '\(s)' (known: \(Benchmarks.sections.joined(separator: ", ")))")
             }
         }
     }

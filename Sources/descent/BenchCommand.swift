@@ -18,7 +18,8 @@ struct BenchCommand: ParsableCommand {
     func run() throws {
         let report = BenchmarkReport(live: !json)
         if !json { print("cpu: \(Machine.cpuModel), \(ProcessInfo.processInfo.activeProcessorCount) cores; DESCENT_THREADS=\(Parallel.threads)") }
-        try Benchmarks.run(report, sections: only.isEmpty ? Benchmarks.sections : only)
+        let chosen = only.flatMap { $0.split(separator: ",").map(String.init) }
+        try Benchmarks.run(report, sections: chosen.isEmpty ? Benchmarks.sections : chosen)
         if json { print(try report.json()) }
     }
 }

@@ -75,6 +75,8 @@ final class DNNLConvolution {
                 toDataDiffDestination, toDataWeights: Primitive?
     /// The tensor the last forward read, so backward can reuse its reordered copy.
     private weak var lastInput: Tensor?
+    /// The output gradient `diffDestination` holds in backward's format (set by `backwardWeights`).
+    private weak var diffDestinationHolds: Tensor?
 
     /// Builds the primitives for a batch of `n` images of the layer's geometry; throws when
     /// oneDNN has no implementation for it (the caller then uses im2col).
@@ -210,13 +212,12 @@ final class DNNLConvolution {
         lastInput = x
     }
 
-    /// Adds the weight (and bias) gradients into `gradWeight`/`gradBias` and, when `gradInput` is
-    /// given, writes the input gradient there.
-    func backward(_ x: Tensor, _ gy: Tensor, weight: Tensor, gradWeight: Tensor, gradBias: Tensor?, gradInput: Tensor?) throws {
+    /// Adds the weight (and bias) gradients of `y = conv(x)` with output gradient `gy` into
+    /// `gradWeight`/`gradBias`.
+    func backwardWeights(_ x: Tensor, _ gy: Tensor, gradWeight: Tensor, gradBias: Tensor?) throws {
         OneDNN.capThreads()
         try userSource.bind(x.data)
         try userDestination.bind(gy.data)
-        try userWeights.bind(weight.data)
         // The forward's reordered input is still valid when backward gets the same tensor.
         if lastInput !== x || toBackwardSource != nil {
             try reorder(toBackwardSource ?? toSource, userSource, backwardSource)
@@ -226,19 +227,32 @@ final class DNNLConvolution {
         if gradBias != nil { args.append((DNNL_ARG_DIFF_BIAS, diffBias)) }
         try run(backwardWeightsPrimitive, args)
         try reorder(fromDiffWeights, diffWeights, diffWeightsUser)
-        if let gradInput {
-            try check(dnnl_stream_wait(stream), "wait")   // the user source buffer is rebound below
-            try userSource.bind(gradInput.data)
-            try reorder(toDataDiffDestination, userDestination, dataDiffDestination)
-            try reorder(toDataWeights, userWeights, dataWeights)
-            try run(backwardDataPrimitive, [(DNNL_ARG_DIFF_DST, dataDiffDestination), (DNNL_ARG_WEIGHTS, dataWeights), (DNNL_ARG_DIFF_SRC, diffSource)])
-            try reorder(fromDiffSource, diffSource, userSource)
-        }
         try check(dnnl_stream_wait(stream), "wait")
+        diffDestinationHolds = gy
         // Gradients accumulate, as every layer's do (oneDNN overwrites its outputs).
         let src = (fromDiffWeights == nil ? diffWeights : diffWeightsUser).base, dst = gradWeight.data
         for i in 0..<gradWeight.count { dst[i] += src[i] }
         if let gradBias { for i in 0..<gradBias.count { gradBias.data[i] += diffBias.base[i] } }
+    }
+
+    /// Writes the input gradient for output gradient `gy` and weights `weight` into `gradInput`.
+    /// Right after `backwardWeights` with the same `gy` it reuses that pass's reordered `gy`;
+    /// called later (a deferred input gradient), it reorders `gy` again.
+    func backwardData(_ gy: Tensor, weight: Tensor, gradInput: Tensor) throws {
+        OneDNN.capThreads()
+        try userDestination.bind(gy.data)
+        try userWeights.bind(weight.data)
+        try userSource.bind(gradInput.data)
+        if let r = toDataDiffDestination {
+            try reorder(r, userDestination, dataDiffDestination)
+        } else if diffDestinationHolds !== gy {
+            try reorder(toDiffDestination, userDestination, dataDiffDestination)
+        }
+        try reorder(toDataWeights, userWeights, dataWeights)
+        try run(backwardDataPrimitive, [(DNNL_ARG_DIFF_DST, dataDiffDestination), (DNNL_ARG_WEIGHTS, dataWeights), (DNNL_ARG_DIFF_SRC, diffSource)])
+        try reorder(fromDiffSource, diffSource, userSource)
+        try check(dnnl_stream_wait(stream), "wait")
+        diffDestinationHolds = nil
     }
 }
 

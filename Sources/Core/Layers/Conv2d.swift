@@ -133,18 +133,31 @@ public final class Conv2d: Module {
     }
 
     public override func backward(_ input: Tensor, _ gradOutput: Tensor) throws -> Tensor {
+        let inputGradient = try backwardParameters(input, gradOutput)
+        return needsInputGradient ? try inputGradient(weight) : Tensor(zeros: input.shape)
+    }
+
+    public override func backwardDeferringInputGradient(_ input: Tensor, _ gradOutput: Tensor) throws -> DeferredGradient {
+        let inputGradient = try backwardParameters(input, gradOutput)
+        return deferInputGradient(input.shape, weight: weight, inputGradient)
+    }
+
+    /// Accumulates the weight and bias gradients; returns the input gradient as a function of the
+    /// weights (backward passes the layer's own, a deferred gradient a copy taken at backward).
+    private func backwardParameters(_ input: Tensor, _ gradOutput: Tensor) throws -> (Tensor) throws -> Tensor {
         let (n, g) = try geometry(input)
         try checkGradOutput(gradOutput, [n, outChannels, g.outHeight, g.outWidth], "nn.Conv2d")
         let k = g.patchSize, p = g.outPixels, imageSize = g.channels * g.height * g.width, oc = outChannels
+        let shape = input.shape
         if let c = oneDNN(input, g, fusedReLU: lastForwardFused) {
-            let viaGEMM = needsInputGradient && hasFewInputChannels
-            let gradInput = needsInputGradient && !viaGEMM ? Tensor(uninitialized: input.shape) : Tensor(zeros: input.shape)
-            try c.backward(input, gradOutput, weight: weight, gradWeight: gradWeight, gradBias: gradBias,
-                           gradInput: needsInputGradient && !viaGEMM ? gradInput : nil)
-            if viaGEMM { try inputGradientByGEMM(gradOutput, g, n: n, into: gradInput) }
-            return gradInput
+            try c.backwardWeights(input, gradOutput, gradWeight: gradWeight, gradBias: gradBias)
+            if hasFewInputChannels { return { w in try self.inputGradientByGEMM(gradOutput, weight: w, g, n: n, shape: shape) } }
+            return { w in
+                let gradInput = Tensor(uninitialized: shape)
+                try c.backwardData(gradOutput, weight: w, gradInput: gradInput)
+                return gradInput
+            }
         }
-        let gradInput = Tensor(zeros: input.shape)
         let workers = max(1, min(Parallel.threads, n))
         let partialSize = oc * k + oc
         try columns.prepare(workers: Parallel.threads, count: k * p, "nn.Conv2d")
@@ -175,14 +188,14 @@ public final class Conv2d: Module {
                 if let gb { for o in 0..<oc { gb[o] += part[oc * k + o] } }
             }
         }
-        if needsInputGradient { try inputGradientByGEMM(gradOutput, g, n: n, into: gradInput) }
-        return gradInput
+        return { w in try self.inputGradientByGEMM(gradOutput, weight: w, g, n: n, shape: shape) }
     }
 
-    /// Adds `col2im(weightᵀ · gradOutput)` of each image into `gradInput`, images spread over the workers.
-    private func inputGradientByGEMM(_ gradOutput: Tensor, _ g: ConvGeometry, n: Int, into gradInput: Tensor) throws {
+    /// `col2im(weightᵀ · gradOutput)` of each image, images spread over the workers.
+    private func inputGradientByGEMM(_ gradOutput: Tensor, weight: Tensor, _ g: ConvGeometry, n: Int, shape: [Int]) throws -> Tensor {
         let k = g.patchSize, p = g.outPixels, imageSize = g.channels * g.height * g.width, oc = outChannels
         if !g.isPointwise { try columns.prepare(workers: Parallel.threads, count: k * p, "nn.Conv2d") }
+        let gradInput = g.isPointwise ? Tensor(uninitialized: shape) : Tensor(zeros: shape)
         let w = weight.data, gy = gradOutput.data, gx = gradInput.data
         Parallel.forEachWorker(n) { i, worker in
             let go = gy + i * oc * p
@@ -194,6 +207,7 @@ public final class Conv2d: Module {
                 g.col2im(cols, gx + i * imageSize)
             }
         }
+        return gradInput
     }
 }
 

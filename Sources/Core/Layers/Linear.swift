@@ -47,6 +47,17 @@ public final class Linear: Module {
     }
 
     public override func backward(_ input: Tensor, _ gradOutput: Tensor) throws -> Tensor {
+        try backwardParameters(input, gradOutput)
+        return needsInputGradient ? inputGradient(gradOutput, weight: weight, shape: input.shape) : Tensor(zeros: input.shape)
+    }
+
+    public override func backwardDeferringInputGradient(_ input: Tensor, _ gradOutput: Tensor) throws -> DeferredGradient {
+        try backwardParameters(input, gradOutput)
+        return deferInputGradient(input.shape, weight: weight) { [self] w in inputGradient(gradOutput, weight: w, shape: input.shape) }
+    }
+
+    /// Accumulates the weight and bias gradients.
+    private func backwardParameters(_ input: Tensor, _ gradOutput: Tensor) throws {
         let n = try batch(input)
         try checkGradOutput(gradOutput, [n, outFeatures], "nn.Linear")
         gemm(transposeA: true, transposeB: false, m: outFeatures, n: inFeatures, k: n, alpha: 1, a: gradOutput.data, lda: outFeatures,
@@ -57,11 +68,13 @@ public final class Linear: Module {
                 for o in 0..<outFeatures { gb.data[o] += row[o] }
             }
         }
-        let gradInput = Tensor(zeros: input.shape)
-        if needsInputGradient {
-            gemm(transposeA: false, transposeB: false, m: n, n: inFeatures, k: outFeatures, alpha: 1, a: gradOutput.data, lda: outFeatures,
-                 b: weight.data, ldb: inFeatures, beta: 0, c: gradInput.data, ldc: inFeatures)
-        }
+    }
+
+    /// `gradOutput · weight`.
+    private func inputGradient(_ gradOutput: Tensor, weight: Tensor, shape: [Int]) -> Tensor {
+        let gradInput = Tensor(zeros: shape)
+        gemm(transposeA: false, transposeB: false, m: gradOutput.shape[0], n: inFeatures, k: outFeatures, alpha: 1, a: gradOutput.data, lda: outFeatures,
+             b: weight.data, ldb: inFeatures, beta: 0, c: gradInput.data, ldc: inFeatures)
         return gradInput
     }
 }

@@ -38,6 +38,13 @@ open class Module: CustomStringConvertible {
 
     open func forward(_ input: Tensor) throws -> Tensor { fatalError("\(type(of: self)) must override forward") }
     open func backward(_ input: Tensor, _ gradOutput: Tensor) throws -> Tensor { fatalError("\(type(of: self)) must override backward") }
+    /// `backward`, with the input gradient computed only when read (`DeferredGradient`): what a
+    /// script's `model:backward` calls. Layers whose input gradient is costly and depends only on
+    /// the output gradient and their weights (Conv2d, Linear) and containers that start with one
+    /// override it; the rest compute it at once.
+    open func backwardDeferringInputGradient(_ input: Tensor, _ gradOutput: Tensor) throws -> DeferredGradient {
+        DeferredGradient(try backward(input, gradOutput))
+    }
 
     /// Trainable tensors, module order, weight before bias.
     open var parameters: [Tensor] { [] }

@@ -60,6 +60,16 @@ public final class Sequential: Module {
     }
 
     public override func backward(_ input: Tensor, _ gradOutput: Tensor) throws -> Tensor {
+        try backward(input, gradOutput, deferring: false).tensor()
+    }
+
+    public override func backwardDeferringInputGradient(_ input: Tensor, _ gradOutput: Tensor) throws -> DeferredGradient {
+        try backward(input, gradOutput, deferring: true)
+    }
+
+    /// Runs the modules backward; with `deferring`, the first module's input gradient is deferred
+    /// when that module can defer it.
+    private func backward(_ input: Tensor, _ gradOutput: Tensor, deferring: Bool) throws -> DeferredGradient {
         guard inputs.count == modules.count, inputs.first === input || modules.isEmpty else {
             throw DescentError("nn.Sequential.backward", "forward must run on this input first")
         }
@@ -70,12 +80,14 @@ public final class Sequential: Module {
                 // ReLU then MaxPool2d: one pass (the pool's input is the ReLU's output).
                 g = try pool.backward(inputs[i], g, throughReLU: true)
                 i -= 2
+            } else if i == 0 && deferring {
+                return try modules[0].backwardDeferringInputGradient(inputs[0], g)
             } else {
                 g = try modules[i].backward(inputs[i], g)
                 i -= 1
             }
         }
-        return g
+        return DeferredGradient(g)
     }
 
     /// Whether module `i + 1` is a plain ReLU that module `i`'s forward can apply itself.

@@ -74,7 +74,7 @@ enum KernelBindings {
         for name in p.tensorNames {
             lua_getfield(L, 2, name)
             defer { descent_pop(L, 1) }
-            guard let t = Userdata.object(vm, at: -1, as: Tensor.self) else {
+            guard let t = try Userdata.tensor(vm, at: -1) else {
                 throw a.fail(2, "tensor expected for '\(name)', got \(String(cString: descent_typename(L, -1)))")
             }
             tensors.append(t)

@@ -166,8 +166,11 @@ enum NNBindings {
     static let moduleMethods: [(String, LuaFunction)] = [
         ("forward", { vm, a in Userdata.push(vm, try a.object(1, Module.self, "module").forward(try a.tensor(2))); return 1 }),
         ("backward", { vm, a in
+            // The input gradient is computed when the script first uses it (DeferredGradient): a
+            // training loop that drops it, as most do, does not pay for it.
             let m = try a.object(1, Module.self, "module")
-            Userdata.push(vm, try m.backward(try a.tensor(2), try a.tensor(3)))
+            let g = try m.backwardDeferringInputGradient(try a.tensor(2), try a.tensor(3))
+            Userdata.push(vm, g.isComputed ? try g.tensor() : g)
             return 1
         }),
         // name -> parameter, and the names in module order: `local named, order = m:named_parameters()`.

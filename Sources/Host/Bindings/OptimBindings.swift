@@ -159,7 +159,7 @@ enum OptimBindings {
 
     /// A tensor or an array of tensors at `i`.
     static func tensorList(_ vm: LuaVM, _ a: Arguments, _ i: Int32) throws -> [Tensor] {
-        if let t = Userdata.object(vm, at: i, as: Tensor.self) { return [t] }
+        if let t = try Userdata.tensor(vm, at: i) { return [t] }
         guard lua_type(a.L, i) == LUA_TTABLE else { throw a.fail(i, "tensor or array of tensors expected, got \(a.typeName(i))") }
         let n = Int(lua_rawlen(a.L, i))
         var out: [Tensor] = []
@@ -167,7 +167,7 @@ enum OptimBindings {
         for k in stride(from: 1, through: n, by: 1) {
             lua_rawgeti(a.L, i, lua_Integer(k))
             defer { descent_pop(a.L, 1) }
-            guard let t = Userdata.object(vm, at: -1, as: Tensor.self) else {
+            guard let t = try Userdata.tensor(vm, at: -1) else {
                 throw a.fail(i, "tensor expected at index \(k), got \(String(cString: descent_typename(a.L, -1)))")
             }
             out.append(t)

@@ -48,7 +48,7 @@ enum TensorBindings {
 
     static func operand(_ a: Arguments, _ i: Int32, like shape: [Int]) throws -> Operand {
         if lua_type(a.L, i) == LUA_TNUMBER { return .scalar(Float(try a.number(i))) }
-        guard Userdata.object(LuaVM.from(a.L), at: i, as: Tensor.self) != nil else {
+        guard try Userdata.tensor(LuaVM.from(a.L), at: i) != nil else {
             throw a.fail(i, "tensor or number expected, got \(a.typeName(i))")
         }
         return .tensor(try a.tensor(i, shaped: shape))

@@ -34,7 +34,7 @@ public final class REPL {
         try vm.load(try HostLua.source("repl.lua"), name: "=repl.lua")
         let style = Describe.Style(color: color)
         vm.pushFunction("describe") { vm, _ in
-            let text = [Userdata.object(vm, at: 1, as: Tensor.self) as AnyObject?, Userdata.object(vm, at: 1, as: Module.self),
+            let text = [try Userdata.tensor(vm, at: 1) as AnyObject?, Userdata.object(vm, at: 1, as: Module.self),
                         Userdata.object(vm, at: 1, as: Optimizer.self), Userdata.object(vm, at: 1, as: Schedule.self)]
                 .compactMap { $0 }.first.flatMap { Describe.object($0, style: style) }
             vm.push(text.map { .string($0) } ?? .nil)

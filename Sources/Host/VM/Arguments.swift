@@ -74,7 +74,7 @@ public struct Arguments {
     }
 
     public func tensor(_ i: Int32) throws -> Tensor {
-        guard let t = Userdata.object(LuaVM.from(L), at: i, as: Tensor.self) else { throw fail(i, "tensor expected, got \(typeName(i))") }
+        guard let t = try Userdata.tensor(LuaVM.from(L), at: i) else { throw fail(i, "tensor expected, got \(typeName(i))") }
         return t
     }
 

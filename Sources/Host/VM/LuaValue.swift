@@ -129,7 +129,7 @@ extension LuaVM {
             }
             return .table(dict)
         case LUA_TUSERDATA:
-            if let t = Userdata.object(self, at: i, as: Tensor.self) { return .tensor(t) }
+            if let t = (try? Userdata.tensor(self, at: i)) ?? nil { return .tensor(t) }   // computes a deferred gradient
             return .other(String(cString: descent_typename(L, i)))
         default:
             return .other(String(cString: descent_typename(L, i)))

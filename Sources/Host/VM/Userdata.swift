@@ -50,7 +50,7 @@ public enum Userdata {
 
     static func metatableName(_ object: AnyObject) -> String {
         switch object {
-        case is Tensor: return tensor
+        case is Tensor, is DeferredGradient: return tensor
         case is Module: return module
         case is Criterion: return criterion
         case is Optimizer: return optimizer
@@ -63,7 +63,7 @@ public enum Userdata {
     /// What error messages call an object: `tensor`, `module`, ...
     static func typeName(_ object: AnyObject) -> String {
         switch object {
-        case is Tensor: return "tensor"
+        case is Tensor, is DeferredGradient: return "tensor"
         case is Module: return "module"
         case is Criterion: return "criterion"
         case is Optimizer: return "optimizer"
@@ -83,15 +83,35 @@ public enum Userdata {
         luaL_setmetatable(L, metatableName(object))
     }
 
-    /// The object at `index` if it is a Descent userdata of type `T` (no error raised).
+    /// The object at `index` if it is a Descent userdata of type `T` (no error raised). A tensor
+    /// is read with `tensor(_:at:)`, which computes a deferred one.
     public static func object<T>(_ vm: LuaVM, at index: Int32, as: T.Type) -> T? {
         // Every argument check passes through here: identify the metatable by address (cached at
         // registration) rather than by reading and converting its __name string.
+        guard let block = ownSlot(vm, index), let p = block.pointee else { return nil }
+        return Unmanaged<AnyObject>.fromOpaque(p).takeUnretainedValue() as? T
+    }
+
+    /// The tensor at `index`, or nil if that is no tensor. A deferred input gradient
+    /// (`model:backward`'s result) is computed here, on its first use, and replaces itself in the
+    /// userdata; that computation is the only thing that throws.
+    public static func tensor(_ vm: LuaVM, at index: Int32) throws -> Tensor? {
+        guard let block = ownSlot(vm, index), let p = block.pointee else { return nil }
+        let object = Unmanaged<AnyObject>.fromOpaque(p).takeUnretainedValue()
+        guard let deferred = object as? DeferredGradient else { return object as? Tensor }
+        let t = try deferred.tensor()
+        block.pointee = Unmanaged.passRetained(t).toOpaque()
+        Unmanaged<AnyObject>.fromOpaque(p).release()
+        return t
+    }
+
+    /// The reference slot at `index` when it is a userdata with one of our metatables.
+    private static func ownSlot(_ vm: LuaVM, _ index: Int32) -> UnsafeMutablePointer<UnsafeMutableRawPointer?>? {
         let L = vm.L
         guard lua_type(L, index) == LUA_TUSERDATA, lua_getmetatable(L, index) != 0 else { return nil }
         let mt = lua_topointer(L, -1)
         descent_pop(L, 1)
-        guard vm.metatables.contains(mt), let p = slot(L, index)?.pointee else { return nil }
-        return Unmanaged<AnyObject>.fromOpaque(p).takeUnretainedValue() as? T
+        guard vm.metatables.contains(mt) else { return nil }
+        return slot(L, index)
     }
 }

@@ -39,6 +39,23 @@ check_eq(nn.MSE():forward(tensor.from{1, 2}, tensor.from{0, 0}), 2.5)
 check_close(nn.BCEWithLogits():forward(tensor.from{0}, tensor.from{1}), math.log(2))
 check(nn.FocalLoss{alpha=0.25, gamma=2}:forward(tensor.from{0}, tensor.from{1}) > 0)
 check_eq(nn.SmoothL1{beta=1}:forward(tensor.from{3}, tensor.from{0}), 2.5)
+-- backward's input gradient is computed when first used (a loop that drops it skips the work),
+-- and is what it was at backward even when the weights changed since.
+do
+  local m = nn.Sequential{nn.Conv2d{input=3, output=4, kernel=3, padding=1}, nn.ReLU(), nn.Flatten(), nn.Linear{input=4*5*5, output=2}}
+  local x, x2 = tensor.randn({2, 3, 5, 5}, 8), tensor.randn({2, 3, 5, 5}, 9)
+  local g = tensor.randn({2, 2}, 10)
+  m:forward(x)
+  local now = m:backward(x, g):clone()
+  m:forward(x)
+  local later = m:backward(x, g)
+  local params, grads = m:parameters()
+  optim.new("sgd", {lr = 0.5}):step(params, grads)
+  m:forward(x2); m:backward(x2, g)
+  check(later == now)
+  check_eq(tostring(later:shape()[4]), "5")
+  check_eq(later:get(1, 1, 1, 1), now:get(1, 1, 1, 1))
+end
 -- needs_input_gradient: off, backward returns zeros but still accumulates parameter gradients.
 local first = nn.Sequential{nn.Conv2d{input=1, output=2, kernel=3, padding=1}, nn.Flatten()}
 local xin = tensor.randn({2, 1, 4, 4}, 3)
