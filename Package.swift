@@ -32,7 +32,7 @@ let package = Package(
             // stb_image: JPEG/PNG decoding for the image datasets (libstb.so and stb.pc in Debian).
             name: "CStb", path: "Sources/CStb", pkgConfig: "stb",
             providers: [.apt(["libstb-dev"])]),
-        .target(name: "CKernels", path: "Sources/CKernels"),
+        .target(name: "CKernels", path: "Sources/CKernels", cSettings: [.unsafeFlags(["-O2"], .when(configuration: .debug))]),
         .target(name: "CProcess", path: "Sources/CProcess"),
         // The Lua shipped with Descent is compiled into the binary (Plugins/EmbedLua).
         .executableTarget(name: "embed-lua", path: "Sources/embed-lua"),

@@ -100,37 +100,44 @@ final class LayerGradientTests: XCTestCase {
         }
     }
 
-    /// The 2x2 max pool's vector path (eight windows at a time) against a scalar reference: odd
-    /// widths (a vector part and a scalar tail), ties (first maximum wins, as after a ReLU), a
-    /// NaN (it wins, as in PyTorch), and an odd height (the last row is dropped).
+    /// The 2x2 max pool's vector path (16 windows at a time) against a scalar reference: odd
+    /// widths (a vector part, a scalar tail and a column in no window), ties (first maximum wins,
+    /// as after a ReLU), a NaN (it wins, as in PyTorch), an odd height (the last row is dropped),
+    /// and the backward through a ReLU before the pool (gradient only where the maximum is > 0).
     func testMaxPool2x2MatchesScalarReference() throws {
-        let (n, c, h, w) = (2, 3, 7, 38)
-        let x = randn([n, c, h, w], 5)
-        for i in stride(from: 0, to: x.count, by: 3) { x.data[i] = 0 }     // ties
-        x.data[(1 * c + 2) * h * w + 2 * w + 10] = .nan
-        let pool = try MaxPool2d(kernel: (2, 2))
-        let y = try pool.forward(x)
-        let (oh, ow) = (h / 2, w / 2)
-        XCTAssertEqual(y.shape, [n, c, oh, ow])
-        let gy = randn(y.shape, 6)
-        let gx = try pool.backward(x, gy)
-        var want = [Float](repeating: 0, count: x.count)
-        for pl in 0..<n * c {
-            for oy in 0..<oh {
-                for ox in 0..<ow {
-                    var bestIndex = pl * h * w + 2 * oy * w + 2 * ox
-                    for (dy, dx) in [(0, 1), (1, 0), (1, 1)] {
-                        let i = pl * h * w + (2 * oy + dy) * w + 2 * ox + dx
-                        if x.data[i] > x.data[bestIndex] || (x.data[i].isNaN && !x.data[bestIndex].isNaN) { bestIndex = i }
+        for w in [38, 39, 64] {
+            let (n, c, h) = (2, 3, 7)
+            let x = randn([n, c, h, w], 5)
+            for i in stride(from: 0, to: x.count, by: 3) { x.data[i] = 0 }     // ties
+            for i in stride(from: 1, to: x.count, by: 7) { x.data[i] = -abs(x.data[i]) }
+            x.data[(1 * c + 2) * h * w + 2 * w + 10] = .nan
+            let pool = try MaxPool2d(kernel: (2, 2))
+            let y = try pool.forward(x)
+            let (oh, ow) = (h / 2, w / 2)
+            XCTAssertEqual(y.shape, [n, c, oh, ow])
+            let gy = randn(y.shape, 6)
+            let gx = try pool.backward(x, gy), gxReLU = try pool.backward(x, gy, throughReLU: true)
+            var want = [Float](repeating: 0, count: x.count), wantReLU = want
+            for pl in 0..<n * c {
+                for oy in 0..<oh {
+                    for ox in 0..<ow {
+                        var bestIndex = pl * h * w + 2 * oy * w + 2 * ox
+                        for (dy, dx) in [(0, 1), (1, 0), (1, 1)] {
+                            let i = pl * h * w + (2 * oy + dy) * w + 2 * ox + dx
+                            if x.data[i] > x.data[bestIndex] || (x.data[i].isNaN && !x.data[bestIndex].isNaN) { bestIndex = i }
+                        }
+                        let o = (pl * oh + oy) * ow + ox
+                        XCTAssertTrue(y.data[o] == x.data[bestIndex] || (y.data[o].isNaN && x.data[bestIndex].isNaN), "window \(o)")
+                        want[bestIndex] += gy.data[o]
+                        wantReLU[bestIndex] += gy.data[o] * (x.data[bestIndex] > 0 ? 1 : 0)
                     }
-                    let o = (pl * oh + oy) * ow + ox
-                    XCTAssertTrue(y.data[o] == x.data[bestIndex] || (y.data[o].isNaN && x.data[bestIndex].isNaN), "window \(o)")
-                    want[bestIndex] += gy.data[o]
                 }
             }
+            XCTAssertEqual(gx.values, want, "gradient lands on the first maximum of each window, width \(w)")
+            XCTAssertEqual(gxReLU.values, wantReLU, "through the ReLU, width \(w)")
+            XCTAssertEqual(gxReLU.values.map { $0.sign }, wantReLU.map { $0.sign }, "zeros are +0, width \(w)")
+            XCTAssertTrue(y.values.contains { $0.isNaN })
         }
-        XCTAssertEqual(gx.values, want, "gradient lands on the first maximum of each window")
-        XCTAssertTrue(y.values.contains { $0.isNaN })
     }
 
     func testPooling() throws {

@@ -69,11 +69,11 @@ static inline void descent_sqrt8(const float *a, float *d) {
 }
 
 
-/* 2x2, stride-2 max pooling of one output row on AVX-512 (0 elsewhere): r0 and r1 are the two
- * input rows, whose first element has index `base` in the plane of width w; writes the maxima
- * and their plane indices for outputs 0..<k and returns k, a multiple of 16 up to ow, stopping
- * before the first group of 16 windows holding a NaN (the caller finishes the row). */
-int descent_maxpool2x2_row(const float *r0, const float *r1, float *d, int *am, int ow, int base, int w);
-
+/* 2x2, stride-2 max pooling of one h x w plane (pooling.c): y gets the maxima, code a byte per
+ * window (bits 0-1 the maximum's position, top left to bottom right; bit 2: maximum > 0).
+ * Backward writes every element of gx: the window's gradient at its maximum (masked by bit 2
+ * when through_relu), zeros elsewhere. */
+void descent_maxpool2x2_forward(const float *x, float *y, unsigned char *code, int h, int w);
+void descent_maxpool2x2_backward(const float *gy, const unsigned char *code, int through_relu, float *gx, int h, int w);
 
 #endif

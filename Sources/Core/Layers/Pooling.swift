@@ -30,9 +30,13 @@ public struct PoolWindow {
     }
 }
 
-/// Max pooling; padding counts as -inf. Keeps the argmax of each window for backward.
+/// Max pooling; padding counts as -inf. Keeps where each window's maximum was for backward.
 public final class MaxPool2d: Module {
     public let window: PoolWindow
+    /// What the last forward kept for backward: for the common 2x2, stride-2 window (`lastTiled`)
+    /// a byte per window (`descent_maxpool2x2_forward`), else each window's argmax in its plane.
+    private var lastTiled = false
+    private var codes: [UInt8] = []
     private var argmax: [Int32] = []
 
     public init(kernel: (Int, Int), stride: (Int, Int)? = nil, padding: (Int, Int) = (0, 0)) throws {
@@ -45,20 +49,24 @@ public final class MaxPool2d: Module {
         let (n, g) = try window.geometry(input, "nn.MaxPool2d")
         let (oh, ow) = (g.outHeight, g.outWidth)
         let out = Tensor(uninitialized: [n, g.channels, oh, ow])
-        // Reused between calls: a fresh array per forward cost page faults on every step.
-        if argmax.count != out.count { argmax = [Int32](repeating: -1, count: out.count) }
         let planes = n * g.channels, plane = g.height * g.width
         let x = input.data, y = out.data
-        argmax.withUnsafeMutableBufferPointer { am in
-            let am = am.baseAddress!
-            let tiled = g.kernelH == 2 && g.kernelW == 2 && g.strideH == 2 && g.strideW == 2 && g.padH == 0 && g.padW == 0
-            Parallel.forEach(planes) { pl in
-                if tiled {
-                    Self.poolPlane2x2(x + pl * plane, y + pl * oh * ow, am + pl * oh * ow, g)
-                } else {
-                    Self.poolPlane(x + pl * plane, y + pl * oh * ow, am + pl * oh * ow, g)
+        lastTiled = g.kernelH == 2 && g.kernelW == 2 && g.strideH == 2 && g.strideW == 2 && g.padH == 0 && g.padW == 0
+        // Reused between calls: a fresh array per forward cost page faults on every step.
+        if lastTiled {
+            if codes.count != out.count { codes = [UInt8](repeating: 0, count: out.count); argmax = [] }
+            codes.withUnsafeMutableBufferPointer { c in
+                let c = c.baseAddress!
+                Parallel.forEach(planes) { pl in
+                    descent_maxpool2x2_forward(x + pl * plane, y + pl * oh * ow, c + pl * oh * ow, Int32(g.height), Int32(g.width))
                 }
             }
+            return out
+        }
+        if argmax.count != out.count { argmax = [Int32](repeating: -1, count: out.count); codes = [] }
+        argmax.withUnsafeMutableBufferPointer { am in
+            let am = am.baseAddress!
+            Parallel.forEach(planes) { pl in Self.poolPlane(x + pl * plane, y + pl * oh * ow, am + pl * oh * ow, g) }
         }
         return out
     }
@@ -108,45 +116,6 @@ public final class MaxPool2d: Module {
         return (best, Int32(truncatingIfNeeded: bestIndex))
     }
 
-    /// The common 2x2, stride-2 window, eight windows at a time: the even and odd lanes of 16
-    /// floats from each of the two rows are the four candidates, taken in `poolWindow`'s order
-    /// (a group holding a NaN, and the row's tail, go through `poolWindow` itself).
-    private static func poolPlane2x2(_ src: UnsafeMutablePointer<Float>, _ dst: UnsafeMutablePointer<Float>,
-                                     _ am: UnsafeMutablePointer<Int32>, _ g: ConvGeometry) {
-        let (w, oh, ow) = (g.width, g.outHeight, g.outWidth)
-        let lanes = SIMD8<Int32>(0, 2, 4, 6, 8, 10, 12, 14), w32 = Int32(truncatingIfNeeded: w)
-        for oy in 0..<oh {
-            let top = 2 &* oy &* w
-            let r0 = src + top, r1 = r0 + w
-            let d = dst + oy &* ow, a = am + oy &* ow
-            // AVX-512 takes 16 windows at a time where the CPU has it; the rest goes on here.
-            var ox = Int(descent_maxpool2x2_row(r0, r1, d, a, Int32(ow), Int32(truncatingIfNeeded: top), w32))
-            while ox &+ 8 <= ow {
-                let x = 2 &* ox
-                let u = UnsafeRawPointer(r0 + x).loadUnaligned(as: SIMD16<Float>.self)
-                let l = UnsafeRawPointer(r1 + x).loadUnaligned(as: SIMD16<Float>.self)
-                let v0 = u.evenHalf, v1 = u.oddHalf, v2 = l.evenHalf, v3 = l.oddHalf
-                let sum = v0 + v1 + v2 + v3
-                if any(sum .!= sum) { break }   // a NaN (or +Inf with -Inf): finish the row in scalar
-                let i0 = lanes &+ Int32(truncatingIfNeeded: top &+ x)
-                var best = v0, index = i0
-                var take = v1 .> best
-                best.replace(with: v1, where: take); index.replace(with: i0 &+ 1, where: take)
-                take = v2 .> best
-                best.replace(with: v2, where: take); index.replace(with: i0 &+ w32, where: take)
-                take = v3 .> best
-                best.replace(with: v3, where: take); index.replace(with: i0 &+ w32 &+ 1, where: take)
-                UnsafeMutableRawPointer(d + ox).storeBytes(of: best, as: Float8.self)
-                UnsafeMutableRawPointer(a + ox).storeBytes(of: index, as: SIMD8<Int32>.self)
-                ox &+= 8
-            }
-            while ox < ow {
-                (d[ox], a[ox]) = poolWindow(src, g, oy, ox)
-                ox &+= 1
-            }
-        }
-    }
-
     public override func backward(_ input: Tensor, _ gradOutput: Tensor) throws -> Tensor {
         try backward(input, gradOutput, throughReLU: false)
     }
@@ -158,10 +127,21 @@ public final class MaxPool2d: Module {
     func backward(_ input: Tensor, _ gradOutput: Tensor, throughReLU: Bool) throws -> Tensor {
         let (n, g) = try window.geometry(input, "nn.MaxPool2d")
         try checkGradOutput(gradOutput, [n, g.channels, g.outHeight, g.outWidth], "nn.MaxPool2d")
-        guard argmax.count == gradOutput.count else { throw DescentError("nn.MaxPool2d.backward", "forward must run on this input first") }
+        guard (lastTiled ? codes.count : argmax.count) == gradOutput.count else {
+            throw DescentError("nn.MaxPool2d.backward", "forward must run on this input first")
+        }
         let gradInput = Tensor(uninitialized: input.shape)
         let per = g.outHeight * g.outWidth, plane = g.height * g.width
         let gx = gradInput.data, gy = gradOutput.data, x = input.data
+        if lastTiled {
+            codes.withUnsafeBufferPointer { c in
+                let c = c.baseAddress!
+                Parallel.forEach(n * g.channels) { pl in
+                    descent_maxpool2x2_backward(gy + pl * per, c + pl * per, throughReLU ? 1 : 0, gx + pl * plane, Int32(g.height), Int32(g.width))
+                }
+            }
+            return gradInput
+        }
         argmax.withUnsafeBufferPointer { am in
             let am = am.baseAddress!
             // Plane by plane, so the zeroing and the scatter hit the same cache lines.
