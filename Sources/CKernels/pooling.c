@@ -137,3 +137,132 @@ void descent_maxpool2x2_backward(const float *gy, const unsigned char *code, int
     }
     if (h & 1) for (int i = 0; i < w; i++) gx[(size_t)(h - 1) * w + i] = 0.0f;   /* nor the odd last row */
 }
+
+/* The same over oneDNN's channel-blocked layout (aBcd8b, aBcd16b): a plane is [h][w][block],
+ * the `block` channels of a pixel side by side, so the four candidates of a window are four
+ * whole vectors and need no shuffling. y and code are [oh][ow][block]. */
+
+static void forward_pixel_blocked_portable(const float *x, float *y, unsigned char *code, int w, int block) {
+    for (int k = 0; k < block; k++) {
+        float v[4] = {x[k], x[block + k], x[(size_t)w * block + k], x[(size_t)w * block + block + k]};
+        int pos = 0;
+        float best = v[0];
+        for (int j = 1; j < 4; j++) if (v[j] > best) { best = v[j]; pos = j; }
+        for (int j = 0; j < 4; j++) if (v[j] != v[j]) { best = v[j]; pos = j; }
+        y[k] = best;
+        code[k] = (unsigned char)(pos | (best > 0 ? 4 : 0));
+    }
+}
+
+static void backward_pixel_blocked_portable(const float *gy, const unsigned char *code, int through_relu, float *gx, int w, int block) {
+    for (int k = 0; k < block; k++) {
+        float o0[2], o1[2];
+        backward_window_portable(gy[k], code[k], through_relu, o0, o1);
+        gx[k] = o0[0];
+        gx[block + k] = o0[1];
+        gx[(size_t)w * block + k] = o1[0];
+        gx[(size_t)w * block + block + k] = o1[1];
+    }
+}
+
+#if defined(__x86_64__)
+__attribute__((target("avx512f")))
+static void forward_plane_blocked16(const float *x, float *y, unsigned char *code, int h, int w) {
+    const __m512 zero = _mm512_setzero_ps();
+    int oh = h / 2, ow = w / 2;
+    for (int oy = 0; oy < oh; oy++) {
+        for (int ox = 0; ox < ow; ox++) {
+            const float *p = x + ((size_t)2 * oy * w + 2 * ox) * 16;
+            float *d = y + ((size_t)oy * ow + ox) * 16;
+            unsigned char *c = code + ((size_t)oy * ow + ox) * 16;
+            __m512 v0 = _mm512_loadu_ps(p), v1 = _mm512_loadu_ps(p + 16);
+            __m512 v2 = _mm512_loadu_ps(p + (size_t)w * 16), v3 = _mm512_loadu_ps(p + (size_t)w * 16 + 16);
+            __m512 sum = _mm512_add_ps(_mm512_add_ps(v0, v1), _mm512_add_ps(v2, v3));
+            if (_mm512_cmp_ps_mask(sum, sum, _CMP_UNORD_Q)) { forward_pixel_blocked_portable(p, d, c, w, 16); continue; }
+            __m512 best = v0;
+            __m512i pos = _mm512_setzero_si512();
+            __mmask16 take = _mm512_cmp_ps_mask(v1, best, _CMP_GT_OQ);
+            best = _mm512_mask_mov_ps(best, take, v1);
+            pos = _mm512_mask_mov_epi32(pos, take, _mm512_set1_epi32(1));
+            take = _mm512_cmp_ps_mask(v2, best, _CMP_GT_OQ);
+            best = _mm512_mask_mov_ps(best, take, v2);
+            pos = _mm512_mask_mov_epi32(pos, take, _mm512_set1_epi32(2));
+            take = _mm512_cmp_ps_mask(v3, best, _CMP_GT_OQ);
+            best = _mm512_mask_mov_ps(best, take, v3);
+            pos = _mm512_mask_mov_epi32(pos, take, _mm512_set1_epi32(3));
+            pos = _mm512_mask_or_epi32(pos, _mm512_cmp_ps_mask(best, zero, _CMP_GT_OQ), pos, _mm512_set1_epi32(4));
+            _mm512_storeu_ps(d, best);
+            _mm_storeu_si128((__m128i *)c, _mm512_cvtepi32_epi8(pos));
+        }
+    }
+}
+
+__attribute__((target("avx512f")))
+static void backward_plane_blocked16(const float *gy, const unsigned char *code, int through_relu, float *gx, int h, int w) {
+    const __m512 zero = _mm512_setzero_ps(), one = _mm512_set1_ps(1.0f);
+    const __m512i three = _mm512_set1_epi32(3), four = _mm512_set1_epi32(4);
+    int oh = h / 2, ow = w / 2;
+    for (int oy = 0; oy < oh; oy++) {
+        float *r0 = gx + (size_t)2 * oy * w * 16, *r1 = r0 + (size_t)w * 16;
+        for (int ox = 0; ox < ow; ox++) {
+            size_t o = ((size_t)oy * ow + ox) * 16;
+            __m512i c = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(code + o)));
+            __m512 v = _mm512_loadu_ps(gy + o);
+            if (through_relu) v = _mm512_mul_ps(v, _mm512_maskz_mov_ps(_mm512_test_epi32_mask(c, four), one));
+            v = _mm512_add_ps(zero, v);
+            __m512i p = _mm512_and_si512(c, three);
+            _mm512_storeu_ps(r0 + (size_t)2 * ox * 16, _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(p, _mm512_setzero_si512()), v));
+            _mm512_storeu_ps(r0 + (size_t)2 * ox * 16 + 16, _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(p, _mm512_set1_epi32(1)), v));
+            _mm512_storeu_ps(r1 + (size_t)2 * ox * 16, _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(p, _mm512_set1_epi32(2)), v));
+            _mm512_storeu_ps(r1 + (size_t)2 * ox * 16 + 16, _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(p, three), v));
+        }
+        if (w & 1) {
+            _mm512_storeu_ps(r0 + (size_t)(w - 1) * 16, zero);
+            _mm512_storeu_ps(r1 + (size_t)(w - 1) * 16, zero);
+        }
+    }
+}
+#endif
+
+void descent_maxpool2x2_forward_blocked(const float *x, float *y, unsigned char *code, int h, int w, int block) {
+#if defined(__x86_64__)
+    if (block == 16 && descent_vector_level() == 2) { forward_plane_blocked16(x, y, code, h, w); return; }
+#endif
+    int oh = h / 2, ow = w / 2;
+    for (int oy = 0; oy < oh; oy++)
+        for (int ox = 0; ox < ow; ox++) {
+            size_t o = ((size_t)oy * ow + ox) * block;
+            forward_pixel_blocked_portable(x + ((size_t)2 * oy * w + 2 * ox) * block, y + o, code + o, w, block);
+        }
+}
+
+void descent_maxpool2x2_backward_blocked(const float *gy, const unsigned char *code, int through_relu, float *gx, int h, int w, int block) {
+    int oh = h / 2, ow = w / 2;
+#if defined(__x86_64__)
+    if (block == 16 && descent_vector_level() == 2) backward_plane_blocked16(gy, code, through_relu, gx, h, w);
+    else
+#endif
+    for (int oy = 0; oy < oh; oy++) {
+        for (int ox = 0; ox < ow; ox++) {
+            size_t o = ((size_t)oy * ow + ox) * block;
+            backward_pixel_blocked_portable(gy + o, code + o, through_relu, gx + ((size_t)2 * oy * w + 2 * ox) * block, w, block);
+        }
+        if (w & 1)
+            for (int k = 0; k < block; k++) gx[((size_t)2 * oy * w + w - 1) * block + k] = gx[((size_t)(2 * oy + 1) * w + w - 1) * block + k] = 0.0f;
+    }
+    if (h & 1) for (size_t i = 0; i < (size_t)w * block; i++) gx[(size_t)(h - 1) * w * block + i] = 0.0f;
+}
+
+void descent_unblock(const float *src, float *dst, int channels, int pixels, int block) {
+    for (int cb = 0; cb < channels / block; cb++)
+        for (int p = 0; p < pixels; p++)
+            for (int k = 0; k < block; k++)
+                dst[(size_t)(cb * block + k) * pixels + p] = src[((size_t)cb * pixels + p) * block + k];
+}
+
+void descent_block(const float *src, float *dst, int channels, int pixels, int block) {
+    for (int cb = 0; cb < channels / block; cb++)
+        for (int p = 0; p < pixels; p++)
+            for (int k = 0; k < block; k++)
+                dst[((size_t)cb * pixels + p) * block + k] = src[(size_t)(cb * block + k) * pixels + p];
+}

@@ -39,6 +39,30 @@ final class FusedLayerTests: XCTestCase {
         }
     }
 
+    /// Between convolutions and 2x2 max pools activations stay in oneDNN's channel-blocked layout
+    /// (no reorders): outputs and gradients equal the layers run one by one in NCHW, with odd
+    /// sizes (a row and a column in no window) and a pool without a ReLU before it.
+    func testBlockedActivationsEqualLayerByLayer() throws {
+        func make() throws -> Sequential {
+            var rng = RandomGenerator(seed: 21)
+            return Sequential([try Conv2d(input: 16, output: 16, kernel: (3, 3), padding: (1, 1), rng: &rng), ReLU(), try MaxPool2d(kernel: (2, 2)),
+                               try Conv2d(input: 16, output: 32, kernel: (3, 3), padding: (1, 1), rng: &rng), ReLU(), try MaxPool2d(kernel: (2, 2)),
+                               try Conv2d(input: 32, output: 16, kernel: (3, 3), padding: (1, 1), rng: &rng), try MaxPool2d(kernel: (2, 2)),
+                               Flatten(), try Linear(input: 16 * 2 * 2, output: 3, rng: &rng)])
+        }
+        let x = try Tensor.randn([2, 16, 18, 18], seed: 3), g = try Tensor.randn([2, 3], seed: 4)
+        let a = try make(), b = try make()
+        let expected = try unfused(a, x, g), got = try fused(b, x, g)
+        XCTAssertGreaterThan(b.blockedInputCount, 0, "no activation stayed blocked")
+        for (e, v) in zip(expected, got) { XCTAssertEqual(e, v) }
+        // Deferred, and again after the weights changed (the layout is planned per forward).
+        let deferredModel = try make()
+        _ = try deferredModel.forward(x)
+        let d = try deferredModel.backwardDeferringInputGradient(x, g)
+        for p in deferredModel.parameters { for i in 0..<p.count { p.data[i] *= 0.5 } }
+        XCTAssertEqual(try d.tensor().values, expected[1])
+    }
+
     func testFusedSequentialGradientsMatchFiniteDifferences() throws {
         var rng = RandomGenerator(seed: 9)
         let m = Sequential([try Conv2d(input: 2, output: 3, kernel: (3, 3), padding: (1, 1), rng: &rng), ReLU(), try MaxPool2d(kernel: (2, 2))])

@@ -140,6 +140,39 @@ final class LayerGradientTests: XCTestCase {
         }
     }
 
+    /// The pool over oneDNN's channel-blocked layouts (block 16: the AVX-512 body where the CPU
+    /// has it; block 8: the portable one) gives what it gives over NCHW, forward and backward,
+    /// through a ReLU or not, with odd sizes and a NaN.
+    func testMaxPool2x2OverBlockedLayoutsMatchesNCHW() throws {
+        func blocked(_ t: Tensor, _ b: Int) -> Tensor {
+            let (n, c, hw) = (t.shape[0], t.shape[1], t.shape[2] * t.shape[3])
+            let out = Tensor(zeros: t.shape)
+            for i in 0..<n { for ch in 0..<c { for p in 0..<hw {
+                out.data[((i * c / b + ch / b) * hw + p) * b + ch % b] = t.data[(i * c + ch) * hw + p]
+            } } }
+            return out
+        }
+        let x = randn([2, 32, 7, 9], 8)
+        x.data[100] = .nan
+        let gy = randn([2, 32, 3, 4], 9)
+        for b in [8, 16] {
+            for relu in [false, true] {
+                let reference = try MaxPool2d(kernel: (2, 2)), pool = try MaxPool2d(kernel: (2, 2))
+                XCTAssertTrue(pool.takesBlocked(inputShape: x.shape, block: b))
+                let want = try reference.forward(x), got = try pool.forward(blocked(x, b), inputBlock: b, blockedOutput: false)
+                XCTAssertEqual(got.values.map(\.bitPattern), want.values.map(\.bitPattern), "block \(b)")
+                let wantGrad = try reference.backward(x, gy, throughReLU: relu)
+                let gotGrad = try pool.backward(blocked(x, b), gy, throughReLU: relu, inputBlock: b, blockedGradOutput: false)
+                XCTAssertEqual(gotGrad.values.map(\.bitPattern), blocked(wantGrad, b).values.map(\.bitPattern), "block \(b), ReLU \(relu)")
+                let gotBlockedGrad = try pool.backward(blocked(x, b), blocked(gy, b), throughReLU: relu, inputBlock: b, blockedGradOutput: true)
+                XCTAssertEqual(gotBlockedGrad.values.map(\.bitPattern), gotGrad.values.map(\.bitPattern))
+            }
+        }
+        let pool = try MaxPool2d(kernel: (2, 2))
+        _ = try pool.forward(blocked(x, 16), inputBlock: 16, blockedOutput: false)
+        XCTAssertThrowsError(try pool.backward(x, gy), "codes of a blocked forward are not read as NCHW")
+    }
+
     func testPooling() throws {
         try checkGradients(try MaxPool2d(kernel: (2, 2)), input: randn([2, 2, 4, 6]), eps: 1e-3)
         try checkGradients(try MaxPool2d(kernel: (3, 3), stride: (2, 2), padding: (1, 1)), input: randn([1, 2, 5, 5]), eps: 1e-3)

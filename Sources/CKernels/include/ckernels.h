@@ -76,4 +76,12 @@ static inline void descent_sqrt8(const float *a, float *d) {
 void descent_maxpool2x2_forward(const float *x, float *y, unsigned char *code, int h, int w);
 void descent_maxpool2x2_backward(const float *gy, const unsigned char *code, int through_relu, float *gx, int h, int w);
 
+/* The same over one plane of oneDNN's channel-blocked layout, [h][w][block] (block 8 or 16;
+ * y and code [h/2][w/2][block]), and conversions of one image of `channels` x `pixels` between
+ * NCHW and that layout (channels a multiple of block). */
+void descent_maxpool2x2_forward_blocked(const float *x, float *y, unsigned char *code, int h, int w, int block);
+void descent_maxpool2x2_backward_blocked(const float *gy, const unsigned char *code, int through_relu, float *gx, int h, int w, int block);
+void descent_unblock(const float *src, float *dst, int channels, int pixels, int block);
+void descent_block(const float *src, float *dst, int channels, int pixels, int block);
+
 #endif

@@ -73,7 +73,14 @@ final class DNNLConvolution {
     private let diffWeightsUser, diffBias: Memory
     private let toSource, toWeights, fromDestination, toDiffDestination, toBackwardSource, fromDiffWeights, fromDiffSource,
                 toDataDiffDestination, toDataWeights: Primitive?
-    /// The tensor the last forward read, so backward can reuse its reordered copy.
+    /// The channel block (8 or 16) of oneDNN's format for the input and its gradient, and for the
+    /// output and its gradient, when every pass uses that same plain blocked format (aBcd8b or
+    /// aBcd16b, channels a multiple of the block): then a neighbour may hand tensors over in it
+    /// (`Sequential` between convolutions and 2x2 max pools) and the reorders go. Nil otherwise.
+    let sourceBlock, destinationBlock: Int?
+    // Over tensors handed over in those formats (bound per call).
+    private let sourceView, destinationView: Memory
+    /// The tensor the last forward reordered, so backward can reuse its reordered copy.
     private weak var lastInput: Tensor?
     /// The output gradient `diffDestination` holds in backward's format (set by `backwardWeights`).
     private weak var diffDestinationHolds: Tensor?
@@ -180,6 +187,18 @@ final class DNNLConvolution {
         toDataDiffDestination = dataDiffDestination === diffDestination ? nil : try Primitive.reorder(userDst, dataDiffDestination.desc, engine)
         // Reordered again in backward: the weights may have changed since the forward.
         toDataWeights = try Primitive.reorder(userW, dataWeights.desc, engine)
+
+        func plainBlock(_ formats: [dnnl_memory_desc_t], _ dims: [Int]) throws -> Int? {
+            for (block, tag) in [(16, dnnl_aBcd16b), (8, dnnl_aBcd8b)] where dims[1] % block == 0 {
+                var plain = try desc(dims, tag)
+                if formats.allSatisfy({ var f = $0; return dnnl_memory_desc_equal(&f, &plain) != 0 }) { return block }
+            }
+            return nil
+        }
+        sourceBlock = try plainBlock([source.desc, backwardSource.desc, diffSource.desc], srcDims)
+        destinationBlock = try plainBlock([destination.desc, diffDestination.desc, dataDiffDestination.desc], dstDims)
+        sourceView = try Memory(source.desc, owned: false, engine: engine)
+        destinationView = try Memory(destination.desc, owned: false, engine: engine)
     }
 
     private func run(_ p: Primitive, _ args: [(Int32, Memory)]) throws {
@@ -193,64 +212,91 @@ final class DNNLConvolution {
         try run(r, [(DNNL_ARG_FROM, from), (DNNL_ARG_TO, to)])
     }
 
-    /// `y = conv(x, w) + b`, all in Descent's layouts.
-    func forward(_ x: Tensor, weight: Tensor, bias: Tensor?, output y: Tensor) throws {
+    /// The memory for tensor `t` on the input side: `t` itself in the blocked format when
+    /// `blocked`, else Descent's NCHW buffer (`userSource`) that the caller reorders from or to.
+    private func sourceSide(_ t: Tensor, blocked: Bool) throws -> Memory {
+        try (blocked ? sourceView : userSource).bind(t.data)
+        return blocked ? sourceView : userSource
+    }
+
+    private func destinationSide(_ t: Tensor, blocked: Bool) throws -> Memory {
+        try (blocked ? destinationView : userDestination).bind(t.data)
+        return blocked ? destinationView : userDestination
+    }
+
+    /// `y = conv(x, w) + b`; x and y in NCHW, or in the blocked formats (`sourceBlock`,
+    /// `destinationBlock`) when `blockedInput` / `blockedOutput`.
+    func forward(_ x: Tensor, weight: Tensor, bias: Tensor?, output y: Tensor, blockedInput: Bool = false, blockedOutput: Bool = false) throws {
         OneDNN.capThreads()
-        try userSource.bind(x.data)
         try userWeights.bind(weight.data)
-        try userDestination.bind(y.data)
-        try reorder(toSource, userSource, source)
+        var src = try sourceSide(x, blocked: blockedInput)
+        if !blockedInput {
+            try reorder(toSource, userSource, source)
+            src = source
+        }
+        let userDst = try destinationSide(y, blocked: blockedOutput)
+        let dst = blockedOutput ? userDst : destination
         try reorder(toWeights, userWeights, weights)
-        var args: [(Int32, Memory)] = [(DNNL_ARG_SRC, source), (DNNL_ARG_WEIGHTS, weights), (DNNL_ARG_DST, destination)]
+        var args: [(Int32, Memory)] = [(DNNL_ARG_SRC, src), (DNNL_ARG_WEIGHTS, weights), (DNNL_ARG_DST, dst)]
         if let bias {
             try userBias.bind(bias.data)
             args.append((DNNL_ARG_BIAS, userBias))
         }
         try run(forwardPrimitive, args)
-        try reorder(fromDestination, destination, userDestination)
+        if !blockedOutput { try reorder(fromDestination, destination, userDestination) }
         try check(dnnl_stream_wait(stream), "wait")
-        lastInput = x
+        lastInput = blockedInput ? nil : x
     }
 
     /// Adds the weight (and bias) gradients of `y = conv(x)` with output gradient `gy` into
-    /// `gradWeight`/`gradBias`.
-    func backwardWeights(_ x: Tensor, _ gy: Tensor, gradWeight: Tensor, gradBias: Tensor?) throws {
+    /// `gradWeight`/`gradBias`; x and gy in the layouts the forward had.
+    func backwardWeights(_ x: Tensor, _ gy: Tensor, gradWeight: Tensor, gradBias: Tensor?, blockedInput: Bool = false, blockedGradOutput: Bool = false) throws {
         OneDNN.capThreads()
-        try userSource.bind(x.data)
-        try userDestination.bind(gy.data)
-        // The forward's reordered input is still valid when backward gets the same tensor.
-        if lastInput !== x || toBackwardSource != nil {
-            try reorder(toBackwardSource ?? toSource, userSource, backwardSource)
+        var src = try sourceSide(x, blocked: blockedInput)
+        if !blockedInput {
+            // The forward's reordered input is still valid when backward gets the same tensor.
+            if lastInput !== x || toBackwardSource != nil {
+                try reorder(toBackwardSource ?? toSource, userSource, backwardSource)
+            }
+            src = backwardSource
         }
-        try reorder(toDiffDestination, userDestination, diffDestination)
-        var args: [(Int32, Memory)] = [(DNNL_ARG_SRC, backwardSource), (DNNL_ARG_DIFF_DST, diffDestination), (DNNL_ARG_DIFF_WEIGHTS, diffWeights)]
+        var diffDst = try destinationSide(gy, blocked: blockedGradOutput)
+        if !blockedGradOutput {
+            try reorder(toDiffDestination, userDestination, diffDestination)
+            diffDst = diffDestination
+        }
+        var args: [(Int32, Memory)] = [(DNNL_ARG_SRC, src), (DNNL_ARG_DIFF_DST, diffDst), (DNNL_ARG_DIFF_WEIGHTS, diffWeights)]
         if gradBias != nil { args.append((DNNL_ARG_DIFF_BIAS, diffBias)) }
         try run(backwardWeightsPrimitive, args)
         try reorder(fromDiffWeights, diffWeights, diffWeightsUser)
         try check(dnnl_stream_wait(stream), "wait")
-        diffDestinationHolds = gy
+        diffDestinationHolds = blockedGradOutput ? nil : gy
         // Gradients accumulate, as every layer's do (oneDNN overwrites its outputs).
-        let src = (fromDiffWeights == nil ? diffWeights : diffWeightsUser).base, dst = gradWeight.data
-        for i in 0..<gradWeight.count { dst[i] += src[i] }
+        let computed = (fromDiffWeights == nil ? diffWeights : diffWeightsUser).base, dst = gradWeight.data
+        for i in 0..<gradWeight.count { dst[i] += computed[i] }
         if let gradBias { for i in 0..<gradBias.count { gradBias.data[i] += diffBias.base[i] } }
     }
 
     /// Writes the input gradient for output gradient `gy` and weights `weight` into `gradInput`.
     /// Right after `backwardWeights` with the same `gy` it reuses that pass's reordered `gy`;
     /// called later (a deferred input gradient), it reorders `gy` again.
-    func backwardData(_ gy: Tensor, weight: Tensor, gradInput: Tensor) throws {
+    func backwardData(_ gy: Tensor, weight: Tensor, gradInput: Tensor, blockedGradOutput: Bool = false, blockedGradInput: Bool = false) throws {
         OneDNN.capThreads()
-        try userDestination.bind(gy.data)
         try userWeights.bind(weight.data)
-        try userSource.bind(gradInput.data)
-        if let r = toDataDiffDestination {
-            try reorder(r, userDestination, dataDiffDestination)
-        } else if diffDestinationHolds !== gy {
-            try reorder(toDiffDestination, userDestination, dataDiffDestination)
+        var diffDst = try destinationSide(gy, blocked: blockedGradOutput)
+        if !blockedGradOutput {
+            if let r = toDataDiffDestination {
+                try reorder(r, userDestination, dataDiffDestination)
+            } else if diffDestinationHolds !== gy {
+                try reorder(toDiffDestination, userDestination, dataDiffDestination)
+            }
+            diffDst = dataDiffDestination
         }
+        let userDiffSrc = try sourceSide(gradInput, blocked: blockedGradInput)
         try reorder(toDataWeights, userWeights, dataWeights)
-        try run(backwardDataPrimitive, [(DNNL_ARG_DIFF_DST, dataDiffDestination), (DNNL_ARG_WEIGHTS, dataWeights), (DNNL_ARG_DIFF_SRC, diffSource)])
-        try reorder(fromDiffSource, diffSource, userSource)
+        try run(backwardDataPrimitive, [(DNNL_ARG_DIFF_DST, diffDst), (DNNL_ARG_WEIGHTS, dataWeights),
+                                        (DNNL_ARG_DIFF_SRC, blockedGradInput ? userDiffSrc : diffSource)])
+        if !blockedGradInput { try reorder(fromDiffSource, diffSource, userSource) }
         try check(dnnl_stream_wait(stream), "wait")
         diffDestinationHolds = nil
     }

@@ -68,8 +68,10 @@ public final class Conv2d: Module {
         "nn.Conv2d(\(inChannels) -> \(outChannels), \(kernel.h)x\(kernel.w), stride \(formatPair(stride)), pad \(formatPair(padding))\(bias == nil ? ", no bias" : ""))"
     }
 
-    func geometry(_ input: Tensor) throws -> (n: Int, ConvGeometry) {
-        let (n, c, h, w) = try imageDims(input, "nn.Conv2d", channels: inChannels)
+    func geometry(_ input: Tensor) throws -> (n: Int, ConvGeometry) { try geometry(input.shape) }
+
+    func geometry(_ shape: [Int]) throws -> (n: Int, ConvGeometry) {
+        let (n, c, h, w) = try imageDims(shape, "nn.Conv2d", channels: inChannels)
         let g = ConvGeometry(channels: c, height: h, width: w, kernelH: kernel.h, kernelW: kernel.w,
                              strideH: stride.h, strideW: stride.w, padH: padding.h, padW: padding.w)
         guard h + 2 * padding.h >= kernel.h, w + 2 * padding.w >= kernel.w else {
@@ -80,11 +82,11 @@ public final class Conv2d: Module {
 
     /// The oneDNN convolution for this input's shape (and fused ReLU or not), built on first use;
     /// nil means im2col.
-    private func oneDNN(_ input: Tensor, _ g: ConvGeometry, fusedReLU: Bool) -> DNNLConvolution? {
-        let key = input.shape + [fusedReLU ? 1 : 0]
+    private func oneDNN(_ shape: [Int], _ g: ConvGeometry, fusedReLU: Bool) -> DNNLConvolution? {
+        let key = shape + [fusedReLU ? 1 : 0]
         guard usesOneDNN, OneDNN.context != nil, !unaccelerated.contains(key) else { return nil }
         if let c = accelerated[key] { return c }
-        guard let c = try? DNNLConvolution.make(batch: input.shape[0], geometry: g, outChannels: outChannels, bias: bias != nil, fusedReLU: fusedReLU) else {
+        guard let c = try? DNNLConvolution.make(batch: shape[0], geometry: g, outChannels: outChannels, bias: bias != nil, fusedReLU: fusedReLU) else {
             unaccelerated.insert(key)
             return nil
         }
@@ -95,18 +97,43 @@ public final class Conv2d: Module {
 
     public override func forward(_ input: Tensor) throws -> Tensor { try forward(input, fusedReLU: false) }
 
+    /// The output shape for an input of `shape`.
+    func outputShape(_ shape: [Int]) throws -> [Int] {
+        let (n, g) = try geometry(shape)
+        return [n, outChannels, g.outHeight, g.outWidth]
+    }
+
+    /// The channel blocks of oneDNN's formats this layer would take an input of `shape` and give
+    /// its output in (`DNNLConvolution.sourceBlock`, `destinationBlock`), nil for NCHW: `Sequential`
+    /// hands tensors over in them between convolutions and 2x2 max pools.
+    func blocks(inputShape shape: [Int], fusedReLU: Bool) -> (input: Int?, output: Int?) {
+        guard !hasFewInputChannels, let (_, g) = try? geometry(shape), let c = oneDNN(shape, g, fusedReLU: fusedReLU) else { return (nil, nil) }
+        return (c.sourceBlock, c.destinationBlock)
+    }
+
+    /// The oneDNN convolution a forward or backward with `blocked` sides runs on (they exist only
+    /// where `blocks` offered them).
+    private func blockedConvolution(_ shape: [Int], _ g: ConvGeometry, fusedReLU: Bool, _ blocked: BlockedSides) throws -> DNNLConvolution? {
+        let c = hasFewInputChannels && !blocked.any ? nil : oneDNN(shape, g, fusedReLU: fusedReLU)
+        guard blocked.any else { return c }
+        guard let c, !blocked.input || c.sourceBlock != nil, !blocked.output || c.destinationBlock != nil else {
+            throw DescentError("nn.Conv2d", "internal: a channel-blocked tensor reached a convolution without that format")
+        }
+        return c
+    }
+
     /// `max(0, conv(x) + b)` in one pass when `fusedReLU` (oneDNN's ReLU post-op, or a clamp of
     /// each image while it is in cache): `Sequential` calls this for a Conv2d followed by a ReLU.
     /// The ReLU's backward then reads the output in place of the pre-activation: both have the
     /// same sign, and that is all a ReLU's derivative looks at.
-    func forward(_ input: Tensor, fusedReLU: Bool) throws -> Tensor {
+    func forward(_ input: Tensor, fusedReLU: Bool, blocked: BlockedSides = .none) throws -> Tensor {
         let (n, g) = try geometry(input)
         lastForwardFused = fusedReLU
         // A small input can ask for a huge output (many channels, a big image): check it first.
         try Tensor.checkShape([n, outChannels, g.outHeight, g.outWidth], "nn.Conv2d")
         let out = Tensor(uninitialized: [n, outChannels, g.outHeight, g.outWidth])
-        if !hasFewInputChannels, let c = oneDNN(input, g, fusedReLU: fusedReLU) {
-            try c.forward(input, weight: weight, bias: bias, output: out)
+        if let c = try blockedConvolution(input.shape, g, fusedReLU: fusedReLU, blocked) {
+            try c.forward(input, weight: weight, bias: bias, output: out, blockedInput: blocked.input, blockedOutput: blocked.output)
             return out
         }
         let k = g.patchSize, p = g.outPixels, imageSize = g.channels * g.height * g.width
@@ -133,28 +160,41 @@ public final class Conv2d: Module {
     }
 
     public override func backward(_ input: Tensor, _ gradOutput: Tensor) throws -> Tensor {
-        let inputGradient = try backwardParameters(input, gradOutput)
+        try backward(input, gradOutput, blocked: .none)
+    }
+
+    /// Backward with the tensors in the layouts the forward had (`blocked`); the input gradient
+    /// comes in the input's.
+    func backward(_ input: Tensor, _ gradOutput: Tensor, blocked: BlockedSides) throws -> Tensor {
+        let inputGradient = try backwardParameters(input, gradOutput, blocked)
         return needsInputGradient ? try inputGradient(weight) : Tensor(zeros: input.shape)
     }
 
     public override func backwardDeferringInputGradient(_ input: Tensor, _ gradOutput: Tensor) throws -> DeferredGradient {
-        let inputGradient = try backwardParameters(input, gradOutput)
+        try backwardDeferringInputGradient(input, gradOutput, blocked: .none)
+    }
+
+    func backwardDeferringInputGradient(_ input: Tensor, _ gradOutput: Tensor, blocked: BlockedSides) throws -> DeferredGradient {
+        let inputGradient = try backwardParameters(input, gradOutput, blocked)
         return deferInputGradient(input.shape, weight: weight, inputGradient)
     }
 
     /// Accumulates the weight and bias gradients; returns the input gradient as a function of the
     /// weights (backward passes the layer's own, a deferred gradient a copy taken at backward).
-    private func backwardParameters(_ input: Tensor, _ gradOutput: Tensor) throws -> (Tensor) throws -> Tensor {
+    private func backwardParameters(_ input: Tensor, _ gradOutput: Tensor, _ blocked: BlockedSides) throws -> (Tensor) throws -> Tensor {
         let (n, g) = try geometry(input)
         try checkGradOutput(gradOutput, [n, outChannels, g.outHeight, g.outWidth], "nn.Conv2d")
         let k = g.patchSize, p = g.outPixels, imageSize = g.channels * g.height * g.width, oc = outChannels
         let shape = input.shape
-        if let c = oneDNN(input, g, fusedReLU: lastForwardFused) {
-            try c.backwardWeights(input, gradOutput, gradWeight: gradWeight, gradBias: gradBias)
-            if hasFewInputChannels { return { w in try self.inputGradientByGEMM(gradOutput, weight: w, g, n: n, shape: shape) } }
+        // Few input channels: oneDNN's weight gradient, GEMM's input gradient (NCHW only).
+        if let c = try hasFewInputChannels && !blocked.any ? oneDNN(shape, g, fusedReLU: lastForwardFused)
+                                                         : blockedConvolution(shape, g, fusedReLU: lastForwardFused, blocked) {
+            try c.backwardWeights(input, gradOutput, gradWeight: gradWeight, gradBias: gradBias,
+                                  blockedInput: blocked.input, blockedGradOutput: blocked.output)
+            if hasFewInputChannels && !blocked.any { return { w in try self.inputGradientByGEMM(gradOutput, weight: w, g, n: n, shape: shape) } }
             return { w in
                 let gradInput = Tensor(uninitialized: shape)
-                try c.backwardData(gradOutput, weight: w, gradInput: gradInput)
+                try c.backwardData(gradOutput, weight: w, gradInput: gradInput, blockedGradOutput: blocked.output, blockedGradInput: blocked.input)
                 return gradInput
             }
         }
@@ -223,4 +263,13 @@ func rowSum(_ row: UnsafePointer<Float>, _ n: Int) -> Float {
     var s = acc.sum()
     while j < n { s += row[j]; j += 1 }
     return s
+}
+
+/// Which of a layer's tensors are in oneDNN's channel-blocked layout instead of NCHW: the input
+/// (and its gradient) and the output (and its gradient). Only `Sequential` hands such tensors
+/// over, between layers that offered the same format; scripts only ever see NCHW.
+struct BlockedSides {
+    var input = false, output = false
+    static let none = BlockedSides()
+    var any: Bool { input || output }
 }

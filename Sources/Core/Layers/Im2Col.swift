@@ -99,8 +99,11 @@ public struct ConvGeometry: Equatable {
 
 /// Reads a 4-D NCHW input for layer `op`, checking rank and channel count.
 func imageDims(_ input: Tensor, _ op: String, channels: Int? = nil) throws -> (n: Int, c: Int, h: Int, w: Int) {
-    guard input.rank == 4 else { throw DescentError.shape(op, expected: "input of rank 4 [N,C,H,W]", got: input.shape) }
-    let s = input.shape
+    try imageDims(input.shape, op, channels: channels)
+}
+
+func imageDims(_ s: [Int], _ op: String, channels: Int? = nil) throws -> (n: Int, c: Int, h: Int, w: Int) {
+    guard s.count == 4 else { throw DescentError.shape(op, expected: "input of rank 4 [N,C,H,W]", got: s) }
     if let channels, s[1] != channels {
         throw DescentError(op, "input with \(channels) channels expected, got \(s[1]) (shape \(formatShape(s)))")
     }

@@ -16,8 +16,10 @@ public struct PoolWindow {
         self.padding = (padding.0, padding.1)
     }
 
-    func geometry(_ input: Tensor, _ op: String) throws -> (n: Int, ConvGeometry) {
-        let (n, c, h, w) = try imageDims(input, op)
+    func geometry(_ input: Tensor, _ op: String) throws -> (n: Int, ConvGeometry) { try geometry(input.shape, op) }
+
+    func geometry(_ shape: [Int], _ op: String) throws -> (n: Int, ConvGeometry) {
+        let (n, c, h, w) = try imageDims(shape, op)
         guard h + 2 * padding.h >= kernel.h, w + 2 * padding.w >= kernel.w else {
             throw DescentError(op, "input of \(h)x\(w) is smaller than the \(kernel.h)x\(kernel.w) window")
         }
@@ -36,6 +38,8 @@ public final class MaxPool2d: Module {
     /// What the last forward kept for backward: for the common 2x2, stride-2 window (`lastTiled`)
     /// a byte per window (`descent_maxpool2x2_forward`), else each window's argmax in its plane.
     private var lastTiled = false
+    /// The channel block of the last forward's input (0: NCHW); `codes` follow that layout.
+    private var lastBlock = 0
     private var codes: [UInt8] = []
     private var argmax: [Int32] = []
 
@@ -45,16 +49,56 @@ public final class MaxPool2d: Module {
 
     public override var description: String { "nn.MaxPool2d(\(window.text))" }
 
-    public override func forward(_ input: Tensor) throws -> Tensor {
+    /// Whether the window is the common 2x2, stride 2, unpadded one (the C kernels' case).
+    private var isTiled: Bool {
+        window.kernel == (2, 2) && window.stride == (2, 2) && window.padding == (0, 0)
+    }
+
+    /// The output shape for an input of `shape`.
+    func outputShape(_ shape: [Int]) throws -> [Int] {
+        let (n, g) = try window.geometry(shape, "nn.MaxPool2d")
+        return [n, g.channels, g.outHeight, g.outWidth]
+    }
+
+    /// Whether `Sequential` may hand this layer an input of `shape` in oneDNN's channel-blocked
+    /// layout with channel block `block` (`Conv2d.blocks`).
+    func takesBlocked(inputShape shape: [Int], block: Int) -> Bool {
+        isTiled && shape.count == 4 && shape[1] % block == 0 && shape[2] >= 2 && shape[3] >= 2
+    }
+
+    public override func forward(_ input: Tensor) throws -> Tensor { try forward(input, inputBlock: 0, blockedOutput: false) }
+
+    /// With `inputBlock` > 0 the input is channel-blocked with that block (see `takesBlocked`),
+    /// and the output is too when `blockedOutput`, else NCHW.
+    func forward(_ input: Tensor, inputBlock: Int, blockedOutput: Bool) throws -> Tensor {
         let (n, g) = try window.geometry(input, "nn.MaxPool2d")
         let (oh, ow) = (g.outHeight, g.outWidth)
         let out = Tensor(uninitialized: [n, g.channels, oh, ow])
         let planes = n * g.channels, plane = g.height * g.width
         let x = input.data, y = out.data
-        lastTiled = g.kernelH == 2 && g.kernelW == 2 && g.strideH == 2 && g.strideW == 2 && g.padH == 0 && g.padW == 0
+        lastTiled = isTiled
+        lastBlock = inputBlock
         // Reused between calls: a fresh array per forward cost page faults on every step.
+        if lastTiled && (codes.count != out.count || !argmax.isEmpty) { codes = [UInt8](repeating: 0, count: out.count); argmax = [] }
+        if inputBlock > 0 {
+            guard takesBlocked(inputShape: input.shape, block: inputBlock) else {
+                throw DescentError("nn.MaxPool2d", "internal: a channel-blocked tensor reached a pool that does not take it")
+            }
+            let blockedOut = blockedOutput ? out : Tensor(uninitialized: out.shape)
+            let b = inputBlock, by = blockedOut.data
+            codes.withUnsafeMutableBufferPointer { c in
+                let c = c.baseAddress!
+                Parallel.forEach(planes / b) { pl in
+                    descent_maxpool2x2_forward_blocked(x + pl * plane * b, by + pl * oh * ow * b, c + pl * oh * ow * b,
+                                                       Int32(g.height), Int32(g.width), Int32(b))
+                }
+            }
+            if !blockedOutput {
+                Parallel.forEach(n) { i in descent_unblock(by + i * g.channels * oh * ow, y + i * g.channels * oh * ow, Int32(g.channels), Int32(oh * ow), Int32(b)) }
+            }
+            return out
+        }
         if lastTiled {
-            if codes.count != out.count { codes = [UInt8](repeating: 0, count: out.count); argmax = [] }
             codes.withUnsafeMutableBufferPointer { c in
                 let c = c.baseAddress!
                 Parallel.forEach(planes) { pl in
@@ -120,6 +164,35 @@ public final class MaxPool2d: Module {
         try backward(input, gradOutput, throughReLU: false)
     }
 
+    /// Backward with the tensors in the layouts the forward had: the input (and the gradient
+    /// returned) blocked with `inputBlock` when > 0, the output gradient blocked when
+    /// `blockedGradOutput`.
+    func backward(_ input: Tensor, _ gradOutput: Tensor, throughReLU: Bool, inputBlock: Int, blockedGradOutput: Bool) throws -> Tensor {
+        guard inputBlock > 0 else { return try backward(input, gradOutput, throughReLU: throughReLU) }
+        let (n, g) = try window.geometry(input, "nn.MaxPool2d")
+        try checkGradOutput(gradOutput, [n, g.channels, g.outHeight, g.outWidth], "nn.MaxPool2d")
+        guard lastTiled, lastBlock == inputBlock, codes.count == gradOutput.count, takesBlocked(inputShape: input.shape, block: inputBlock) else {
+            throw DescentError("nn.MaxPool2d.backward", "forward must run on this input first")
+        }
+        let b = inputBlock, per = g.outHeight * g.outWidth, plane = g.height * g.width
+        var gy = gradOutput
+        if !blockedGradOutput {
+            gy = Tensor(uninitialized: gradOutput.shape)
+            let src = gradOutput.data, dst = gy.data
+            Parallel.forEach(n) { i in descent_block(src + i * g.channels * per, dst + i * g.channels * per, Int32(g.channels), Int32(per), Int32(b)) }
+        }
+        let gradInput = Tensor(uninitialized: input.shape)
+        let gx = gradInput.data, gyb = gy.data
+        codes.withUnsafeBufferPointer { c in
+            let c = c.baseAddress!
+            Parallel.forEach(n * g.channels / b) { pl in
+                descent_maxpool2x2_backward_blocked(gyb + pl * per * b, c + pl * per * b, throughReLU ? 1 : 0, gx + pl * plane * b,
+                                                    Int32(g.height), Int32(g.width), Int32(b))
+            }
+        }
+        return gradInput
+    }
+
     /// With `throughReLU`, also the backward of a ReLU before the pool, in the same pass:
     /// `Sequential` calls this for ReLU then MaxPool2d. A window's gradient goes to its maximum
     /// times (maximum > 0) — what ReLU's backward would multiply it by, since the pool's input is
@@ -127,7 +200,7 @@ public final class MaxPool2d: Module {
     func backward(_ input: Tensor, _ gradOutput: Tensor, throughReLU: Bool) throws -> Tensor {
         let (n, g) = try window.geometry(input, "nn.MaxPool2d")
         try checkGradOutput(gradOutput, [n, g.channels, g.outHeight, g.outWidth], "nn.MaxPool2d")
-        guard (lastTiled ? codes.count : argmax.count) == gradOutput.count else {
+        guard lastBlock == 0, (lastTiled ? codes.count : argmax.count) == gradOutput.count else {
             throw DescentError("nn.MaxPool2d.backward", "forward must run on this input first")
         }
         let gradInput = Tensor(uninitialized: input.shape)

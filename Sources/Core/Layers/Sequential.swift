@@ -3,6 +3,12 @@ public final class Sequential: Module {
     public private(set) var modules: [Module]
     /// The input each module saw in the last forward.
     private var inputs: [Tensor] = []
+    /// The channel block of each input's layout (0: NCHW): between a convolution and a 2x2 max
+    /// pool, activations stay in oneDNN's blocked format when both sides offer it, saving two
+    /// reorders forward and two backward per layer. Only NCHW leaves the container.
+    private var inputBlocks: [Int] = []
+    /// How many modules took a blocked input in the last forward (tests, benchmarks).
+    var blockedInputCount: Int { inputBlocks.filter { $0 > 0 }.count }
     /// The output shape of each module in the last forward (the REPL's layer table shows them).
     public private(set) var outputShapes: [[Int]] = []
 
@@ -39,16 +45,37 @@ public final class Sequential: Module {
 
     public override func forward(_ input: Tensor) throws -> Tensor {
         var x = input
-        var seen: [Tensor] = []
+        var block = 0                  // channel block of x's layout, 0 for NCHW
+        var seen: [Tensor] = [], blocks: [Int] = []
         seen.reserveCapacity(modules.count)
         var i = 0
         while i < modules.count {
             seen.append(x)
-            if let conv = modules[i] as? Conv2d, fusesReLU(after: i) {
+            blocks.append(block)
+            if let conv = modules[i] as? Conv2d {
                 // Conv2d + ReLU in one pass; the ReLU "saw" the output (same signs as its input).
-                x = try conv.forward(x, fusedReLU: true)
-                seen.append(x)
-                i += 2
+                let fused = fusesReLU(after: i), next = fused ? i + 2 : i + 1
+                let offered = conv.blocks(inputShape: x.shape, fusedReLU: fused)
+                var outputBlock = 0
+                if let b = offered.output, next < modules.count, let pool = modules[next] as? MaxPool2d,
+                   let shape = try? conv.outputShape(x.shape), pool.takesBlocked(inputShape: shape, block: b) {
+                    outputBlock = b
+                }
+                x = try conv.forward(x, fusedReLU: fused, blocked: BlockedSides(input: block > 0, output: outputBlock > 0))
+                block = outputBlock
+                if fused {
+                    seen.append(x)
+                    blocks.append(block)
+                }
+                i = next
+            } else if let pool = modules[i] as? MaxPool2d, block > 0 {
+                // Blocked in; blocked out when the next convolution takes that same format.
+                let keep = i + 1 < modules.count && (modules[i + 1] as? Conv2d).map { conv in
+                    (try? pool.outputShape(x.shape)).map { conv.blocks(inputShape: $0, fusedReLU: fusesReLU(after: i + 1)).input == block } ?? false
+                } ?? false
+                x = try pool.forward(x, inputBlock: block, blockedOutput: keep)
+                block = keep ? block : 0
+                i += 1
             } else {
                 x = try modules[i].forward(x)
                 i += 1
@@ -56,6 +83,7 @@ public final class Sequential: Module {
         }
         outputShapes = (seen.dropFirst() + [x]).map(\.shape)
         inputs = seen
+        inputBlocks = blocks
         return x
     }
 
@@ -67,19 +95,31 @@ public final class Sequential: Module {
         try backward(input, gradOutput, deferring: true)
     }
 
-    /// Runs the modules backward; with `deferring`, the first module's input gradient is deferred
-    /// when that module can defer it.
+    /// Runs the modules backward, each gradient in the layout its tensor had in forward; with
+    /// `deferring`, the first module's input gradient is deferred when that module can defer it.
     private func backward(_ input: Tensor, _ gradOutput: Tensor, deferring: Bool) throws -> DeferredGradient {
         guard inputs.count == modules.count, inputs.first === input || modules.isEmpty else {
             throw DescentError("nn.Sequential.backward", "forward must run on this input first")
         }
         var g = gradOutput
+        var block = 0                  // channel block of g's layout (the output's: NCHW)
         var i = modules.count - 1
         while i >= 0 {
+            let sides = BlockedSides(input: inputBlocks[i] > 0, output: block > 0)
             if let pool = modules[i] as? MaxPool2d, i >= 1, type(of: modules[i - 1]) == ReLU.self {
                 // ReLU then MaxPool2d: one pass (the pool's input is the ReLU's output).
-                g = try pool.backward(inputs[i], g, throughReLU: true)
+                g = try pool.backward(inputs[i], g, throughReLU: true, inputBlock: inputBlocks[i], blockedGradOutput: block > 0)
+                block = inputBlocks[i]
                 i -= 2
+            } else if let pool = modules[i] as? MaxPool2d {
+                g = try pool.backward(inputs[i], g, throughReLU: false, inputBlock: inputBlocks[i], blockedGradOutput: block > 0)
+                block = inputBlocks[i]
+                i -= 1
+            } else if let conv = modules[i] as? Conv2d {
+                if i == 0 && deferring { return try conv.backwardDeferringInputGradient(inputs[0], g, blocked: sides) }
+                g = try conv.backward(inputs[i], g, blocked: sides)
+                block = inputBlocks[i]
+                i -= 1
             } else if i == 0 && deferring {
                 return try modules[0].backwardDeferringInputGradient(inputs[0], g)
             } else {
