@@ -47,7 +47,7 @@ public enum CoreBenchmarks {
 
     public static func training(_ r: BenchmarkReport, threads: Int) throws {
         let step = try referenceStepper()
-        for _ in 0..<10 { try step() }
+        for _ in 0..<60 { try step() }
         let faults = Measure.minorFaults()
         let t = try Measure.median(runs: 20, warmup: 0, step)
         let perStep = Double(Measure.minorFaults() - faults) / 20

@@ -51,3 +51,14 @@ int descent_all_finite(const float *p, size_t n) {
     for (size_t i = 0; i < n; i++) bad |= (bits[i] & 0x7f800000u) == 0x7f800000u;
     return !bad;
 }
+
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
+void descent_keep_heap_mapped(void) {
+#if defined(__GLIBC__)
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    mallopt(M_TRIM_THRESHOLD, 256 << 20);
+#endif
+}

@@ -51,6 +51,13 @@ static inline void descent_prefetch(const float *p, size_t n) {
     for (size_t i = 0; i < n; i += 16) __builtin_prefetch(p + i, 1, 3);
 }
 
+/* Keeps freed heap memory mapped (glibc: fixed 32 MiB mmap threshold, 256 MiB trim threshold).
+ * oneDNN's GEMM mallocs and frees its packing buffers on every call; with glibc's defaults the
+ * freed memory went back to the kernel now and then (worker threads' arenas especially), and
+ * the next call faulted it in again: 20-150 page faults per two-thread reference step in some
+ * runs, none in others. Called once, before any thread starts. */
+void descent_keep_heap_mapped(void);
+
 /* Process-wide counts of the bytes of large tensor buffers handed out so far and held now
  * (atomic, relaxed): the Lua host reads them to tell Lua's collector about memory it cannot see. */
 void descent_note_allocation(size_t bytes);

@@ -12,9 +12,11 @@ import Foundation
 /// threading inside each GEMM.
 public enum Parallel {
     /// The thread cap, read once from `DESCENT_THREADS`. Reading it first also sets the
-    /// calling thread's floating-point mode (`prepareThread`).
+    /// calling thread's floating-point mode (`prepareThread`) and keeps freed heap memory mapped
+    /// (`descent_keep_heap_mapped`), before any worker thread exists.
     public private(set) static var threads: Int = {
         prepareThread()
+        descent_keep_heap_mapped()
         let cores = ProcessInfo.processInfo.activeProcessorCount
         let env = ProcessInfo.processInfo.environment["DESCENT_THREADS"].flatMap { Int($0) }
         return max(1, env ?? cores)
