@@ -43,13 +43,29 @@ size_t descent_live_bytes(void) {
     return __atomic_load_n(&live_bytes, __ATOMIC_RELAXED);
 }
 
-int descent_all_finite(const float *p, size_t n) {
-    /* NaN and Inf have every exponent bit set; an integer OR-reduction vectorises (a float
-     * sum would not: its order is fixed). */
-    const unsigned *bits = (const unsigned *)p;
-    unsigned bad = 0;
-    for (size_t i = 0; i < n; i++) bad |= (bits[i] & 0x7f800000u) == 0x7f800000u;
+/* NaN and Inf have every exponent bit set; an integer OR-reduction vectorises (a float sum
+ * would not: its order is fixed). The body is compiled for the baseline, AVX2 and AVX-512 (it
+ * runs on every chunk a fused kernel writes: the baseline one was 15% of a lua_adam step). */
+#define ALL_FINITE_BODY \
+    const unsigned *bits = (const unsigned *)p; \
+    unsigned bad = 0; \
+    for (size_t i = 0; i < n; i++) bad |= (bits[i] & 0x7f800000u) == 0x7f800000u; \
     return !bad;
+
+static int all_finite_baseline(const float *p, size_t n) { ALL_FINITE_BODY }
+#if defined(__x86_64__)
+__attribute__((target("avx2"))) static int all_finite_avx2(const float *p, size_t n) { ALL_FINITE_BODY }
+__attribute__((target("avx512f"))) static int all_finite_avx512(const float *p, size_t n) { ALL_FINITE_BODY }
+#endif
+
+int descent_all_finite(const float *p, size_t n) {
+#if defined(__x86_64__)
+    switch (descent_vector_level()) {
+    case 2: return all_finite_avx512(p, n);
+    case 1: return all_finite_avx2(p, n);
+    }
+#endif
+    return all_finite_baseline(p, n);
 }
 
 #if defined(__GLIBC__)

@@ -11,7 +11,7 @@ import Foundation
 ///   correction) are evaluated once per call, in Double, then rounded to Float;
 /// - *varying* nodes become vector instructions over registers of `chunk` floats.
 /// Each worker walks its range chunk by chunk: every instruction runs over the whole chunk
-/// (so dispatch costs once per 256 elements, not per element), registers stay in L1, and each
+/// (so dispatch costs once per 128 elements, not per element), registers stay in L1, and each
 /// input is read and each output written once — the memory traffic of a hand-fused kernel.
 /// Outputs are stored after the whole chunk is computed, so an output may also be an input.
 public final class ElementwiseProgram {
@@ -76,7 +76,11 @@ public final class ElementwiseProgram {
     /// Uniform nodes that instructions or stores read, each broadcast into a register.
     let broadcasts: [(node: Int, register: Int)]
     let registerCount: Int
-    static let chunk = 256
+    /// Floats per chunk, and how many chunks ahead each tensor is prefetched. Measured for Adam
+    /// on 10M parameters, one Xeon thread, against native adam: 128 and 2 ran at 1.00-1.13x;
+    /// 256 at 1.19-1.32x, 512-2048 at 1.41-1.53x, 64 at 1.06-1.38x; without prefetching 1.18-1.23x.
+    static let chunk = 128
+    static let aheadChunks = 2
 
     public init(tensors: [String], scalars: [String], nodes: [Node], outputs: [(tensor: Int, node: Int)]) throws {
         tensorNames = tensors
@@ -289,7 +293,7 @@ public final class ElementwiseProgram {
                     let len = (Swift.min(chunk, range.upperBound - start) + 15) & ~15
                     // The instructions touch one stream at a time, so the hardware prefetchers see
                     // short runs: ask for every tensor's next chunks ahead of time.
-                    let ahead = start + 2 * chunk
+                    let ahead = start + Self.aheadChunks * chunk
                     if ahead < range.upperBound {
                         for p in pointers { descent_prefetch(p + ahead, Swift.min(chunk, range.upperBound - ahead)) }
                     }
