@@ -39,41 +39,114 @@ static inline void backward_window_portable(float g, unsigned char c, int throug
 }
 
 #if defined(__x86_64__)
+/* The 16 windows whose rows start at p0 and p1: maxima and codes. Returns 0, leaving them
+ * unset, when a window holds a NaN (or +Inf with -Inf): the caller takes the portable path. */
 __attribute__((target("avx512f")))
-static int forward_row_avx512(const float *r0, const float *r1, float *d, unsigned char *code, int ow) {
+static inline int windows16(const float *p0, const float *p1, __m512 *best_out, __m512i *code_out) {
     const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
     const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
-    const __m512 zero = _mm512_setzero_ps();
+    __m512 a0 = _mm512_loadu_ps(p0), a1 = _mm512_loadu_ps(p0 + 16);
+    __m512 b0 = _mm512_loadu_ps(p1), b1 = _mm512_loadu_ps(p1 + 16);
+    __m512 v0 = _mm512_permutex2var_ps(a0, even, a1), v1 = _mm512_permutex2var_ps(a0, odd, a1);
+    __m512 v2 = _mm512_permutex2var_ps(b0, even, b1), v3 = _mm512_permutex2var_ps(b0, odd, b1);
+    __m512 sum = _mm512_add_ps(_mm512_add_ps(v0, v1), _mm512_add_ps(v2, v3));
+    if (_mm512_cmp_ps_mask(sum, sum, _CMP_UNORD_Q)) return 0;
+    __m512 best = v0;
+    __m512i pos = _mm512_setzero_si512();
+    __mmask16 take = _mm512_cmp_ps_mask(v1, best, _CMP_GT_OQ);
+    best = _mm512_mask_mov_ps(best, take, v1);
+    pos = _mm512_mask_mov_epi32(pos, take, _mm512_set1_epi32(1));
+    take = _mm512_cmp_ps_mask(v2, best, _CMP_GT_OQ);
+    best = _mm512_mask_mov_ps(best, take, v2);
+    pos = _mm512_mask_mov_epi32(pos, take, _mm512_set1_epi32(2));
+    take = _mm512_cmp_ps_mask(v3, best, _CMP_GT_OQ);
+    best = _mm512_mask_mov_ps(best, take, v3);
+    pos = _mm512_mask_mov_epi32(pos, take, _mm512_set1_epi32(3));
+    *code_out = _mm512_mask_or_epi32(pos, _mm512_cmp_ps_mask(best, _mm512_setzero_ps(), _CMP_GT_OQ), pos, _mm512_set1_epi32(4));
+    *best_out = best;
+    return 1;
+}
+
+__attribute__((target("avx512f")))
+static int forward_row_avx512(const float *r0, const float *r1, float *d, unsigned char *code, int ow) {
     int ox = 0;
-    while (ox + 16 <= ow) {
-        const float *p0 = r0 + 2 * ox, *p1 = r1 + 2 * ox;
-        __m512 a0 = _mm512_loadu_ps(p0), a1 = _mm512_loadu_ps(p0 + 16);
-        __m512 b0 = _mm512_loadu_ps(p1), b1 = _mm512_loadu_ps(p1 + 16);
-        __m512 v0 = _mm512_permutex2var_ps(a0, even, a1), v1 = _mm512_permutex2var_ps(a0, odd, a1);
-        __m512 v2 = _mm512_permutex2var_ps(b0, even, b1), v3 = _mm512_permutex2var_ps(b0, odd, b1);
-        __m512 sum = _mm512_add_ps(_mm512_add_ps(v0, v1), _mm512_add_ps(v2, v3));
-        if (_mm512_cmp_ps_mask(sum, sum, _CMP_UNORD_Q)) {
+    for (; ox + 16 <= ow; ox += 16) {
+        __m512 best;
+        __m512i c;
+        if (!windows16(r0 + 2 * ox, r1 + 2 * ox, &best, &c)) {
             forward_rows_portable(r0, r1, d, code, ox, ox + 16);
-            ox += 16;
             continue;
         }
-        __m512 best = v0;
-        __m512i pos = _mm512_setzero_si512();
-        __mmask16 take = _mm512_cmp_ps_mask(v1, best, _CMP_GT_OQ);
-        best = _mm512_mask_mov_ps(best, take, v1);
-        pos = _mm512_mask_mov_epi32(pos, take, _mm512_set1_epi32(1));
-        take = _mm512_cmp_ps_mask(v2, best, _CMP_GT_OQ);
-        best = _mm512_mask_mov_ps(best, take, v2);
-        pos = _mm512_mask_mov_epi32(pos, take, _mm512_set1_epi32(2));
-        take = _mm512_cmp_ps_mask(v3, best, _CMP_GT_OQ);
-        best = _mm512_mask_mov_ps(best, take, v3);
-        pos = _mm512_mask_mov_epi32(pos, take, _mm512_set1_epi32(3));
-        pos = _mm512_mask_or_epi32(pos, _mm512_cmp_ps_mask(best, zero, _CMP_GT_OQ), pos, _mm512_set1_epi32(4));
         _mm512_storeu_ps(d + ox, best);
-        _mm_storeu_si128((__m128i *)(code + ox), _mm512_cvtepi32_epi8(pos));
-        ox += 16;
+        _mm_storeu_si128((__m128i *)(code + ox), _mm512_cvtepi32_epi8(c));
     }
     return ox;
+}
+
+/* r[i] lane j <- r[j] lane i. */
+__attribute__((target("avx512f")))
+static inline void transpose16(__m512 *r) {
+    __m512 t[16];
+    for (int i = 0; i < 16; i += 2) { t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]); t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]); }
+    for (int i = 0; i < 16; i += 4) {
+        r[i] = _mm512_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+        r[i + 1] = _mm512_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+        r[i + 2] = _mm512_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+        r[i + 3] = _mm512_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+    }
+    for (int i = 0; i < 4; i++) {
+        t[i] = _mm512_shuffle_f32x4(r[i], r[i + 4], 0x88);
+        t[i + 4] = _mm512_shuffle_f32x4(r[i], r[i + 4], 0xdd);
+        t[i + 8] = _mm512_shuffle_f32x4(r[i + 8], r[i + 12], 0x88);
+        t[i + 12] = _mm512_shuffle_f32x4(r[i + 8], r[i + 12], 0xdd);
+    }
+    for (int i = 0; i < 4; i++) {
+        r[i] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0x88);
+        r[i + 8] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0xdd);
+        r[i + 4] = _mm512_shuffle_f32x4(t[i + 4], t[i + 12], 0x88);
+        r[i + 12] = _mm512_shuffle_f32x4(t[i + 4], t[i + 12], 0xdd);
+    }
+}
+
+/* descent_maxpool2x2_forward_to_blocked for 16-channel blocks: 16 windows of each of the 16
+ * channels, transposed in registers so each pixel's 16 channels are stored together. */
+__attribute__((target("avx512f")))
+static void forward_to_blocked16(const float *x, float *y, unsigned char *code, int h, int w) {
+    int oh = h / 2, ow = w / 2;
+    size_t plane = (size_t)h * w;
+    for (int oy = 0; oy < oh; oy++) {
+        int ox = 0;
+        for (; ox + 16 <= ow; ox += 16) {
+            __m512 best[16], codes[16];
+            int ok = 1;
+            for (int k = 0; k < 16 && ok; k++) {
+                const float *r0 = x + k * plane + (size_t)2 * oy * w + 2 * ox;
+                __m512i c;
+                ok = windows16(r0, r0 + w, &best[k], &c);
+                codes[k] = _mm512_castsi512_ps(c);
+            }
+            size_t o = ((size_t)oy * ow + ox) * 16;
+            if (!ok) {
+                for (int k = 0; k < 16; k++) {
+                    const float *r0 = x + k * plane + (size_t)2 * oy * w;
+                    for (int j = ox; j < ox + 16; j++)
+                        code[((size_t)oy * ow + j) * 16 + k] = window_code(r0 + 2 * j, r0 + w + 2 * j, y + ((size_t)oy * ow + j) * 16 + k);
+                }
+                continue;
+            }
+            transpose16(best);
+            transpose16(codes);
+            for (int j = 0; j < 16; j++) {
+                _mm512_storeu_ps(y + o + (size_t)j * 16, best[j]);
+                _mm_storeu_si128((__m128i *)(code + o + (size_t)j * 16), _mm512_cvtepi32_epi8(_mm512_castps_si512(codes[j])));
+            }
+        }
+        for (int k = 0; k < 16; k++) {
+            const float *r0 = x + k * plane + (size_t)2 * oy * w;
+            for (int j = ox; j < ow; j++)
+                code[((size_t)oy * ow + j) * 16 + k] = window_code(r0 + 2 * j, r0 + w + 2 * j, y + ((size_t)oy * ow + j) * 16 + k);
+        }
+    }
 }
 
 __attribute__((target("avx512f")))
@@ -265,4 +338,33 @@ void descent_block(const float *src, float *dst, int channels, int pixels, int b
         for (int p = 0; p < pixels; p++)
             for (int k = 0; k < block; k++)
                 dst[((size_t)cb * pixels + p) * block + k] = src[(size_t)(cb * block + k) * pixels + p];
+}
+
+/* NCHW input, blocked output: `block` channel planes of h x w in, y and code [oh][ow][block]
+ * out. Each row is pooled as in descent_maxpool2x2_forward, into a short buffer, then spread
+ * into its channel's lane (the first layer's output is NCHW, the next convolution wants the
+ * blocked layout, and this spreading costs less than a reorder of the whole input). */
+void descent_maxpool2x2_forward_to_blocked(const float *x, float *y, unsigned char *code, int h, int w, int block) {
+#if defined(__x86_64__)
+    if (block == 16 && descent_vector_level() == 2) { forward_to_blocked16(x, y, code, h, w); return; }
+#endif
+    enum { piece = 64 };
+    float best[piece];
+    unsigned char where[piece];
+    int oh = h / 2, ow = w / 2;
+    for (int k = 0; k < block; k++) {
+        const float *plane = x + (size_t)k * h * w;
+        for (int oy = 0; oy < oh; oy++) {
+            const float *r0 = plane + (size_t)2 * oy * w, *r1 = r0 + w;
+            for (int from = 0; from < ow; from += piece) {
+                int n = ow - from < piece ? ow - from : piece;
+                forward_rows_portable(r0 + 2 * from, r1 + 2 * from, best, where, 0, n);
+                size_t o = ((size_t)oy * ow + from) * block + k;
+                for (int j = 0; j < n; j++) {
+                    y[o + (size_t)j * block] = best[j];
+                    code[o + (size_t)j * block] = where[j];
+                }
+            }
+        }
+    }
 }

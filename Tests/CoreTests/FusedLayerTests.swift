@@ -41,26 +41,30 @@ final class FusedLayerTests: XCTestCase {
 
     /// Between convolutions and 2x2 max pools activations stay in oneDNN's channel-blocked layout
     /// (no reorders): outputs and gradients equal the layers run one by one in NCHW, with odd
-    /// sizes (a row and a column in no window) and a pool without a ReLU before it.
+    /// sizes (a row and a column in no window) and a pool without a ReLU before it. With an RGB
+    /// first layer (GEMM forward, NCHW output) the first pool turns NCHW into blocked and hands
+    /// the first layer a blocked gradient (its input gradient is then GEMM over blocked input).
     func testBlockedActivationsEqualLayerByLayer() throws {
-        func make() throws -> Sequential {
-            var rng = RandomGenerator(seed: 21)
-            return Sequential([try Conv2d(input: 16, output: 16, kernel: (3, 3), padding: (1, 1), rng: &rng), ReLU(), try MaxPool2d(kernel: (2, 2)),
-                               try Conv2d(input: 16, output: 32, kernel: (3, 3), padding: (1, 1), rng: &rng), ReLU(), try MaxPool2d(kernel: (2, 2)),
-                               try Conv2d(input: 32, output: 16, kernel: (3, 3), padding: (1, 1), rng: &rng), try MaxPool2d(kernel: (2, 2)),
-                               Flatten(), try Linear(input: 16 * 2 * 2, output: 3, rng: &rng)])
+        for firstChannels in [16, 3] {
+            func make() throws -> Sequential {
+                var rng = RandomGenerator(seed: 21)
+                return Sequential([try Conv2d(input: firstChannels, output: 16, kernel: (3, 3), padding: (1, 1), rng: &rng), ReLU(), try MaxPool2d(kernel: (2, 2)),
+                                   try Conv2d(input: 16, output: 32, kernel: (3, 3), padding: (1, 1), rng: &rng), ReLU(), try MaxPool2d(kernel: (2, 2)),
+                                   try Conv2d(input: 32, output: 16, kernel: (3, 3), padding: (1, 1), rng: &rng), try MaxPool2d(kernel: (2, 2)),
+                                   Flatten(), try Linear(input: 16 * 2 * 2, output: 3, rng: &rng)])
+            }
+            let x = try Tensor.randn([2, firstChannels, 18, 18], seed: 3), g = try Tensor.randn([2, 3], seed: 4)
+            let a = try make(), b = try make()
+            let expected = try unfused(a, x, g), got = try fused(b, x, g)
+            XCTAssertEqual(b.blockedInputCount, firstChannels == 3 ? 5 : 7, "activations that stayed blocked, \(firstChannels) input channels")
+            for (e, v) in zip(expected, got) { XCTAssertEqual(e, v, "\(firstChannels) input channels") }
+            // Deferred, and read after the weights changed.
+            let deferredModel = try make()
+            _ = try deferredModel.forward(x)
+            let d = try deferredModel.backwardDeferringInputGradient(x, g)
+            for p in deferredModel.parameters { for i in 0..<p.count { p.data[i] *= 0.5 } }
+            XCTAssertEqual(try d.tensor().values, expected[1], "\(firstChannels) input channels")
         }
-        let x = try Tensor.randn([2, 16, 18, 18], seed: 3), g = try Tensor.randn([2, 3], seed: 4)
-        let a = try make(), b = try make()
-        let expected = try unfused(a, x, g), got = try fused(b, x, g)
-        XCTAssertGreaterThan(b.blockedInputCount, 0, "no activation stayed blocked")
-        for (e, v) in zip(expected, got) { XCTAssertEqual(e, v) }
-        // Deferred, and again after the weights changed (the layout is planned per forward).
-        let deferredModel = try make()
-        _ = try deferredModel.forward(x)
-        let d = try deferredModel.backwardDeferringInputGradient(x, g)
-        for p in deferredModel.parameters { for i in 0..<p.count { p.data[i] *= 0.5 } }
-        XCTAssertEqual(try d.tensor().values, expected[1])
     }
 
     func testFusedSequentialGradientsMatchFiniteDifferences() throws {

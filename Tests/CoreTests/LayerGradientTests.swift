@@ -152,24 +152,30 @@ final class LayerGradientTests: XCTestCase {
             } } }
             return out
         }
-        let x = randn([2, 32, 7, 9], 8)
-        x.data[100] = .nan
-        let gy = randn([2, 32, 3, 4], 9)
-        for b in [8, 16] {
+        for (h, w, b) in [(7, 9, 8), (7, 9, 16), (6, 38, 8), (6, 38, 16)] {
+            let x = randn([2, 32, h, w], 8)
+            x.data[100] = .nan
+            let gy = randn([2, 32, h / 2, w / 2], 9)
             for relu in [false, true] {
                 let reference = try MaxPool2d(kernel: (2, 2)), pool = try MaxPool2d(kernel: (2, 2))
                 XCTAssertTrue(pool.takesBlocked(inputShape: x.shape, block: b))
-                let want = try reference.forward(x), got = try pool.forward(blocked(x, b), inputBlock: b, blockedOutput: false)
+                let want = try reference.forward(x), got = try pool.forward(blocked(x, b), inputBlock: b, outputBlock: 0)
                 XCTAssertEqual(got.values.map(\.bitPattern), want.values.map(\.bitPattern), "block \(b)")
                 let wantGrad = try reference.backward(x, gy, throughReLU: relu)
-                let gotGrad = try pool.backward(blocked(x, b), gy, throughReLU: relu, inputBlock: b, blockedGradOutput: false)
+                let gotGrad = try pool.backward(blocked(x, b), gy, throughReLU: relu, block: b, blockedGradOutput: false)
                 XCTAssertEqual(gotGrad.values.map(\.bitPattern), blocked(wantGrad, b).values.map(\.bitPattern), "block \(b), ReLU \(relu)")
-                let gotBlockedGrad = try pool.backward(blocked(x, b), blocked(gy, b), throughReLU: relu, inputBlock: b, blockedGradOutput: true)
+                let gotBlockedGrad = try pool.backward(blocked(x, b), blocked(gy, b), throughReLU: relu, block: b, blockedGradOutput: true)
                 XCTAssertEqual(gotBlockedGrad.values.map(\.bitPattern), gotGrad.values.map(\.bitPattern))
+                // NCHW in, blocked out (after the RGB first layer): a blocked gradient back.
+                let spread = try pool.forward(x, inputBlock: 0, outputBlock: b)
+                XCTAssertEqual(spread.values.map(\.bitPattern), blocked(want, b).values.map(\.bitPattern), "NCHW to block \(b)")
+                let spreadGrad = try pool.backward(x, blocked(gy, b), throughReLU: relu, block: b, blockedGradOutput: true)
+                XCTAssertEqual(spreadGrad.values.map(\.bitPattern), gotGrad.values.map(\.bitPattern), "NCHW to block \(b), ReLU \(relu)")
             }
         }
+        let x = randn([2, 32, 7, 9], 8), gy = randn([2, 32, 3, 4], 9)
         let pool = try MaxPool2d(kernel: (2, 2))
-        _ = try pool.forward(blocked(x, 16), inputBlock: 16, blockedOutput: false)
+        _ = try pool.forward(blocked(x, 16), inputBlock: 16, outputBlock: 0)
         XCTAssertThrowsError(try pool.backward(x, gy), "codes of a blocked forward are not read as NCHW")
     }
 

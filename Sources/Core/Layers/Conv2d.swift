@@ -106,15 +106,19 @@ public final class Conv2d: Module {
     /// The channel blocks of oneDNN's formats this layer would take an input of `shape` and give
     /// its output in (`DNNLConvolution.sourceBlock`, `destinationBlock`), nil for NCHW: `Sequential`
     /// hands tensors over in them between convolutions and 2x2 max pools.
-    func blocks(inputShape shape: [Int], fusedReLU: Bool) -> (input: Int?, output: Int?) {
-        guard !hasFewInputChannels, let (_, g) = try? geometry(shape), let c = oneDNN(shape, g, fusedReLU: fusedReLU) else { return (nil, nil) }
-        return (c.sourceBlock, c.destinationBlock)
+    /// A layer with few input channels computes its forward and input gradient by GEMM in NCHW,
+    /// but its oneDNN weight gradient reads the output gradient blocked (`gradOutput`).
+    func blocks(inputShape shape: [Int], fusedReLU: Bool) -> (input: Int?, output: Int?, gradOutput: Int?) {
+        guard let (_, g) = try? geometry(shape), let c = oneDNN(shape, g, fusedReLU: fusedReLU) else { return (nil, nil, nil) }
+        if hasFewInputChannels { return (nil, nil, c.destinationBlock) }
+        return (c.sourceBlock, c.destinationBlock, c.destinationBlock)
     }
 
     /// The oneDNN convolution a forward or backward with `blocked` sides runs on (they exist only
     /// where `blocks` offered them).
     private func blockedConvolution(_ shape: [Int], _ g: ConvGeometry, fusedReLU: Bool, _ blocked: BlockedSides) throws -> DNNLConvolution? {
-        let c = hasFewInputChannels && !blocked.any ? nil : oneDNN(shape, g, fusedReLU: fusedReLU)
+        guard !hasFewInputChannels || blocked.output, !(hasFewInputChannels && blocked.input) else { return nil }
+        let c = oneDNN(shape, g, fusedReLU: fusedReLU)
         guard blocked.any else { return c }
         guard let c, !blocked.input || c.sourceBlock != nil, !blocked.output || c.destinationBlock != nil else {
             throw DescentError("nn.Conv2d", "internal: a channel-blocked tensor reached a convolution without that format")
@@ -191,7 +195,10 @@ public final class Conv2d: Module {
                                                          : blockedConvolution(shape, g, fusedReLU: lastForwardFused, blocked) {
             try c.backwardWeights(input, gradOutput, gradWeight: gradWeight, gradBias: gradBias,
                                   blockedInput: blocked.input, blockedGradOutput: blocked.output)
-            if hasFewInputChannels && !blocked.any { return { w in try self.inputGradientByGEMM(gradOutput, weight: w, g, n: n, shape: shape) } }
+            if hasFewInputChannels {
+                let block = blocked.output ? c.destinationBlock ?? 0 : 0
+                return { w in try self.inputGradientByGEMM(gradOutput, weight: w, g, n: n, shape: shape, gradOutputBlock: block) }
+            }
             return { w in
                 let gradInput = Tensor(uninitialized: shape)
                 try c.backwardData(gradOutput, weight: w, gradInput: gradInput, blockedGradOutput: blocked.output, blockedGradInput: blocked.input)
@@ -231,21 +238,25 @@ public final class Conv2d: Module {
         return { w in try self.inputGradientByGEMM(gradOutput, weight: w, g, n: n, shape: shape) }
     }
 
-    /// `col2im(weightᵀ · gradOutput)` of each image, images spread over the workers.
-    private func inputGradientByGEMM(_ gradOutput: Tensor, weight: Tensor, _ g: ConvGeometry, n: Int, shape: [Int]) throws -> Tensor {
+    /// `col2im(weightᵀ · gradOutput)` of each image, images spread over the workers; a blocked
+    /// `gradOutput` (`gradOutputBlock` > 0) adds one product per block of channels.
+    private func inputGradientByGEMM(_ gradOutput: Tensor, weight: Tensor, _ g: ConvGeometry, n: Int, shape: [Int], gradOutputBlock block: Int = 0) throws -> Tensor {
         let k = g.patchSize, p = g.outPixels, imageSize = g.channels * g.height * g.width, oc = outChannels
         if !g.isPointwise { try columns.prepare(workers: Parallel.threads, count: k * p, "nn.Conv2d") }
         let gradInput = g.isPointwise ? Tensor(uninitialized: shape) : Tensor(zeros: shape)
         let w = weight.data, gy = gradOutput.data, gx = gradInput.data
         Parallel.forEachWorker(n) { i, worker in
             let go = gy + i * oc * p
-            if g.isPointwise {
-                gemm(transposeA: true, transposeB: false, m: k, n: p, k: oc, alpha: 1, a: w, lda: k, b: go, ldb: p, beta: 0, c: gx + i * imageSize, ldc: p, threads: 1)
+            let product = g.isPointwise ? gx + i * imageSize : columns.buffer(worker)
+            if block > 0 {
+                for cb in 0..<oc / block {
+                    gemm(transposeA: true, transposeB: true, m: k, n: p, k: block, alpha: 1, a: w + cb * block * k, lda: k, b: go + cb * p * block, ldb: block,
+                         beta: cb == 0 ? 0 : 1, c: product, ldc: p, threads: 1)
+                }
             } else {
-                let cols = columns.buffer(worker)
-                gemm(transposeA: true, transposeB: false, m: k, n: p, k: oc, alpha: 1, a: w, lda: k, b: go, ldb: p, beta: 0, c: cols, ldc: p, threads: 1)
-                g.col2im(cols, gx + i * imageSize)
+                gemm(transposeA: true, transposeB: false, m: k, n: p, k: oc, alpha: 1, a: w, lda: k, b: go, ldb: p, beta: 0, c: product, ldc: p, threads: 1)
             }
+            if !g.isPointwise { g.col2im(product, gx + i * imageSize) }
         }
         return gradInput
     }

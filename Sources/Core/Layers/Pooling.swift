@@ -38,8 +38,9 @@ public final class MaxPool2d: Module {
     /// What the last forward kept for backward: for the common 2x2, stride-2 window (`lastTiled`)
     /// a byte per window (`descent_maxpool2x2_forward`), else each window's argmax in its plane.
     private var lastTiled = false
-    /// The channel block of the last forward's input (0: NCHW); `codes` follow that layout.
-    private var lastBlock = 0
+    /// The channel block of the last forward's blocked side (0: all NCHW); `codes`, and the
+    /// gradient backward returns, follow that layout.
+    private(set) var lastBlock = 0
     private var codes: [UInt8] = []
     private var argmax: [Int32] = []
 
@@ -66,34 +67,42 @@ public final class MaxPool2d: Module {
         isTiled && shape.count == 4 && shape[1] % block == 0 && shape[2] >= 2 && shape[3] >= 2
     }
 
-    public override func forward(_ input: Tensor) throws -> Tensor { try forward(input, inputBlock: 0, blockedOutput: false) }
+    public override func forward(_ input: Tensor) throws -> Tensor { try forward(input, inputBlock: 0, outputBlock: 0) }
 
-    /// With `inputBlock` > 0 the input is channel-blocked with that block (see `takesBlocked`),
-    /// and the output is too when `blockedOutput`, else NCHW.
-    func forward(_ input: Tensor, inputBlock: Int, blockedOutput: Bool) throws -> Tensor {
+    /// With `inputBlock` > 0 the input is channel-blocked with that block (see `takesBlocked`);
+    /// with `outputBlock` > 0 (equal to `inputBlock` when both are) the output is. The layout
+    /// kept for backward, and that of the input gradient it returns, is the blocked one when
+    /// either is (`lastBlock`): an NCHW input then gets a blocked gradient.
+    func forward(_ input: Tensor, inputBlock: Int, outputBlock: Int) throws -> Tensor {
         let (n, g) = try window.geometry(input, "nn.MaxPool2d")
         let (oh, ow) = (g.outHeight, g.outWidth)
         let out = Tensor(uninitialized: [n, g.channels, oh, ow])
         let planes = n * g.channels, plane = g.height * g.width
         let x = input.data, y = out.data
+        let b = Swift.max(inputBlock, outputBlock)
+        guard b == 0 || (takesBlocked(inputShape: input.shape, block: b) && (inputBlock == 0 || outputBlock == 0 || inputBlock == outputBlock)) else {
+            throw DescentError("nn.MaxPool2d", "internal: a channel-blocked tensor reached a pool that does not take it")
+        }
         lastTiled = isTiled
-        lastBlock = inputBlock
+        lastBlock = b
         // Reused between calls: a fresh array per forward cost page faults on every step.
         if lastTiled && (codes.count != out.count || !argmax.isEmpty) { codes = [UInt8](repeating: 0, count: out.count); argmax = [] }
-        if inputBlock > 0 {
-            guard takesBlocked(inputShape: input.shape, block: inputBlock) else {
-                throw DescentError("nn.MaxPool2d", "internal: a channel-blocked tensor reached a pool that does not take it")
-            }
-            let blockedOut = blockedOutput ? out : Tensor(uninitialized: out.shape)
-            let b = inputBlock, by = blockedOut.data
+        if b > 0 {
+            let blockedOut = outputBlock > 0 ? out : Tensor(uninitialized: out.shape)
+            let by = blockedOut.data, (h, w) = (Int32(g.height), Int32(g.width))
             codes.withUnsafeMutableBufferPointer { c in
                 let c = c.baseAddress!
                 Parallel.forEach(planes / b) { pl in
-                    descent_maxpool2x2_forward_blocked(x + pl * plane * b, by + pl * oh * ow * b, c + pl * oh * ow * b,
-                                                       Int32(g.height), Int32(g.width), Int32(b))
+                    // Plane group pl: b channels, NCHW planes or one blocked plane alike in memory.
+                    let src = x + pl * plane * b, dst = by + pl * oh * ow * b, codes = c + pl * oh * ow * b
+                    if inputBlock > 0 {
+                        descent_maxpool2x2_forward_blocked(src, dst, codes, h, w, Int32(b))
+                    } else {
+                        descent_maxpool2x2_forward_to_blocked(src, dst, codes, h, w, Int32(b))
+                    }
                 }
             }
-            if !blockedOutput {
+            if outputBlock == 0 {
                 Parallel.forEach(n) { i in descent_unblock(by + i * g.channels * oh * ow, y + i * g.channels * oh * ow, Int32(g.channels), Int32(oh * ow), Int32(b)) }
             }
             return out
@@ -164,10 +173,9 @@ public final class MaxPool2d: Module {
         try backward(input, gradOutput, throughReLU: false)
     }
 
-    /// Backward with the tensors in the layouts the forward had: the input (and the gradient
-    /// returned) blocked with `inputBlock` when > 0, the output gradient blocked when
-    /// `blockedGradOutput`.
-    func backward(_ input: Tensor, _ gradOutput: Tensor, throughReLU: Bool, inputBlock: Int, blockedGradOutput: Bool) throws -> Tensor {
+    /// Backward in the layouts the forward chose: the gradient returned blocked with `block` when
+    /// > 0 (the forward's `lastBlock`), the output gradient blocked when `blockedGradOutput`.
+    func backward(_ input: Tensor, _ gradOutput: Tensor, throughReLU: Bool, block inputBlock: Int, blockedGradOutput: Bool) throws -> Tensor {
         guard inputBlock > 0 else { return try backward(input, gradOutput, throughReLU: throughReLU) }
         let (n, g) = try window.geometry(input, "nn.MaxPool2d")
         try checkGradOutput(gradOutput, [n, g.channels, g.outHeight, g.outWidth], "nn.MaxPool2d")

@@ -7,6 +7,9 @@ public final class Sequential: Module {
     /// pool, activations stay in oneDNN's blocked format when both sides offer it, saving two
     /// reorders forward and two backward per layer. Only NCHW leaves the container.
     private var inputBlocks: [Int] = []
+    /// The channel block of the gradient each module's backward returns: its input's, except
+    /// for a pool that takes NCHW but hands a blocked gradient back (`takesBlockedGradient`).
+    private var gradientBlocks: [Int] = []
     /// How many modules took a blocked input in the last forward (tests, benchmarks).
     var blockedInputCount: Int { inputBlocks.filter { $0 > 0 }.count }
     /// The output shape of each module in the last forward (the REPL's layer table shows them).
@@ -46,12 +49,13 @@ public final class Sequential: Module {
     public override func forward(_ input: Tensor) throws -> Tensor {
         var x = input
         var block = 0                  // channel block of x's layout, 0 for NCHW
-        var seen: [Tensor] = [], blocks: [Int] = []
+        var seen: [Tensor] = [], blocks: [Int] = [], gradBlocks: [Int] = []
         seen.reserveCapacity(modules.count)
         var i = 0
         while i < modules.count {
             seen.append(x)
             blocks.append(block)
+            gradBlocks.append(block)
             if let conv = modules[i] as? Conv2d {
                 // Conv2d + ReLU in one pass; the ReLU "saw" the output (same signs as its input).
                 let fused = fusesReLU(after: i), next = fused ? i + 2 : i + 1
@@ -66,15 +70,27 @@ public final class Sequential: Module {
                 if fused {
                     seen.append(x)
                     blocks.append(block)
+                    gradBlocks.append(block)
                 }
                 i = next
-            } else if let pool = modules[i] as? MaxPool2d, block > 0 {
-                // Blocked in; blocked out when the next convolution takes that same format.
-                let keep = i + 1 < modules.count && (modules[i + 1] as? Conv2d).map { conv in
-                    (try? pool.outputShape(x.shape)).map { conv.blocks(inputShape: $0, fusedReLU: fusesReLU(after: i + 1)).input == block } ?? false
-                } ?? false
-                x = try pool.forward(x, inputBlock: block, blockedOutput: keep)
-                block = keep ? block : 0
+            } else if let pool = modules[i] as? MaxPool2d {
+                // Blocked out when the next convolution takes that format; from an NCHW input
+                // only when the gradient can go back blocked too (to a convolution reading its
+                // output gradient in it: the RGB first layer's weight gradient).
+                let nextBlock = i + 1 < modules.count ? (modules[i + 1] as? Conv2d).flatMap { conv in
+                    (try? pool.outputShape(x.shape)).flatMap { conv.blocks(inputShape: $0, fusedReLU: fusesReLU(after: i + 1)).input }
+                } ?? 0 : 0
+                var outputBlock = 0
+                if block > 0 {
+                    outputBlock = nextBlock == block ? block : 0
+                } else if nextBlock > 0, pool.takesBlocked(inputShape: x.shape, block: nextBlock),
+                          takesBlockedGradient(before: i, seen: seen, block: nextBlock) {
+                    outputBlock = nextBlock
+                    gradBlocks[i] = nextBlock
+                    if type(of: modules[i - 1]) == ReLU.self { gradBlocks[i - 1] = nextBlock }
+                }
+                x = try pool.forward(x, inputBlock: block, outputBlock: outputBlock)
+                block = outputBlock
                 i += 1
             } else {
                 x = try modules[i].forward(x)
@@ -84,7 +100,16 @@ public final class Sequential: Module {
         outputShapes = (seen.dropFirst() + [x]).map(\.shape)
         inputs = seen
         inputBlocks = blocks
+        gradientBlocks = gradBlocks
         return x
+    }
+
+    /// Whether the module feeding module `i` (past a ReLU) is a convolution that reads its output
+    /// gradient in the blocked format with `block`.
+    private func takesBlockedGradient(before i: Int, seen: [Tensor], block: Int) -> Bool {
+        let j = i >= 1 && type(of: modules[i - 1]) == ReLU.self ? i - 2 : i - 1
+        guard j >= 0, let conv = modules[j] as? Conv2d else { return false }
+        return conv.blocks(inputShape: seen[j].shape, fusedReLU: j + 2 == i).gradOutput == block
     }
 
     public override func backward(_ input: Tensor, _ gradOutput: Tensor) throws -> Tensor {
@@ -106,23 +131,20 @@ public final class Sequential: Module {
         var i = modules.count - 1
         while i >= 0 {
             let sides = BlockedSides(input: inputBlocks[i] > 0, output: block > 0)
-            if let pool = modules[i] as? MaxPool2d, i >= 1, type(of: modules[i - 1]) == ReLU.self {
-                // ReLU then MaxPool2d: one pass (the pool's input is the ReLU's output).
-                g = try pool.backward(inputs[i], g, throughReLU: true, inputBlock: inputBlocks[i], blockedGradOutput: block > 0)
-                block = inputBlocks[i]
-                i -= 2
-            } else if let pool = modules[i] as? MaxPool2d {
-                g = try pool.backward(inputs[i], g, throughReLU: false, inputBlock: inputBlocks[i], blockedGradOutput: block > 0)
-                block = inputBlocks[i]
-                i -= 1
+            if let pool = modules[i] as? MaxPool2d {
+                // After a ReLU: one pass (the pool's input is the ReLU's output).
+                let throughReLU = i >= 1 && type(of: modules[i - 1]) == ReLU.self
+                g = try pool.backward(inputs[i], g, throughReLU: throughReLU, block: gradientBlocks[i], blockedGradOutput: block > 0)
+                block = gradientBlocks[i]
+                i -= throughReLU ? 2 : 1
             } else if let conv = modules[i] as? Conv2d {
                 if i == 0 && deferring { return try conv.backwardDeferringInputGradient(inputs[0], g, blocked: sides) }
                 g = try conv.backward(inputs[i], g, blocked: sides)
                 block = inputBlocks[i]
                 i -= 1
-            } else if i == 0 && deferring {
-                return try modules[0].backwardDeferringInputGradient(inputs[0], g)
             } else {
+                guard block == 0 else { throw DescentError("nn.Sequential.backward", "internal: a channel-blocked gradient reached \(modules[i].description)") }
+                if i == 0 && deferring { return try modules[0].backwardDeferringInputGradient(inputs[0], g) }
                 g = try modules[i].backward(inputs[i], g)
                 i -= 1
             }
