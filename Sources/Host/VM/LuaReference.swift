@@ -3,15 +3,16 @@ import CLua
 /// A Lua value pinned in the registry (`luaL_ref`) so Swift can hold it between calls: a plugin's
 /// table, its functions, a Lua optimizer's per-parameter state tables.
 ///
-/// It holds its VM weakly: plugin objects live inside the VM (as userdata), so a strong
+/// It does not keep its VM alive: plugin objects live inside the VM (as userdata), so a strong
 /// reference would keep the VM alive forever. Once the VM is gone, `push` throws.
 public final class LuaReference {
-    private weak var vm: LuaVM?
+    private let lifetime: LuaVM.Lifetime
     private let ref: Int32
+    private var vm: LuaVM? { lifetime.vm?.takeUnretainedValue() }
 
     /// Pops the top of `vm`'s running stack into the registry.
     public init(popping vm: LuaVM) {
-        self.vm = vm
+        lifetime = vm.lifetime
         ref = luaL_ref(vm.L, descent_registryindex())
     }
 

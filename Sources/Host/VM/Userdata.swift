@@ -98,7 +98,8 @@ public enum Userdata {
     public static func tensor(_ vm: LuaVM, at index: Int32) throws -> Tensor? {
         guard let block = ownSlot(vm, index), let p = block.pointee else { return nil }
         let object = Unmanaged<AnyObject>.fromOpaque(p).takeUnretainedValue()
-        guard let deferred = object as? DeferredGradient else { return object as? Tensor }
+        if let t = object as? Tensor { return t }
+        guard let deferred = object as? DeferredGradient else { return nil }
         let t = try deferred.tensor()
         block.pointee = Unmanaged.passRetained(t).toOpaque()
         Unmanaged<AnyObject>.fromOpaque(p).release()
