@@ -152,13 +152,18 @@ public final class Conv2d: Module {
             }
             let dst = y + i * oc * p
             gemm(transposeA: false, transposeB: false, m: oc, n: p, k: k, alpha: 1, a: w, lda: k, b: cols, ldb: p, beta: 0, c: dst, ldc: p, threads: 1)
-            if let b {
+            // Bias and fused ReLU in one pass over the image while it is in cache.
+            if fusedReLU {
+                for o in 0..<oc {
+                    let row = dst + o * p, bo = b?[o] ?? 0
+                    for j in 0..<p { row[j] = Swift.max(row[j] + bo, 0) }
+                }
+            } else if let b {
                 for o in 0..<oc {
                     let row = dst + o * p, bo = b[o]
                     for j in 0..<p { row[j] += bo }
                 }
             }
-            if fusedReLU { for j in 0..<oc * p { dst[j] = Swift.max(dst[j], 0) } }
         }
         return out
     }
