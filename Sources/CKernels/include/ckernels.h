@@ -51,6 +51,13 @@ static inline void descent_prefetch(const float *p, size_t n) {
     for (size_t i = 0; i < n; i += 16) __builtin_prefetch(p + i, 1, 3);
 }
 
+/* Batch norm's sums (ckernels.c): lanes[0..<8] += x, lanes[8..<16] += x*x, element i into
+ * lane i mod 8 (so a plane must start at a multiple of 8 elements to continue the pattern, or
+ * the caller accepts a different but fixed order); and lanes[0..<8] += g,
+ * lanes[8..<16] += g * ((x - mu) * inv). */
+void descent_sums(const float *x, size_t n, double *lanes);
+void descent_gradient_sums(const float *g, const float *x, float mu, float inv, size_t n, double *lanes);
+
 /* Keeps freed heap memory mapped (glibc: fixed 32 MiB mmap threshold, 256 MiB trim threshold).
  * oneDNN's GEMM mallocs and frees its packing buffers on every call; with glibc's defaults the
  * freed memory went back to the kernel now and then (worker threads' arenas especially), and

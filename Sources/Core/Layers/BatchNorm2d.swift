@@ -1,3 +1,4 @@
+import CKernels
 /// Batch normalisation over the channels of NCHW input (Ioffe & Szegedy 2015), PyTorch
 /// semantics: training normalises with the batch's biased variance and updates running
 /// statistics with `momentum` (0.1) using the unbiased variance; evaluation uses the running
@@ -41,18 +42,29 @@ public final class BatchNorm2d: Module {
         let x = input.data
         if isTraining {
             guard m > 1 else { throw DescentError("nn.BatchNorm2d", "more than one value per channel expected in training, got input \(formatShape(input.shape))") }
-            for ch in 0..<c {
-                var s = 0.0, ss = 0.0
-                for i in 0..<n {
-                    let p = x + (i * c + ch) * plane
-                    for j in 0..<plane { let v = Double(p[j]); s += v; ss += v * v }
+            // Channels in parallel, each summed in Double over eight fixed lanes (descent_sums).
+            var variance = [Double](repeating: 0, count: c), mu = [Double](repeating: 0, count: c)
+            variance.withUnsafeMutableBufferPointer { vb in
+                mu.withUnsafeMutableBufferPointer { mb in
+                    let vp = vb.baseAddress!, mp = mb.baseAddress!
+                    Parallel.forEach(c) { ch in
+                        withUnsafeTemporaryAllocation(of: Double.self, capacity: 16) { l in
+                            let lanes = l.baseAddress!
+                            lanes.initialize(repeating: 0, count: 16)
+                            for i in 0..<n { descent_sums(x + (i * c + ch) * plane, plane, lanes) }
+                            var s = 0.0, ss = 0.0
+                            for j in 0..<8 { s += lanes[j]; ss += lanes[8 + j] }
+                            mp[ch] = s / Double(m)
+                            vp[ch] = max(ss / Double(m) - mp[ch] * mp[ch], 0)
+                        }
+                    }
                 }
-                let mu = s / Double(m)
-                let variance = max(ss / Double(m) - mu * mu, 0)
-                mean[ch] = Float(mu)
-                invStd[ch] = Float(1 / (variance + Double(eps)).squareRoot())
-                runningMean.data[ch] = (1 - momentum) * runningMean.data[ch] + momentum * Float(mu)
-                runningVar.data[ch] = (1 - momentum) * runningVar.data[ch] + momentum * Float(variance * Double(m) / Double(m - 1))
+            }
+            for ch in 0..<c {
+                mean[ch] = Float(mu[ch])
+                invStd[ch] = Float(1 / (variance[ch] + Double(eps)).squareRoot())
+                runningMean.data[ch] = (1 - momentum) * runningMean.data[ch] + momentum * Float(mu[ch])
+                runningVar.data[ch] = (1 - momentum) * runningVar.data[ch] + momentum * Float(variance[ch] * Double(m) / Double(m - 1))
             }
         } else {
             for ch in 0..<c {
@@ -60,13 +72,16 @@ public final class BatchNorm2d: Module {
                 invStd[ch] = 1 / (runningVar.data[ch] + eps).squareRoot()
             }
         }
-        let out = Tensor(zeros: input.shape)
-        let y = out.data
-        for i in 0..<n {
-            for ch in 0..<c {
-                let off = (i * c + ch) * plane
-                let scale = weight.data[ch] * invStd[ch], shift = bias.data[ch] - mean[ch] * scale
-                for j in 0..<plane { y[off + j] = x[off + j] * scale + shift }
+        let out = Tensor(uninitialized: input.shape)
+        let y = out.data, gamma = weight.data, beta = bias.data
+        mean.withUnsafeBufferPointer { mb in
+            invStd.withUnsafeBufferPointer { ib in
+                let mp = mb.baseAddress!, ip = ib.baseAddress!
+                Parallel.forEach(n * c) { pl in
+                    let ch = pl % c, off = pl * plane
+                    let scale = gamma[ch] * ip[ch], shift = beta[ch] - mp[ch] * scale
+                    for j in 0..<plane { y[off + j] = x[off + j] * scale + shift }
+                }
             }
         }
         return out
@@ -78,30 +93,36 @@ public final class BatchNorm2d: Module {
         guard mean.count == c else { throw DescentError("nn.BatchNorm2d.backward", "forward must run on this input first") }
         let plane = h * w, m = Float(n * plane)
         let x = input.data, gy = gradOutput.data
-        let gradInput = Tensor(zeros: input.shape)
-        let gx = gradInput.data
-        for ch in 0..<c {
-            let mu = mean[ch], inv = invStd[ch]
-            var sumG = 0.0, sumGX = 0.0
-            for i in 0..<n {
-                let off = (i * c + ch) * plane
-                for j in 0..<plane {
-                    let g = Double(gy[off + j])
-                    sumG += g
-                    sumGX += g * Double((x[off + j] - mu) * inv)
-                }
-            }
-            gradBias.data[ch] += Float(sumG)
-            gradWeight.data[ch] += Float(sumGX)
-            let gamma = weight.data[ch]
-            for i in 0..<n {
-                let off = (i * c + ch) * plane
-                for j in 0..<plane {
-                    if isTraining {
-                        let xhat = (x[off + j] - mu) * inv
-                        gx[off + j] = gamma * inv / m * (m * gy[off + j] - Float(sumG) - xhat * Float(sumGX))
-                    } else {
-                        gx[off + j] = gamma * inv * gy[off + j]
+        let gradInput = Tensor(uninitialized: input.shape)
+        let gx = gradInput.data, gamma = weight.data, gw = gradWeight.data, gb = gradBias.data
+        let training = isTraining
+        mean.withUnsafeBufferPointer { mb in
+            invStd.withUnsafeBufferPointer { ib in
+                let mp = mb.baseAddress!, ip = ib.baseAddress!
+                // Channels in parallel: sums over eight fixed Double lanes (descent_gradient_sums),
+                // then the input gradient of the channel's planes.
+                Parallel.forEach(c) { ch in
+                    let mu = mp[ch], inv = ip[ch]
+                    var sumG = 0.0, sumGX = 0.0
+                    withUnsafeTemporaryAllocation(of: Double.self, capacity: 16) { l in
+                        let lanes = l.baseAddress!
+                        lanes.initialize(repeating: 0, count: 16)
+                        for i in 0..<n { let off = (i * c + ch) * plane; descent_gradient_sums(gy + off, x + off, mu, inv, plane, lanes) }
+                        for j in 0..<8 { sumG += lanes[j]; sumGX += lanes[8 + j] }
+                    }
+                    gb[ch] += Float(sumG)
+                    gw[ch] += Float(sumGX)
+                    let g = gamma[ch], sg = Float(sumG), sgx = Float(sumGX)
+                    for i in 0..<n {
+                        let off = (i * c + ch) * plane
+                        if training {
+                            for j in 0..<plane {
+                                let xhat = (x[off + j] - mu) * inv
+                                gx[off + j] = g * inv / m * (m * gy[off + j] - sg - xhat * sgx)
+                            }
+                        } else {
+                            for j in 0..<plane { gx[off + j] = g * inv * gy[off + j] }
+                        }
                     }
                 }
             }
