@@ -58,6 +58,12 @@ static inline void descent_prefetch(const float *p, size_t n) {
 void descent_sums(const float *x, size_t n, double *lanes);
 void descent_gradient_sums(const float *g, const float *x, float mu, float inv, size_t n, double *lanes);
 
+/* SiLU forward (y = x * sigmoid(x)) and backward (out = g * sigmoid'-term) over n floats on
+ * AVX-512 (activations.c), bit for bit what VectorMath.swift computes; 0 (nothing done) on
+ * other CPUs, where the caller runs its own loop. */
+int descent_silu_forward(const float *x, float *y, size_t n);
+int descent_silu_backward(const float *x, const float *g, float *out, size_t n);
+
 /* Keeps freed heap memory mapped (glibc: fixed 32 MiB mmap threshold, 256 MiB trim threshold).
  * oneDNN's GEMM mallocs and frees its packing buffers on every call; with glibc's defaults the
  * freed memory went back to the kernel now and then (worker threads' arenas especially), and

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// Pointwise activations. Each computes `y = f(x)` and in backward `gradIn = gradOut * f'(x)`;
@@ -50,9 +51,23 @@ public final class LeakyReLU: Activation {
 
 /// `x * sigmoid(x)` (a.k.a. swish).
 public final class SiLU: Activation {
-    public override func forward(_ input: Tensor) throws -> Tensor { input.mapVectors { $0 * Float8.sigmoid($0) } }
+    public override func forward(_ input: Tensor) throws -> Tensor {
+        if descent_vector_level() == 2 {
+            let out = Tensor(uninitialized: input.shape), x = input.data, y = out.data
+            Parallel.forRanges(input.count) { r in _ = descent_silu_forward(x + r.lowerBound, y + r.lowerBound, r.count) }
+            return out
+        }
+        return input.mapVectors { $0 * Float8.sigmoid($0) }
+    }
+
     public override func backward(_ input: Tensor, _ gradOutput: Tensor) throws -> Tensor {
-        try chain(input, gradOutput) { x, _ in let s = Float8.sigmoid(x); return s * (1 + x * (1 - s)) }
+        if descent_vector_level() == 2 {
+            try check(input, gradOutput)
+            let out = Tensor(uninitialized: input.shape), x = input.data, g = gradOutput.data, o = out.data
+            Parallel.forRanges(input.count) { r in _ = descent_silu_backward(x + r.lowerBound, g + r.lowerBound, o + r.lowerBound, r.count) }
+            return out
+        }
+        return try chain(input, gradOutput) { x, _ in let s = Float8.sigmoid(x); return s * (1 + x * (1 - s)) }
     }
 }
 
