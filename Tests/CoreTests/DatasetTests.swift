@@ -14,6 +14,18 @@ final class DatasetTests: XCTestCase {
         XCTAssertEqual(try s.sample(2).image, try Shapes(size: 16, count: 5, seed: 1).sample(2).image)
     }
 
+    /// Rendered street scenes are cached; a cached sample equals a fresh render, also after a
+    /// caller changed its copy, and indices past the count still render.
+    func testStreetScenesCacheGivesTheRenderedSample() throws {
+        let set = try StreetScenes(size: 32, count: 4, seed: 9)
+        var first = try set.sample(2)
+        XCTAssertEqual(first.image, set.render(2).sample.image)
+        first.image[0] = 42
+        XCTAssertEqual(try set.sample(2).image, set.render(2).sample.image)
+        XCTAssertEqual(try set.sample(2).annotation, set.render(2).sample.annotation)
+        XCTAssertEqual(try set.sample(7).image, set.render(7).sample.image)
+    }
+
     /// Boxes lie inside the image, objects are drawn inside their boxes (most box pixels differ
     /// from the background) and nothing is drawn outside every box; counts and class mix hold.
     func testStreetSceneBoxesMatchDrawnObjects() throws {
