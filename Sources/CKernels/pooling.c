@@ -39,16 +39,10 @@ static inline void backward_window_portable(float g, unsigned char c, int throug
 }
 
 #if defined(__x86_64__)
-/* The 16 windows whose rows start at p0 and p1: maxima and codes. Returns 0, leaving them
- * unset, when a window holds a NaN (or +Inf with -Inf): the caller takes the portable path. */
+/* Per lane, the maximum of four candidates (the first wins) and its code; returns 0, leaving
+ * them unset, when a lane holds a NaN (or +Inf with -Inf): the caller takes the portable path. */
 __attribute__((target("avx512f")))
-static inline int windows16(const float *p0, const float *p1, __m512 *best_out, __m512i *code_out) {
-    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-    const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
-    __m512 a0 = _mm512_loadu_ps(p0), a1 = _mm512_loadu_ps(p0 + 16);
-    __m512 b0 = _mm512_loadu_ps(p1), b1 = _mm512_loadu_ps(p1 + 16);
-    __m512 v0 = _mm512_permutex2var_ps(a0, even, a1), v1 = _mm512_permutex2var_ps(a0, odd, a1);
-    __m512 v2 = _mm512_permutex2var_ps(b0, even, b1), v3 = _mm512_permutex2var_ps(b0, odd, b1);
+static inline int max4_16(__m512 v0, __m512 v1, __m512 v2, __m512 v3, __m512 *best_out, __m512i *code_out) {
     __m512 sum = _mm512_add_ps(_mm512_add_ps(v0, v1), _mm512_add_ps(v2, v3));
     if (_mm512_cmp_ps_mask(sum, sum, _CMP_UNORD_Q)) return 0;
     __m512 best = v0;
@@ -65,6 +59,18 @@ static inline int windows16(const float *p0, const float *p1, __m512 *best_out, 
     *code_out = _mm512_mask_or_epi32(pos, _mm512_cmp_ps_mask(best, _mm512_setzero_ps(), _CMP_GT_OQ), pos, _mm512_set1_epi32(4));
     *best_out = best;
     return 1;
+}
+
+/* The 16 windows whose rows start at p0 and p1 (NCHW): their candidates are the even and odd
+ * lanes of 32 floats from each row. */
+__attribute__((target("avx512f")))
+static inline int windows16(const float *p0, const float *p1, __m512 *best_out, __m512i *code_out) {
+    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+    __m512 a0 = _mm512_loadu_ps(p0), a1 = _mm512_loadu_ps(p0 + 16);
+    __m512 b0 = _mm512_loadu_ps(p1), b1 = _mm512_loadu_ps(p1 + 16);
+    return max4_16(_mm512_permutex2var_ps(a0, even, a1), _mm512_permutex2var_ps(a0, odd, a1),
+                   _mm512_permutex2var_ps(b0, even, b1), _mm512_permutex2var_ps(b0, odd, b1), best_out, code_out);
 }
 
 __attribute__((target("avx512f")))
@@ -241,29 +247,19 @@ static void backward_pixel_blocked_portable(const float *gy, const unsigned char
 #if defined(__x86_64__)
 __attribute__((target("avx512f")))
 static void forward_plane_blocked16(const float *x, float *y, unsigned char *code, int h, int w) {
-    const __m512 zero = _mm512_setzero_ps();
     int oh = h / 2, ow = w / 2;
     for (int oy = 0; oy < oh; oy++) {
         for (int ox = 0; ox < ow; ox++) {
             const float *p = x + ((size_t)2 * oy * w + 2 * ox) * 16;
             float *d = y + ((size_t)oy * ow + ox) * 16;
             unsigned char *c = code + ((size_t)oy * ow + ox) * 16;
-            __m512 v0 = _mm512_loadu_ps(p), v1 = _mm512_loadu_ps(p + 16);
-            __m512 v2 = _mm512_loadu_ps(p + (size_t)w * 16), v3 = _mm512_loadu_ps(p + (size_t)w * 16 + 16);
-            __m512 sum = _mm512_add_ps(_mm512_add_ps(v0, v1), _mm512_add_ps(v2, v3));
-            if (_mm512_cmp_ps_mask(sum, sum, _CMP_UNORD_Q)) { forward_pixel_blocked_portable(p, d, c, w, 16); continue; }
-            __m512 best = v0;
-            __m512i pos = _mm512_setzero_si512();
-            __mmask16 take = _mm512_cmp_ps_mask(v1, best, _CMP_GT_OQ);
-            best = _mm512_mask_mov_ps(best, take, v1);
-            pos = _mm512_mask_mov_epi32(pos, take, _mm512_set1_epi32(1));
-            take = _mm512_cmp_ps_mask(v2, best, _CMP_GT_OQ);
-            best = _mm512_mask_mov_ps(best, take, v2);
-            pos = _mm512_mask_mov_epi32(pos, take, _mm512_set1_epi32(2));
-            take = _mm512_cmp_ps_mask(v3, best, _CMP_GT_OQ);
-            best = _mm512_mask_mov_ps(best, take, v3);
-            pos = _mm512_mask_mov_epi32(pos, take, _mm512_set1_epi32(3));
-            pos = _mm512_mask_or_epi32(pos, _mm512_cmp_ps_mask(best, zero, _CMP_GT_OQ), pos, _mm512_set1_epi32(4));
+            __m512 best;
+            __m512i pos;
+            if (!max4_16(_mm512_loadu_ps(p), _mm512_loadu_ps(p + 16), _mm512_loadu_ps(p + (size_t)w * 16),
+                         _mm512_loadu_ps(p + (size_t)w * 16 + 16), &best, &pos)) {
+                forward_pixel_blocked_portable(p, d, c, w, 16);
+                continue;
+            }
             _mm512_storeu_ps(d, best);
             _mm_storeu_si128((__m128i *)c, _mm512_cvtepi32_epi8(pos));
         }
