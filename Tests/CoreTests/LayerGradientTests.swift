@@ -180,6 +180,10 @@ final class LayerGradientTests: XCTestCase {
     }
 
     func testPooling() throws {
+        // A plane past 32-bit positions is an error (an empty batch allocates nothing).
+        XCTAssertThrowsError(try MaxPool2d(kernel: (2, 2)).forward(Tensor(zeros: [0, 1, 50_000, 50_000]))) {
+            XCTAssertEqual("\($0)", "nn.MaxPool2d: a plane of 50000x50000 is too large (at most 2147483647 elements)")
+        }
         try checkGradients(try MaxPool2d(kernel: (2, 2)), input: randn([2, 2, 4, 6]), eps: 1e-3)
         try checkGradients(try MaxPool2d(kernel: (3, 3), stride: (2, 2), padding: (1, 1)), input: randn([1, 2, 5, 5]), eps: 1e-3)
         try checkGradients(try AvgPool2d(kernel: (2, 2)), input: randn([2, 2, 4, 4]))

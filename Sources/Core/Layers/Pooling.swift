@@ -75,6 +75,10 @@ public final class MaxPool2d: Module {
     /// either is (`lastBlock`): an NCHW input then gets a blocked gradient.
     func forward(_ input: Tensor, inputBlock: Int, outputBlock: Int) throws -> Tensor {
         let (n, g) = try window.geometry(input, "nn.MaxPool2d")
+        // Window positions are 32-bit (Int32 argmax, C ints): a bigger plane is an error, not a trap.
+        guard g.height * g.width <= Int(Int32.max) else {
+            throw DescentError("nn.MaxPool2d", "a plane of \(g.height)x\(g.width) is too large (at most \(Int32.max) elements)")
+        }
         let (oh, ow) = (g.outHeight, g.outWidth)
         let out = Tensor(uninitialized: [n, g.channels, oh, ow])
         let planes = n * g.channels, plane = g.height * g.width
