@@ -34,7 +34,8 @@ public final class LuaVM {
     /// Globals installed by the opened libraries (`open`), in order.
     public internal(set) var openedGlobals: [String] = []
     /// Addresses of the Descent userdata metatables (see `Userdata.object`).
-    var metatables: [UnsafeRawPointer?] = []
+    /// A constant, so reading it (on every argument check) costs no exclusivity check.
+    let metatables: [UnsafeRawPointer?]
     /// The generator behind layer initialisation and `tensor.randn` without a seed.
     public var rng = RandomGenerator(seed: 0)
     /// Tells objects that may outlive the VM (`LuaReference`) whether it is still open.
@@ -53,10 +54,10 @@ public final class LuaVM {
         guard let state = luaL_newstate() else { fatalError("cannot create a Lua state (out of memory)") }
         L = state
         mainState = state
+        metatables = Userdata.registerMetatables(state)
         descent_extraspace(L).pointee = Unmanaged.passUnretained(self).toOpaque()
         lifetime.vm = Unmanaged.passUnretained(self)
         luaL_openlibs(L)
-        Userdata.registerMetatables(self)
         // The signal handler's notifier (one C function for every VM: it acts on the armed state).
         StopRequest.setNotifier(descent_interrupt_notify)
     }

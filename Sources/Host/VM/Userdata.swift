@@ -31,8 +31,9 @@ public enum Userdata {
     public static let transform = "descent.Transform"
     static let all = [tensor, module, criterion, optimizer, schedule, kernel, transform]
 
-    static func registerMetatables(_ vm: LuaVM) {
-        let L = vm.L
+    /// Creates the metatables in `L`'s registry; returns their addresses (`LuaVM.metatables`).
+    static func registerMetatables(_ L: OpaquePointer) -> [UnsafeRawPointer?] {
+        var addresses: [UnsafeRawPointer?] = []
         for name in all {
             luaL_newmetatable(L, name)
             descent_pushcfunction(L, { L in
@@ -43,9 +44,10 @@ public enum Userdata {
                 return 0
             })
             lua_setfield(L, -2, "__gc")
-            vm.metatables.append(lua_topointer(L, -1))
+            addresses.append(lua_topointer(L, -1))
             descent_pop(L, 1)
         }
+        return addresses
     }
 
     static func metatableName(_ object: AnyObject) -> String {
