@@ -51,12 +51,16 @@ static inline void descent_prefetch(const float *p, size_t n) {
     for (size_t i = 0; i < n; i += 16) __builtin_prefetch(p + i, 1, 3);
 }
 
-/* Batch norm's sums (ckernels.c): lanes[0..<8] += x, lanes[8..<16] += x*x, element i into
+/* Batch norm's sums (normalization.c): lanes[0..<8] += x, lanes[8..<16] += x*x, element i into
  * lane i mod 8 (so a plane must start at a multiple of 8 elements to continue the pattern, or
  * the caller accepts a different but fixed order); and lanes[0..<8] += g,
  * lanes[8..<16] += g * ((x - mu) * inv). */
 void descent_sums(const float *x, size_t n, double *lanes);
 void descent_gradient_sums(const float *g, const float *x, float mu, float inv, size_t n, double *lanes);
+/* y = x * scale + shift; and gx = k * ((m * gy - sg) - ((x - mu) * inv) * sgx), the training
+ * input gradient with k = gamma * inv / m (normalization.c, AVX-512 or portable, same bits). */
+void descent_bn_apply(const float *x, float *y, size_t n, float scale, float shift);
+void descent_bn_gradient(const float *gy, const float *x, float *gx, size_t n, float mu, float inv, float m, float sg, float sgx, float k);
 
 /* SiLU forward (y = x * sigmoid(x)) and backward (out = g * sigmoid'-term) over n floats on
  * AVX-512 (activations.c), bit for bit what VectorMath.swift computes; 0 (nothing done) on

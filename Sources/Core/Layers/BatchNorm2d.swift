@@ -80,7 +80,7 @@ public final class BatchNorm2d: Module {
                 Parallel.forEach(n * c) { pl in
                     let ch = pl % c, off = pl * plane
                     let scale = gamma[ch] * ip[ch], shift = beta[ch] - mp[ch] * scale
-                    for j in 0..<plane { y[off + j] = x[off + j] * scale + shift }
+                    descent_bn_apply(x + off, y + off, plane, scale, shift)
                 }
             }
         }
@@ -116,10 +116,7 @@ public final class BatchNorm2d: Module {
                     for i in 0..<n {
                         let off = (i * c + ch) * plane
                         if training {
-                            for j in 0..<plane {
-                                let xhat = (x[off + j] - mu) * inv
-                                gx[off + j] = g * inv / m * (m * gy[off + j] - sg - xhat * sgx)
-                            }
+                            descent_bn_gradient(gy + off, x + off, gx + off, plane, mu, inv, m, sg, sgx, g * inv / m)
                         } else {
                             for j in 0..<plane { gx[off + j] = g * inv * gy[off + j] }
                         }

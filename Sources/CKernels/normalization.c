@@ -1,0 +1,119 @@
+#include "ckernels.h"
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+/* Batch norm's loops (BatchNorm2d.swift). The elementwise ones use the same operations in the
+ * same order as the Swift expressions they replace, never fused into FMAs, so the AVX-512 bodies
+ * give the portable bits. */
+#pragma clang fp contract(off)
+
+/* Batch norm's per-channel sums in Double over eight lanes (lane j takes the elements whose
+ * index is j mod 8), accumulated into lanes[0..<16] across calls. The order is fixed, and every
+ * product is exact in Double (of two floats), so the AVX-512 body and the portable one give the
+ * same bits; a single running Double sum was one dependent add per element (14% of the
+ * detector's training). */
+#define SUMS_BODY(TERM_A, TERM_B) \
+    for (size_t i = 0; i < n; i++) { \
+        double a = TERM_A, b = TERM_B; \
+        lanes[i & 7] += a; \
+        lanes[8 + (i & 7)] += b; \
+    }
+
+static void sums_portable(const float *x, size_t n, double *lanes) { SUMS_BODY((double)x[i], (double)x[i] * (double)x[i]) }
+static void gradient_sums_portable(const float *g, const float *x, float mu, float inv, size_t n, double *lanes) {
+    SUMS_BODY((double)g[i], (double)g[i] * (double)((x[i] - mu) * inv))
+}
+
+#if defined(__x86_64__)
+__attribute__((target("avx512f")))
+static void sums_avx512(const float *x, size_t n, double *lanes) {
+    __m512d s = _mm512_loadu_pd(lanes), ss = _mm512_loadu_pd(lanes + 8);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m512d v = _mm512_cvtps_pd(_mm256_loadu_ps(x + i));
+        s = _mm512_add_pd(s, v);
+        ss = _mm512_add_pd(ss, _mm512_mul_pd(v, v));
+    }
+    _mm512_storeu_pd(lanes, s);
+    _mm512_storeu_pd(lanes + 8, ss);
+    sums_portable(x + i, n - i, lanes);   /* i is a multiple of 8: lanes line up */
+}
+
+__attribute__((target("avx512f")))
+static void gradient_sums_avx512(const float *g, const float *x, float mu, float inv, size_t n, double *lanes) {
+    __m512d s = _mm512_loadu_pd(lanes), sx = _mm512_loadu_pd(lanes + 8);
+    __m256 m = _mm256_set1_ps(mu), k = _mm256_set1_ps(inv);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m512d gv = _mm512_cvtps_pd(_mm256_loadu_ps(g + i));
+        __m512d xhat = _mm512_cvtps_pd(_mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(x + i), m), k));
+        s = _mm512_add_pd(s, gv);
+        sx = _mm512_add_pd(sx, _mm512_mul_pd(gv, xhat));
+    }
+    _mm512_storeu_pd(lanes, s);
+    _mm512_storeu_pd(lanes + 8, sx);
+    gradient_sums_portable(g + i, x + i, mu, inv, n - i, lanes);
+}
+#endif
+
+void descent_sums(const float *x, size_t n, double *lanes) {
+#if defined(__x86_64__)
+    if (descent_vector_level() == 2) { sums_avx512(x, n, lanes); return; }
+#endif
+    sums_portable(x, n, lanes);
+}
+
+void descent_gradient_sums(const float *g, const float *x, float mu, float inv, size_t n, double *lanes) {
+#if defined(__x86_64__)
+    if (descent_vector_level() == 2) { gradient_sums_avx512(g, x, mu, inv, n, lanes); return; }
+#endif
+    gradient_sums_portable(g, x, mu, inv, n, lanes);
+}
+
+/* y = x * scale + shift. */
+static void apply_portable(const float *x, float *y, size_t n, float scale, float shift) {
+    for (size_t i = 0; i < n; i++) y[i] = x[i] * scale + shift;
+}
+
+/* gx = k * ((m * gy - sg) - ((x - mu) * inv) * sgx). */
+static void gradient_portable(const float *gy, const float *x, float *gx, size_t n, float mu, float inv, float m, float sg, float sgx, float k) {
+    for (size_t i = 0; i < n; i++) gx[i] = k * ((m * gy[i] - sg) - ((x[i] - mu) * inv) * sgx);
+}
+
+#if defined(__x86_64__)
+__attribute__((target("avx512f")))
+static void apply_avx512(const float *x, float *y, size_t n, float scale, float shift) {
+    __m512 s = _mm512_set1_ps(scale), t = _mm512_set1_ps(shift);
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) _mm512_storeu_ps(y + i, _mm512_add_ps(_mm512_mul_ps(_mm512_loadu_ps(x + i), s), t));
+    apply_portable(x + i, y + i, n - i, scale, shift);
+}
+
+__attribute__((target("avx512f")))
+static void gradient_avx512(const float *gy, const float *x, float *gx, size_t n, float mu, float inv, float m, float sg, float sgx, float k) {
+    __m512 vmu = _mm512_set1_ps(mu), vinv = _mm512_set1_ps(inv), vm = _mm512_set1_ps(m), vsg = _mm512_set1_ps(sg);
+    __m512 vsgx = _mm512_set1_ps(sgx), vk = _mm512_set1_ps(k);
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m512 xhat = _mm512_mul_ps(_mm512_sub_ps(_mm512_loadu_ps(x + i), vmu), vinv);
+        __m512 inner = _mm512_sub_ps(_mm512_sub_ps(_mm512_mul_ps(vm, _mm512_loadu_ps(gy + i)), vsg), _mm512_mul_ps(xhat, vsgx));
+        _mm512_storeu_ps(gx + i, _mm512_mul_ps(vk, inner));
+    }
+    gradient_portable(gy + i, x + i, gx + i, n - i, mu, inv, m, sg, sgx, k);
+}
+#endif
+
+void descent_bn_apply(const float *x, float *y, size_t n, float scale, float shift) {
+#if defined(__x86_64__)
+    if (descent_vector_level() == 2) { apply_avx512(x, y, n, scale, shift); return; }
+#endif
+    apply_portable(x, y, n, scale, shift);
+}
+
+void descent_bn_gradient(const float *gy, const float *x, float *gx, size_t n, float mu, float inv, float m, float sg, float sgx, float k) {
+#if defined(__x86_64__)
+    if (descent_vector_level() == 2) { gradient_avx512(gy, x, gx, n, mu, inv, m, sg, sgx, k); return; }
+#endif
+    gradient_portable(gy, x, gx, n, mu, inv, m, sg, sgx, k);
+}
