@@ -7,11 +7,13 @@ struct CLI {
     /// The `descent` built beside the test bundle (SwiftPM builds the executable for its tests).
     static var binary: URL { Bundle.main.bundleURL.appendingPathComponent("descent") }
 
-    func descent(_ args: [String], binary: URL = Self.binary, in directory: URL = Self.root) throws -> (status: Int32, out: String, err: String) {
+    func descent(_ args: [String], binary: URL = Self.binary, in directory: URL = Self.root,
+                 environment: [String: String] = [:]) throws -> (status: Int32, out: String, err: String) {
         let p = Process()
         p.executableURL = binary
         p.arguments = args
         p.currentDirectoryURL = directory
+        p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
         p.standardError = err

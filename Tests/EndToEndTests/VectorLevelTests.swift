@@ -1,0 +1,37 @@
+import XCTest
+
+/// The C loops chosen by CPU feature (AVX-512, AVX2, portable: pooling on both layouts, batch
+/// norm, SiLU, the fused optimizer kernels) promise the same bits on every path. Training a small
+/// model that uses all of them with DESCENT_VECTOR_LEVEL lowered must print the same numbers.
+final class VectorLevelTests: XCTestCase {
+    func testEveryVectorLevelGivesTheSameBits() throws {
+        let cli = CLI()
+        let path = try cli.script("""
+            local model = nn.Sequential{
+              nn.Conv2d{input=3, output=16, kernel=3, padding=1}, nn.ReLU(), nn.MaxPool2d{kernel=2},
+              nn.Conv2d{input=16, output=32, kernel=3, padding=1}, nn.ReLU(), nn.MaxPool2d{kernel=2},
+              nn.Conv2d{input=32, output=16, kernel=3, padding=1, bias=false}, nn.BatchNorm2d{channels=16}, nn.SiLU(),
+              nn.MaxPool2d{kernel=2}, nn.Flatten(), nn.Linear{input=16*4*4, output=10}}
+            local loss, opt = nn.CrossEntropy(), optim.new("lua_adam")
+            local x, y = tensor.randn({4, 3, 32, 38}, 1), tensor.from{0, 1, 2, 3}
+            local params, grads = model:parameters()
+            for i = 1, 3 do
+              model:zero_grad()
+              local out = model:forward(x)
+              local l = loss:forward(out, y)
+              local gx = model:backward(x, loss:backward(out, y))
+              opt:step(params, grads)
+              print(string.format("%.9g %.9g %.9g", l, gx:norm(), params[1]:norm()))
+            end
+            """)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let native = try cli.descent(["run", path])
+        XCTAssertEqual(native.status, 0, native.err)
+        XCTAssertEqual(native.out.split(separator: "\n").count, 3)
+        for level in ["1", "0"] {
+            let lowered = try cli.descent(["run", path], environment: ["DESCENT_VECTOR_LEVEL": level])
+            XCTAssertEqual(lowered.status, 0, lowered.err)
+            XCTAssertEqual(lowered.out, native.out, "DESCENT_VECTOR_LEVEL=\(level)")
+        }
+    }
+}
