@@ -13,8 +13,9 @@
  * everything (the last NaN of the window). The AVX-512 body hands a group of 16 windows holding
  * a NaN (or +Inf with -Inf) to the portable window below, which also does the tails. */
 
-static inline unsigned char window_code(const float *r0, const float *r1, float *best_out) {
-    float v[4] = {r0[0], r0[1], r1[0], r1[1]};
+/* The maximum of a window's four candidates (top left to bottom right) and its code. */
+static inline unsigned char max4_code(float v0, float v1, float v2, float v3, float *best_out) {
+    float v[4] = {v0, v1, v2, v3};
     int pos = 0;
     float best = v[0];
     for (int k = 1; k < 4; k++) if (v[k] > best) { best = v[k]; pos = k; }
@@ -23,8 +24,26 @@ static inline unsigned char window_code(const float *r0, const float *r1, float 
     return (unsigned char)(pos | (best > 0 ? 4 : 0));
 }
 
+/* The window whose rows start at r0 and r1 in an NCHW plane. */
+static inline unsigned char window_code(const float *r0, const float *r1, float *best_out) {
+    return max4_code(r0[0], r0[1], r1[0], r1[1], best_out);
+}
+
 static void forward_rows_portable(const float *r0, const float *r1, float *d, unsigned char *code, int from, int ow) {
     for (int ox = from; ox < ow; ox++) code[ox] = window_code(r0 + 2 * ox, r1 + 2 * ox, d + ox);
+}
+
+/* Windows from..<to of output row oy of `block` NCHW channel planes of h x w, each written into
+ * its channel's lane of the blocked y and code ([oh][ow][block]). */
+static void to_blocked_portable(const float *x, float *y, unsigned char *code, int h, int w, int block, int oy, int from, int to) {
+    int ow = w / 2;
+    for (int k = 0; k < block; k++) {
+        const float *r0 = x + (size_t)k * h * w + (size_t)2 * oy * w;
+        for (int j = from; j < to; j++) {
+            size_t o = ((size_t)oy * ow + j) * block + k;
+            code[o] = window_code(r0 + 2 * j, r0 + w + 2 * j, y + o);
+        }
+    }
 }
 
 /* One window's gradient at position p of the four (all others +0), as the zero-then-add it
@@ -131,15 +150,11 @@ static void forward_to_blocked16(const float *x, float *y, unsigned char *code, 
                 ok = windows16(r0, r0 + w, &best[k], &c);
                 codes[k] = _mm512_castsi512_ps(c);
             }
-            size_t o = ((size_t)oy * ow + ox) * 16;
             if (!ok) {
-                for (int k = 0; k < 16; k++) {
-                    const float *r0 = x + k * plane + (size_t)2 * oy * w;
-                    for (int j = ox; j < ox + 16; j++)
-                        code[((size_t)oy * ow + j) * 16 + k] = window_code(r0 + 2 * j, r0 + w + 2 * j, y + ((size_t)oy * ow + j) * 16 + k);
-                }
+                to_blocked_portable(x, y, code, h, w, 16, oy, ox, ox + 16);
                 continue;
             }
+            size_t o = ((size_t)oy * ow + ox) * 16;
             transpose16(best);
             transpose16(codes);
             for (int j = 0; j < 16; j++) {
@@ -147,35 +162,32 @@ static void forward_to_blocked16(const float *x, float *y, unsigned char *code, 
                 _mm_storeu_si128((__m128i *)(code + o + (size_t)j * 16), _mm512_cvtepi32_epi8(_mm512_castps_si512(codes[j])));
             }
         }
-        for (int k = 0; k < 16; k++) {
-            const float *r0 = x + k * plane + (size_t)2 * oy * w;
-            for (int j = ox; j < ow; j++)
-                code[((size_t)oy * ow + j) * 16 + k] = window_code(r0 + 2 * j, r0 + w + 2 * j, y + ((size_t)oy * ow + j) * 16 + k);
-        }
+        to_blocked_portable(x, y, code, h, w, 16, oy, ox, ow);
     }
+}
+
+/* The gradients of 16 windows with codes c, as backward_window_portable gives them: s[p] holds
+ * +0 + g * m where the window's maximum is at position p, +0 elsewhere. */
+__attribute__((target("avx512f")))
+static inline void window_gradients16(__m512 g, __m512i c, int through_relu, __m512 s[4]) {
+    if (through_relu) g = _mm512_mul_ps(g, _mm512_maskz_mov_ps(_mm512_test_epi32_mask(c, _mm512_set1_epi32(4)), _mm512_set1_ps(1.0f)));
+    g = _mm512_add_ps(_mm512_setzero_ps(), g);
+    __m512i p = _mm512_and_si512(c, _mm512_set1_epi32(3));
+    for (int k = 0; k < 4; k++) s[k] = _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(p, _mm512_set1_epi32(k)), g);
 }
 
 __attribute__((target("avx512f")))
 static int backward_row_avx512(const float *g, const unsigned char *code, int through_relu, float *o0, float *o1, int ow) {
     const __m512i lo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
     const __m512i hi = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
-    const __m512 zero = _mm512_setzero_ps(), one = _mm512_set1_ps(1.0f);
-    const __m512i three = _mm512_set1_epi32(3), four = _mm512_set1_epi32(4);
     int ox = 0;
     for (; ox + 16 <= ow; ox += 16) {
-        __m512i c = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(code + ox)));
-        __m512 v = _mm512_loadu_ps(g + ox);
-        if (through_relu) v = _mm512_mul_ps(v, _mm512_maskz_mov_ps(_mm512_test_epi32_mask(c, four), one));
-        v = _mm512_add_ps(zero, v);
-        __m512i p = _mm512_and_si512(c, three);
-        __m512 s0 = _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(p, _mm512_setzero_si512()), v);
-        __m512 s1 = _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(p, _mm512_set1_epi32(1)), v);
-        __m512 s2 = _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(p, _mm512_set1_epi32(2)), v);
-        __m512 s3 = _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(p, three), v);
-        _mm512_storeu_ps(o0 + 2 * ox, _mm512_permutex2var_ps(s0, lo, s1));
-        _mm512_storeu_ps(o0 + 2 * ox + 16, _mm512_permutex2var_ps(s0, hi, s1));
-        _mm512_storeu_ps(o1 + 2 * ox, _mm512_permutex2var_ps(s2, lo, s3));
-        _mm512_storeu_ps(o1 + 2 * ox + 16, _mm512_permutex2var_ps(s2, hi, s3));
+        __m512 s[4];
+        window_gradients16(_mm512_loadu_ps(g + ox), _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(code + ox))), through_relu, s);
+        _mm512_storeu_ps(o0 + 2 * ox, _mm512_permutex2var_ps(s[0], lo, s[1]));
+        _mm512_storeu_ps(o0 + 2 * ox + 16, _mm512_permutex2var_ps(s[0], hi, s[1]));
+        _mm512_storeu_ps(o1 + 2 * ox, _mm512_permutex2var_ps(s[2], lo, s[3]));
+        _mm512_storeu_ps(o1 + 2 * ox + 16, _mm512_permutex2var_ps(s[2], hi, s[3]));
     }
     return ox;
 }
@@ -222,15 +234,8 @@ void descent_maxpool2x2_backward(const float *gy, const unsigned char *code, int
  * whole vectors and need no shuffling. y and code are [oh][ow][block]. */
 
 static void forward_pixel_blocked_portable(const float *x, float *y, unsigned char *code, int w, int block) {
-    for (int k = 0; k < block; k++) {
-        float v[4] = {x[k], x[block + k], x[(size_t)w * block + k], x[(size_t)w * block + block + k]};
-        int pos = 0;
-        float best = v[0];
-        for (int j = 1; j < 4; j++) if (v[j] > best) { best = v[j]; pos = j; }
-        for (int j = 0; j < 4; j++) if (v[j] != v[j]) { best = v[j]; pos = j; }
-        y[k] = best;
-        code[k] = (unsigned char)(pos | (best > 0 ? 4 : 0));
-    }
+    for (int k = 0; k < block; k++)
+        code[k] = max4_code(x[k], x[block + k], x[(size_t)w * block + k], x[(size_t)w * block + block + k], y + k);
 }
 
 static void backward_pixel_blocked_portable(const float *gy, const unsigned char *code, int through_relu, float *gx, int w, int block) {
@@ -268,26 +273,21 @@ static void forward_plane_blocked16(const float *x, float *y, unsigned char *cod
 
 __attribute__((target("avx512f")))
 static void backward_plane_blocked16(const float *gy, const unsigned char *code, int through_relu, float *gx, int h, int w) {
-    const __m512 zero = _mm512_setzero_ps(), one = _mm512_set1_ps(1.0f);
-    const __m512i three = _mm512_set1_epi32(3), four = _mm512_set1_epi32(4);
     int oh = h / 2, ow = w / 2;
     for (int oy = 0; oy < oh; oy++) {
         float *r0 = gx + (size_t)2 * oy * w * 16, *r1 = r0 + (size_t)w * 16;
         for (int ox = 0; ox < ow; ox++) {
             size_t o = ((size_t)oy * ow + ox) * 16;
-            __m512i c = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(code + o)));
-            __m512 v = _mm512_loadu_ps(gy + o);
-            if (through_relu) v = _mm512_mul_ps(v, _mm512_maskz_mov_ps(_mm512_test_epi32_mask(c, four), one));
-            v = _mm512_add_ps(zero, v);
-            __m512i p = _mm512_and_si512(c, three);
-            _mm512_storeu_ps(r0 + (size_t)2 * ox * 16, _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(p, _mm512_setzero_si512()), v));
-            _mm512_storeu_ps(r0 + (size_t)2 * ox * 16 + 16, _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(p, _mm512_set1_epi32(1)), v));
-            _mm512_storeu_ps(r1 + (size_t)2 * ox * 16, _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(p, _mm512_set1_epi32(2)), v));
-            _mm512_storeu_ps(r1 + (size_t)2 * ox * 16 + 16, _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(p, three), v));
+            __m512 s[4];
+            window_gradients16(_mm512_loadu_ps(gy + o), _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(code + o))), through_relu, s);
+            _mm512_storeu_ps(r0 + (size_t)2 * ox * 16, s[0]);
+            _mm512_storeu_ps(r0 + (size_t)2 * ox * 16 + 16, s[1]);
+            _mm512_storeu_ps(r1 + (size_t)2 * ox * 16, s[2]);
+            _mm512_storeu_ps(r1 + (size_t)2 * ox * 16 + 16, s[3]);
         }
         if (w & 1) {
-            _mm512_storeu_ps(r0 + (size_t)(w - 1) * 16, zero);
-            _mm512_storeu_ps(r1 + (size_t)(w - 1) * 16, zero);
+            _mm512_storeu_ps(r0 + (size_t)(w - 1) * 16, _mm512_setzero_ps());
+            _mm512_storeu_ps(r1 + (size_t)(w - 1) * 16, _mm512_setzero_ps());
         }
     }
 }
@@ -337,30 +337,11 @@ void descent_block(const float *src, float *dst, int channels, int pixels, int b
 }
 
 /* NCHW input, blocked output: `block` channel planes of h x w in, y and code [oh][ow][block]
- * out. Each row is pooled as in descent_maxpool2x2_forward, into a short buffer, then spread
- * into its channel's lane (the first layer's output is NCHW, the next convolution wants the
- * blocked layout, and this spreading costs less than a reorder of the whole input). */
+ * out, each window written into its channel's lane (the first layer's output is NCHW, the next
+ * convolution wants the blocked layout, and this costs less than a reorder of the whole input). */
 void descent_maxpool2x2_forward_to_blocked(const float *x, float *y, unsigned char *code, int h, int w, int block) {
 #if defined(__x86_64__)
     if (block == 16 && descent_vector_level() == 2) { forward_to_blocked16(x, y, code, h, w); return; }
 #endif
-    enum { piece = 64 };
-    float best[piece];
-    unsigned char where[piece];
-    int oh = h / 2, ow = w / 2;
-    for (int k = 0; k < block; k++) {
-        const float *plane = x + (size_t)k * h * w;
-        for (int oy = 0; oy < oh; oy++) {
-            const float *r0 = plane + (size_t)2 * oy * w, *r1 = r0 + w;
-            for (int from = 0; from < ow; from += piece) {
-                int n = ow - from < piece ? ow - from : piece;
-                forward_rows_portable(r0 + 2 * from, r1 + 2 * from, best, where, 0, n);
-                size_t o = ((size_t)oy * ow + from) * block + k;
-                for (int j = 0; j < n; j++) {
-                    y[o + (size_t)j * block] = best[j];
-                    code[o + (size_t)j * block] = where[j];
-                }
-            }
-        }
-    }
+    for (int oy = 0; oy < h / 2; oy++) to_blocked_portable(x, y, code, h, w, block, oy, 0, w / 2);
 }
