@@ -114,13 +114,12 @@ public final class Conv2d: Module {
         return (c.sourceBlock, c.destinationBlock, c.destinationBlock)
     }
 
-    /// The oneDNN convolution a forward or backward with `blocked` sides runs on (they exist only
+    /// The oneDNN convolution for this shape, checked to take the `blocked` sides (they exist only
     /// where `blocks` offered them).
     private func blockedConvolution(_ shape: [Int], _ g: ConvGeometry, fusedReLU: Bool, _ blocked: BlockedSides) throws -> DNNLConvolution? {
-        guard !hasFewInputChannels || blocked.output, !(hasFewInputChannels && blocked.input) else { return nil }
         let c = oneDNN(shape, g, fusedReLU: fusedReLU)
         guard blocked.any else { return c }
-        guard let c, !blocked.input || c.sourceBlock != nil, !blocked.output || c.destinationBlock != nil else {
+        guard let c, !blocked.input || (c.sourceBlock != nil && !hasFewInputChannels), !blocked.output || c.destinationBlock != nil else {
             throw DescentError("nn.Conv2d", "internal: a channel-blocked tensor reached a convolution without that format")
         }
         return c
@@ -136,7 +135,8 @@ public final class Conv2d: Module {
         // A small input can ask for a huge output (many channels, a big image): check it first.
         try Tensor.checkShape([n, outChannels, g.outHeight, g.outWidth], "nn.Conv2d")
         let out = Tensor(uninitialized: [n, outChannels, g.outHeight, g.outWidth])
-        if let c = try blockedConvolution(input.shape, g, fusedReLU: fusedReLU, blocked) {
+        // Few input channels: GEMM, unless a blocked output was asked for.
+        if let c = try blockedConvolution(input.shape, g, fusedReLU: fusedReLU, blocked), !hasFewInputChannels || blocked.any {
             try c.forward(input, weight: weight, bias: bias, output: out, blockedInput: blocked.input, blockedOutput: blocked.output)
             return out
         }
@@ -195,9 +195,8 @@ public final class Conv2d: Module {
         try checkGradOutput(gradOutput, [n, outChannels, g.outHeight, g.outWidth], "nn.Conv2d")
         let k = g.patchSize, p = g.outPixels, imageSize = g.channels * g.height * g.width, oc = outChannels
         let shape = input.shape
-        // Few input channels: oneDNN's weight gradient, GEMM's input gradient (NCHW only).
-        if let c = try hasFewInputChannels && !blocked.any ? oneDNN(shape, g, fusedReLU: lastForwardFused)
-                                                         : blockedConvolution(shape, g, fusedReLU: lastForwardFused, blocked) {
+        // Few input channels: oneDNN's weight gradient, GEMM's input gradient.
+        if let c = try blockedConvolution(shape, g, fusedReLU: lastForwardFused, blocked) {
             try c.backwardWeights(input, gradOutput, gradWeight: gradWeight, gradBias: gradBias,
                                   blockedInput: blocked.input, blockedGradOutput: blocked.output)
             if hasFewInputChannels {
