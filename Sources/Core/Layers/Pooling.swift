@@ -35,12 +35,11 @@ public struct PoolWindow {
 /// Max pooling; padding counts as -inf. Keeps where each window's maximum was for backward.
 public final class MaxPool2d: Module {
     public let window: PoolWindow
-    /// What the last forward kept for backward: for the common 2x2, stride-2 window (`lastTiled`)
-    /// a byte per window (`descent_maxpool2x2_forward`), else each window's argmax in its plane.
-    private var lastTiled = false
     /// The channel block of the last forward's blocked side (0: all NCHW); `codes`, and the
     /// gradient backward returns, follow that layout.
     private(set) var lastBlock = 0
+    /// What the last forward kept for backward: for the common 2x2, stride-2 window (`isTiled`)
+    /// a byte per window (`descent_maxpool2x2_forward`), else each window's argmax in its plane.
     private var codes: [UInt8] = []
     private var argmax: [Int32] = []
 
@@ -87,10 +86,9 @@ public final class MaxPool2d: Module {
         guard b == 0 || (takesBlocked(inputShape: input.shape, block: b) && (inputBlock == 0 || outputBlock == 0 || inputBlock == outputBlock)) else {
             throw DescentError("nn.MaxPool2d", "internal: a channel-blocked tensor reached a pool that does not take it")
         }
-        lastTiled = isTiled
         lastBlock = b
         // Reused between calls: a fresh array per forward cost page faults on every step.
-        if lastTiled && (codes.count != out.count || !argmax.isEmpty) { codes = [UInt8](repeating: 0, count: out.count); argmax = [] }
+        if isTiled && codes.count != out.count { codes = [UInt8](repeating: 0, count: out.count) }
         if b > 0 {
             let blockedOut = outputBlock > 0 ? out : Tensor(uninitialized: out.shape)
             let by = blockedOut.data, (h, w) = (Int32(g.height), Int32(g.width))
@@ -111,7 +109,7 @@ public final class MaxPool2d: Module {
             }
             return out
         }
-        if lastTiled {
+        if isTiled {
             codes.withUnsafeMutableBufferPointer { c in
                 let c = c.baseAddress!
                 Parallel.forEach(planes) { pl in
@@ -120,7 +118,7 @@ public final class MaxPool2d: Module {
             }
             return out
         }
-        if argmax.count != out.count { argmax = [Int32](repeating: -1, count: out.count); codes = [] }
+        if argmax.count != out.count { argmax = [Int32](repeating: -1, count: out.count) }
         argmax.withUnsafeMutableBufferPointer { am in
             let am = am.baseAddress!
             Parallel.forEach(planes) { pl in Self.poolPlane(x + pl * plane, y + pl * oh * ow, am + pl * oh * ow, g) }
@@ -183,7 +181,7 @@ public final class MaxPool2d: Module {
         guard inputBlock > 0 else { return try backward(input, gradOutput, throughReLU: throughReLU) }
         let (n, g) = try window.geometry(input, "nn.MaxPool2d")
         try checkGradOutput(gradOutput, [n, g.channels, g.outHeight, g.outWidth], "nn.MaxPool2d")
-        guard lastTiled, lastBlock == inputBlock, codes.count == gradOutput.count, takesBlocked(inputShape: input.shape, block: inputBlock) else {
+        guard isTiled, lastBlock == inputBlock, codes.count == gradOutput.count, takesBlocked(inputShape: input.shape, block: inputBlock) else {
             throw DescentError("nn.MaxPool2d.backward", "forward must run on this input first")
         }
         let b = inputBlock, per = g.outHeight * g.outWidth, plane = g.height * g.width
@@ -212,13 +210,13 @@ public final class MaxPool2d: Module {
     func backward(_ input: Tensor, _ gradOutput: Tensor, throughReLU: Bool) throws -> Tensor {
         let (n, g) = try window.geometry(input, "nn.MaxPool2d")
         try checkGradOutput(gradOutput, [n, g.channels, g.outHeight, g.outWidth], "nn.MaxPool2d")
-        guard lastBlock == 0, (lastTiled ? codes.count : argmax.count) == gradOutput.count else {
+        guard lastBlock == 0, (isTiled ? codes.count : argmax.count) == gradOutput.count else {
             throw DescentError("nn.MaxPool2d.backward", "forward must run on this input first")
         }
         let gradInput = Tensor(uninitialized: input.shape)
         let per = g.outHeight * g.outWidth, plane = g.height * g.width
         let gx = gradInput.data, gy = gradOutput.data, x = input.data
-        if lastTiled {
+        if isTiled {
             codes.withUnsafeBufferPointer { c in
                 let c = c.baseAddress!
                 Parallel.forEach(n * g.channels) { pl in
