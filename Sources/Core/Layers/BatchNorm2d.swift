@@ -43,28 +43,29 @@ public final class BatchNorm2d: Module {
         if isTraining {
             guard m > 1 else { throw DescentError("nn.BatchNorm2d", "more than one value per channel expected in training, got input \(formatShape(input.shape))") }
             // Channels in parallel, each summed in Double over eight fixed lanes (descent_sums).
-            var variance = [Double](repeating: 0, count: c), mu = [Double](repeating: 0, count: c)
-            variance.withUnsafeMutableBufferPointer { vb in
-                mu.withUnsafeMutableBufferPointer { mb in
-                    let vp = vb.baseAddress!, mp = mb.baseAddress!
-                    Parallel.forEach(c) { ch in
-                        withUnsafeTemporaryAllocation(of: Double.self, capacity: 16) { l in
-                            let lanes = l.baseAddress!
-                            lanes.initialize(repeating: 0, count: 16)
-                            for i in 0..<n { descent_sums(x + (i * c + ch) * plane, plane, lanes) }
-                            var s = 0.0, ss = 0.0
-                            for j in 0..<8 { s += lanes[j]; ss += lanes[8 + j] }
-                            mp[ch] = s / Double(m)
-                            vp[ch] = max(ss / Double(m) - mp[ch] * mp[ch], 0)
-                        }
+            // Per channel, its mean at 2*ch and its variance at 2*ch + 1.
+            var stats = [Double](repeating: 0, count: 2 * c)
+            stats.withUnsafeMutableBufferPointer { sb in
+                let st = sb.baseAddress!
+                Parallel.forEach(c) { ch in
+                    withUnsafeTemporaryAllocation(of: Double.self, capacity: 16) { l in
+                        let lanes = l.baseAddress!
+                        lanes.initialize(repeating: 0, count: 16)
+                        for i in 0..<n { descent_sums(x + (i * c + ch) * plane, plane, lanes) }
+                        var s = 0.0, ss = 0.0
+                        for j in 0..<8 { s += lanes[j]; ss += lanes[8 + j] }
+                        let mu = s / Double(m)
+                        st[2 * ch] = mu
+                        st[2 * ch + 1] = max(ss / Double(m) - mu * mu, 0)
                     }
                 }
             }
             for ch in 0..<c {
-                mean[ch] = Float(mu[ch])
-                invStd[ch] = Float(1 / (variance[ch] + Double(eps)).squareRoot())
-                runningMean.data[ch] = (1 - momentum) * runningMean.data[ch] + momentum * Float(mu[ch])
-                runningVar.data[ch] = (1 - momentum) * runningVar.data[ch] + momentum * Float(variance[ch] * Double(m) / Double(m - 1))
+                let mu = stats[2 * ch], variance = stats[2 * ch + 1]
+                mean[ch] = Float(mu)
+                invStd[ch] = Float(1 / (variance + Double(eps)).squareRoot())
+                runningMean.data[ch] = (1 - momentum) * runningMean.data[ch] + momentum * Float(mu)
+                runningVar.data[ch] = (1 - momentum) * runningVar.data[ch] + momentum * Float(variance * Double(m) / Double(m - 1))
             }
         } else {
             for ch in 0..<c {
