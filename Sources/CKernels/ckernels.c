@@ -14,12 +14,20 @@ void descent_sqrt_f32(const float *a, float *d, size_t n) {
 #endif
 }
 
-int descent_vector_level(void) {
+static int cpu_vector_level(void) {
 #if defined(__x86_64__)
-    static int level = -1;   /* -1: not yet known; racing first calls store the same value */
+    return __builtin_cpu_supports("avx512f") ? 2 : __builtin_cpu_supports("avx2") ? 1 : 0;
+#else
+    return 0;
+#endif
+}
+
+static int level = -1;   /* -1: not yet known; racing first calls store the same value */
+
+int descent_vector_level(void) {
     int v = __atomic_load_n(&level, __ATOMIC_RELAXED);
     if (v < 0) {
-        v = __builtin_cpu_supports("avx512f") ? 2 : __builtin_cpu_supports("avx2") ? 1 : 0;
+        v = cpu_vector_level();
         /* DESCENT_VECTOR_LEVEL lowers it (never raises it): the tests run the portable bodies
          * on an AVX-512 machine and compare their bits. */
         const char *cap = getenv("DESCENT_VECTOR_LEVEL");
@@ -27,9 +35,12 @@ int descent_vector_level(void) {
         __atomic_store_n(&level, v, __ATOMIC_RELAXED);
     }
     return v;
-#else
-    return 0;
-#endif
+}
+
+int descent_set_vector_level(int requested) {
+    int cpu = cpu_vector_level(), v = requested < 0 ? 0 : requested < cpu ? requested : cpu;
+    __atomic_store_n(&level, v, __ATOMIC_RELAXED);
+    return v;
 }
 
 static size_t allocated_bytes, live_bytes;

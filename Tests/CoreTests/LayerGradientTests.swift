@@ -1,5 +1,17 @@
 import XCTest
+import CKernels
 @testable import DescentCore
+
+/// Runs `body` with each vector body the CPU has (AVX-512, AVX2, portable; see ckernels.h) in
+/// force, then restores the level that was.
+func forEachVectorLevel(_ body: (Int32) throws -> Void) rethrows {
+    let was = descent_vector_level()
+    defer { descent_set_vector_level(was) }
+    for level in Set((0...2).map { descent_set_vector_level(Int32($0)) }).sorted(by: >) {
+        descent_set_vector_level(level)
+        try body(level)
+    }
+}
 
 final class LayerGradientTests: XCTestCase {
     var rng = RandomGenerator(seed: 7)
@@ -105,38 +117,40 @@ final class LayerGradientTests: XCTestCase {
     /// as after a ReLU), a NaN (it wins, as in PyTorch), an odd height (the last row is dropped),
     /// and the backward through a ReLU before the pool (gradient only where the maximum is > 0).
     func testMaxPool2x2MatchesScalarReference() throws {
-        for w in [38, 39, 64] {
-            let (n, c, h) = (2, 3, 7)
-            let x = randn([n, c, h, w], 5)
-            for i in stride(from: 0, to: x.count, by: 3) { x.data[i] = 0 }     // ties
-            for i in stride(from: 1, to: x.count, by: 7) { x.data[i] = -abs(x.data[i]) }
-            x.data[(1 * c + 2) * h * w + 2 * w + 10] = .nan
-            let pool = try MaxPool2d(kernel: (2, 2))
-            let y = try pool.forward(x)
-            let (oh, ow) = (h / 2, w / 2)
-            XCTAssertEqual(y.shape, [n, c, oh, ow])
-            let gy = randn(y.shape, 6)
-            let gx = try pool.backward(x, gy), gxReLU = try pool.backward(x, gy, throughReLU: true)
-            var want = [Float](repeating: 0, count: x.count), wantReLU = want
-            for pl in 0..<n * c {
-                for oy in 0..<oh {
-                    for ox in 0..<ow {
-                        var bestIndex = pl * h * w + 2 * oy * w + 2 * ox
-                        for (dy, dx) in [(0, 1), (1, 0), (1, 1)] {
-                            let i = pl * h * w + (2 * oy + dy) * w + 2 * ox + dx
-                            if x.data[i] > x.data[bestIndex] || (x.data[i].isNaN && !x.data[bestIndex].isNaN) { bestIndex = i }
+        try forEachVectorLevel { level in
+            for w in [38, 39, 64] {
+                let (n, c, h) = (2, 3, 7)
+                let x = randn([n, c, h, w], 5)
+                for i in stride(from: 0, to: x.count, by: 3) { x.data[i] = 0 }     // ties
+                for i in stride(from: 1, to: x.count, by: 7) { x.data[i] = -abs(x.data[i]) }
+                x.data[(1 * c + 2) * h * w + 2 * w + 10] = .nan
+                let pool = try MaxPool2d(kernel: (2, 2))
+                let y = try pool.forward(x)
+                let (oh, ow) = (h / 2, w / 2)
+                XCTAssertEqual(y.shape, [n, c, oh, ow])
+                let gy = randn(y.shape, 6)
+                let gx = try pool.backward(x, gy), gxReLU = try pool.backward(x, gy, throughReLU: true)
+                var want = [Float](repeating: 0, count: x.count), wantReLU = want
+                for pl in 0..<n * c {
+                    for oy in 0..<oh {
+                        for ox in 0..<ow {
+                            var bestIndex = pl * h * w + 2 * oy * w + 2 * ox
+                            for (dy, dx) in [(0, 1), (1, 0), (1, 1)] {
+                                let i = pl * h * w + (2 * oy + dy) * w + 2 * ox + dx
+                                if x.data[i] > x.data[bestIndex] || (x.data[i].isNaN && !x.data[bestIndex].isNaN) { bestIndex = i }
+                            }
+                            let o = (pl * oh + oy) * ow + ox
+                            XCTAssertTrue(y.data[o] == x.data[bestIndex] || (y.data[o].isNaN && x.data[bestIndex].isNaN), "window \(o), level \(level)")
+                            want[bestIndex] += gy.data[o]
+                            wantReLU[bestIndex] += gy.data[o] * (x.data[bestIndex] > 0 ? 1 : 0)
                         }
-                        let o = (pl * oh + oy) * ow + ox
-                        XCTAssertTrue(y.data[o] == x.data[bestIndex] || (y.data[o].isNaN && x.data[bestIndex].isNaN), "window \(o)")
-                        want[bestIndex] += gy.data[o]
-                        wantReLU[bestIndex] += gy.data[o] * (x.data[bestIndex] > 0 ? 1 : 0)
                     }
                 }
+                XCTAssertEqual(gx.values, want, "gradient lands on the first maximum of each window, width \(w), level \(level)")
+                XCTAssertEqual(gxReLU.values, wantReLU, "through the ReLU, width \(w), level \(level)")
+                XCTAssertEqual(gxReLU.values.map { $0.sign }, wantReLU.map { $0.sign }, "zeros are +0, width \(w), level \(level)")
+                XCTAssertTrue(y.values.contains { $0.isNaN })
             }
-            XCTAssertEqual(gx.values, want, "gradient lands on the first maximum of each window, width \(w)")
-            XCTAssertEqual(gxReLU.values, wantReLU, "through the ReLU, width \(w)")
-            XCTAssertEqual(gxReLU.values.map { $0.sign }, wantReLU.map { $0.sign }, "zeros are +0, width \(w)")
-            XCTAssertTrue(y.values.contains { $0.isNaN })
         }
     }
 
@@ -152,25 +166,27 @@ final class LayerGradientTests: XCTestCase {
             } } }
             return out
         }
-        for (h, w, b) in [(7, 9, 8), (7, 9, 16), (6, 38, 8), (6, 38, 16)] {
-            let x = randn([2, 32, h, w], 8)
-            x.data[100] = .nan
-            let gy = randn([2, 32, h / 2, w / 2], 9)
-            for relu in [false, true] {
-                let reference = try MaxPool2d(kernel: (2, 2)), pool = try MaxPool2d(kernel: (2, 2))
-                XCTAssertTrue(pool.takesBlocked(inputShape: x.shape, block: b))
-                let want = try reference.forward(x), got = try pool.forward(blocked(x, b), inputBlock: b, outputBlock: 0)
-                XCTAssertEqual(got.values.map(\.bitPattern), want.values.map(\.bitPattern), "block \(b)")
-                let wantGrad = try reference.backward(x, gy, throughReLU: relu)
-                let gotGrad = try pool.backward(blocked(x, b), gy, throughReLU: relu, block: b, blockedGradOutput: false)
-                XCTAssertEqual(gotGrad.values.map(\.bitPattern), blocked(wantGrad, b).values.map(\.bitPattern), "block \(b), ReLU \(relu)")
-                let gotBlockedGrad = try pool.backward(blocked(x, b), blocked(gy, b), throughReLU: relu, block: b, blockedGradOutput: true)
-                XCTAssertEqual(gotBlockedGrad.values.map(\.bitPattern), gotGrad.values.map(\.bitPattern))
-                // NCHW in, blocked out (after the RGB first layer): a blocked gradient back.
-                let spread = try pool.forward(x, inputBlock: 0, outputBlock: b)
-                XCTAssertEqual(spread.values.map(\.bitPattern), blocked(want, b).values.map(\.bitPattern), "NCHW to block \(b)")
-                let spreadGrad = try pool.backward(x, blocked(gy, b), throughReLU: relu, block: b, blockedGradOutput: true)
-                XCTAssertEqual(spreadGrad.values.map(\.bitPattern), gotGrad.values.map(\.bitPattern), "NCHW to block \(b), ReLU \(relu)")
+        try forEachVectorLevel { level in
+            for (h, w, b) in [(7, 9, 8), (7, 9, 16), (6, 38, 8), (6, 38, 16)] {
+                let x = randn([2, 32, h, w], 8)
+                x.data[100] = .nan
+                let gy = randn([2, 32, h / 2, w / 2], 9)
+                for relu in [false, true] {
+                    let reference = try MaxPool2d(kernel: (2, 2)), pool = try MaxPool2d(kernel: (2, 2))
+                    XCTAssertTrue(pool.takesBlocked(inputShape: x.shape, block: b))
+                    let want = try reference.forward(x), got = try pool.forward(blocked(x, b), inputBlock: b, outputBlock: 0)
+                    XCTAssertEqual(got.values.map(\.bitPattern), want.values.map(\.bitPattern), "block \(b), level \(level)")
+                    let wantGrad = try reference.backward(x, gy, throughReLU: relu)
+                    let gotGrad = try pool.backward(blocked(x, b), gy, throughReLU: relu, block: b, blockedGradOutput: false)
+                    XCTAssertEqual(gotGrad.values.map(\.bitPattern), blocked(wantGrad, b).values.map(\.bitPattern), "block \(b), ReLU \(relu), level \(level)")
+                    let gotBlockedGrad = try pool.backward(blocked(x, b), blocked(gy, b), throughReLU: relu, block: b, blockedGradOutput: true)
+                    XCTAssertEqual(gotBlockedGrad.values.map(\.bitPattern), gotGrad.values.map(\.bitPattern))
+                    // NCHW in, blocked out (after the RGB first layer): a blocked gradient back.
+                    let spread = try pool.forward(x, inputBlock: 0, outputBlock: b)
+                    XCTAssertEqual(spread.values.map(\.bitPattern), blocked(want, b).values.map(\.bitPattern), "NCHW to block \(b), level \(level)")
+                    let spreadGrad = try pool.backward(x, blocked(gy, b), throughReLU: relu, block: b, blockedGradOutput: true)
+                    XCTAssertEqual(spreadGrad.values.map(\.bitPattern), gotGrad.values.map(\.bitPattern), "NCHW to block \(b), ReLU \(relu), level \(level)")
+                }
             }
         }
         let x = randn([2, 32, 7, 9], 8), gy = randn([2, 32, 3, 4], 9)

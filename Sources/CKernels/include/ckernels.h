@@ -23,6 +23,9 @@ static inline void descent_flush_denormals(void) {
 /* The widest vectors the CPU has, for the loops compiled several times: 2 AVX-512 (avx512f),
  * 1 AVX2, 0 baseline. */
 int descent_vector_level(void);
+/* Runs the bodies of `level` from now on, at most what the CPU has; returns the level now in
+ * force (the tests run every body in one process and compare their bits). */
+int descent_set_vector_level(int level);
 
 /* d[i] = sqrt(a[i]) for i < n; n a multiple of 4; d may equal a. */
 void descent_sqrt_f32(const float *a, float *d, size_t n);

@@ -1,0 +1,187 @@
+#if defined(__x86_64__)
+#include <immintrin.h>
+#include "pooling_rule.h"
+
+/* The 2x2 max pool's AVX2 bodies: 8 windows (NCHW) or 8 channels of a blocked pixel at a time,
+ * for CPUs without AVX-512 (where oneDNN picks 8-channel blocks) and for 16-channel blocks
+ * below DESCENT_VECTOR_LEVEL=2. */
+
+#define AVX2 __attribute__((target("avx2")))
+
+/* Per lane, the maximum of four candidates (the first wins) and its code; returns 0, leaving
+ * them unset, when a lane holds a NaN (or +Inf with -Inf): the caller takes the portable path. */
+AVX2 static inline int max4_8(__m256 v0, __m256 v1, __m256 v2, __m256 v3, __m256 *best_out, __m256i *code_out) {
+    __m256 sum = _mm256_add_ps(_mm256_add_ps(v0, v1), _mm256_add_ps(v2, v3));
+    if (_mm256_movemask_ps(_mm256_cmp_ps(sum, sum, _CMP_UNORD_Q))) return 0;
+    __m256 best = v0, pos = _mm256_setzero_ps();
+    __m256 take = _mm256_cmp_ps(v1, best, _CMP_GT_OQ);
+    best = _mm256_blendv_ps(best, v1, take);
+    pos = _mm256_blendv_ps(pos, _mm256_castsi256_ps(_mm256_set1_epi32(1)), take);
+    take = _mm256_cmp_ps(v2, best, _CMP_GT_OQ);
+    best = _mm256_blendv_ps(best, v2, take);
+    pos = _mm256_blendv_ps(pos, _mm256_castsi256_ps(_mm256_set1_epi32(2)), take);
+    take = _mm256_cmp_ps(v3, best, _CMP_GT_OQ);
+    best = _mm256_blendv_ps(best, v3, take);
+    pos = _mm256_blendv_ps(pos, _mm256_castsi256_ps(_mm256_set1_epi32(3)), take);
+    __m256 positive = _mm256_and_ps(_mm256_cmp_ps(best, _mm256_setzero_ps(), _CMP_GT_OQ), _mm256_castsi256_ps(_mm256_set1_epi32(4)));
+    *code_out = _mm256_castps_si256(_mm256_or_ps(pos, positive));
+    *best_out = best;
+    return 1;
+}
+
+/* The 8 codes (0-7, one per 32-bit lane) as 8 bytes at p. */
+AVX2 static inline void store_codes8(unsigned char *p, __m256i c) {
+    __m128i words = _mm_packus_epi32(_mm256_castsi256_si128(c), _mm256_extracti128_si256(c, 1));
+    _mm_storel_epi64((__m128i *)p, _mm_packus_epi16(words, words));
+}
+
+AVX2 static inline __m256i load_codes8(const unsigned char *p) {
+    return _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)p));
+}
+
+/* The 8 windows whose rows start at p0 and p1 (NCHW): their candidates are the even and odd
+ * lanes of 16 floats from each row. */
+AVX2 static inline int windows8(const float *p0, const float *p1, __m256 *best_out, __m256i *code_out) {
+    __m256 a0 = _mm256_loadu_ps(p0), a1 = _mm256_loadu_ps(p0 + 8), b0 = _mm256_loadu_ps(p1), b1 = _mm256_loadu_ps(p1 + 8);
+    /* shuffle_ps works within 128-bit halves; permute4x64 puts the 64-bit pairs back in order. */
+#define EVEN(a, b) _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0))), 0xd8))
+#define ODD(a, b) _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1))), 0xd8))
+    int ok = max4_8(EVEN(a0, a1), ODD(a0, a1), EVEN(b0, b1), ODD(b0, b1), best_out, code_out);
+#undef EVEN
+#undef ODD
+    return ok;
+}
+
+AVX2 int pool_forward_row_avx2(const float *r0, const float *r1, float *d, unsigned char *code, int ow) {
+    int ox = 0;
+    for (; ox + 8 <= ow; ox += 8) {
+        __m256 best;
+        __m256i c;
+        if (!windows8(r0 + 2 * ox, r1 + 2 * ox, &best, &c)) {
+            pool_rows_portable(r0, r1, d, code, ox, ox + 8);
+            continue;
+        }
+        _mm256_storeu_ps(d + ox, best);
+        store_codes8(code + ox, c);
+    }
+    return ox;
+}
+
+/* r[i] lane j <- r[j] lane i. */
+AVX2 static inline void transpose8(__m256 *r) {
+    __m256 t[8], u[8];
+    for (int i = 0; i < 8; i += 2) { t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]); t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]); }
+    for (int i = 0; i < 8; i += 4) {
+        u[i] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+        u[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+        u[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+        u[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+    }
+    for (int i = 0; i < 4; i++) {
+        r[i] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x20);
+        r[i + 4] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x31);
+    }
+}
+
+/* NCHW in, blocked out: per group of 8 channels, 8 windows of each, transposed in registers so
+ * each pixel's 8 channels are stored together in their lanes of the block. */
+AVX2 void pool_forward_to_blocked_avx2(const float *x, float *y, unsigned char *code, int h, int w, int block) {
+    int oh = h / 2, ow = w / 2;
+    size_t plane = (size_t)h * w;
+    for (int first = 0; first < block; first += 8) {
+        for (int oy = 0; oy < oh; oy++) {
+            int ox = 0;
+            for (; ox + 8 <= ow; ox += 8) {
+                __m256 best[8], codes[8];
+                int ok = 1;
+                for (int k = 0; k < 8 && ok; k++) {
+                    const float *r0 = x + (first + k) * plane + (size_t)2 * oy * w + 2 * ox;
+                    __m256i c;
+                    ok = windows8(r0, r0 + w, &best[k], &c);
+                    codes[k] = _mm256_castsi256_ps(c);
+                }
+                if (!ok) {
+                    pool_to_blocked_portable(x, y, code, h, w, block, first, 8, oy, ox, ox + 8);
+                    continue;
+                }
+                size_t o = ((size_t)oy * ow + ox) * block + first;
+                transpose8(best);
+                transpose8(codes);
+                for (int j = 0; j < 8; j++) {
+                    _mm256_storeu_ps(y + o + (size_t)j * block, best[j]);
+                    store_codes8(code + o + (size_t)j * block, _mm256_castps_si256(codes[j]));
+                }
+            }
+            pool_to_blocked_portable(x, y, code, h, w, block, first, 8, oy, ox, ow);
+        }
+    }
+}
+
+/* The gradients of 8 windows with codes c, as backward_window_portable gives them: s[p] holds
+ * +0 + g * m where the window's maximum is at position p, +0 elsewhere. */
+AVX2 static inline void window_gradients8(__m256 g, __m256i c, int through_relu, __m256 s[4]) {
+    if (through_relu) {
+        __m256i positive = _mm256_cmpeq_epi32(_mm256_and_si256(c, _mm256_set1_epi32(4)), _mm256_set1_epi32(4));
+        g = _mm256_mul_ps(g, _mm256_and_ps(_mm256_castsi256_ps(positive), _mm256_set1_ps(1.0f)));
+    }
+    g = _mm256_add_ps(_mm256_setzero_ps(), g);
+    __m256i p = _mm256_and_si256(c, _mm256_set1_epi32(3));
+    for (int k = 0; k < 4; k++) s[k] = _mm256_and_ps(_mm256_castsi256_ps(_mm256_cmpeq_epi32(p, _mm256_set1_epi32(k))), g);
+}
+
+AVX2 int pool_backward_row_avx2(const float *g, const unsigned char *code, int through_relu, float *o0, float *o1, int ow) {
+    int ox = 0;
+    for (; ox + 8 <= ow; ox += 8) {
+        __m256 s[4];
+        window_gradients8(_mm256_loadu_ps(g + ox), load_codes8(code + ox), through_relu, s);
+        /* Interleave positions 0 and 1 (top row), 2 and 3 (bottom row). */
+        __m256 top_lo = _mm256_unpacklo_ps(s[0], s[1]), top_hi = _mm256_unpackhi_ps(s[0], s[1]);
+        __m256 bottom_lo = _mm256_unpacklo_ps(s[2], s[3]), bottom_hi = _mm256_unpackhi_ps(s[2], s[3]);
+        _mm256_storeu_ps(o0 + 2 * ox, _mm256_permute2f128_ps(top_lo, top_hi, 0x20));
+        _mm256_storeu_ps(o0 + 2 * ox + 8, _mm256_permute2f128_ps(top_lo, top_hi, 0x31));
+        _mm256_storeu_ps(o1 + 2 * ox, _mm256_permute2f128_ps(bottom_lo, bottom_hi, 0x20));
+        _mm256_storeu_ps(o1 + 2 * ox + 8, _mm256_permute2f128_ps(bottom_lo, bottom_hi, 0x31));
+    }
+    return ox;
+}
+
+AVX2 void pool_forward_blocked_avx2(const float *x, float *y, unsigned char *code, int h, int w, int block) {
+    int oh = h / 2, ow = w / 2;
+    size_t below = (size_t)w * block;
+    for (int oy = 0; oy < oh; oy++)
+        for (int ox = 0; ox < ow; ox++) {
+            const float *p = x + ((size_t)2 * oy * w + 2 * ox) * block;
+            size_t o = ((size_t)oy * ow + ox) * block;
+            for (int k = 0; k < block; k += 8) {
+                __m256 best;
+                __m256i pos;
+                if (!max4_8(_mm256_loadu_ps(p + k), _mm256_loadu_ps(p + block + k), _mm256_loadu_ps(p + below + k),
+                            _mm256_loadu_ps(p + below + block + k), &best, &pos)) {
+                    pool_pixel_blocked_portable(p + k, y + o + k, code + o + k, w, block, 8);
+                    continue;
+                }
+                _mm256_storeu_ps(y + o + k, best);
+                store_codes8(code + o + k, pos);
+            }
+        }
+}
+
+/* Every window's four pixels; the odd last column and row are the caller's. */
+AVX2 void pool_backward_blocked_avx2(const float *gy, const unsigned char *code, int through_relu, float *gx, int h, int w, int block) {
+    int oh = h / 2, ow = w / 2;
+    for (int oy = 0; oy < oh; oy++) {
+        float *r0 = gx + (size_t)2 * oy * w * block, *r1 = r0 + (size_t)w * block;
+        for (int ox = 0; ox < ow; ox++) {
+            size_t o = ((size_t)oy * ow + ox) * block, left = (size_t)2 * ox * block;
+            for (int k = 0; k < block; k += 8) {
+                __m256 s[4];
+                window_gradients8(_mm256_loadu_ps(gy + o + k), load_codes8(code + o + k), through_relu, s);
+                _mm256_storeu_ps(r0 + left + k, s[0]);
+                _mm256_storeu_ps(r0 + left + block + k, s[1]);
+                _mm256_storeu_ps(r1 + left + k, s[2]);
+                _mm256_storeu_ps(r1 + left + block + k, s[3]);
+            }
+        }
+    }
+}
+#endif
