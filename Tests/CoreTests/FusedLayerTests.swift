@@ -96,21 +96,41 @@ final class FusedLayerTests: XCTestCase {
         let t = try Tensor([Float.leastNormalMagnitude], shape: [1])
         XCTAssertEqual(t.multiplying(0.5).values, [0])
     }
-    /// SiLU's AVX-512 body (where the CPU has it) gives the Swift Float8 path's bits, forward and
-    /// backward, over the whole range, the specials and a length that is no multiple of 16.
+    /// SiLU's AVX-512 and AVX2 bodies (where the CPU has them) give the Swift Float8 path's
+    /// bits, forward and backward, over the whole range, the specials and a length that is no
+    /// multiple of 16 or 8.
     func testSiLUMatchesTheFloat8PathBitForBit() throws {
         var values: [Float] = [.nan, .infinity, -.infinity, 0, -0.0, 87.3, -87.3, -88, -100, 100, .leastNormalMagnitude]
         var v: Float = -104
         while v < 104 { values.append(v); v += 0.0371 }
+        XCTAssertNotEqual(values.count % 8, 0)
         let x = try Tensor(values, shape: [values.count]), g = try Tensor.randn([values.count], seed: 5)
-        let silu = SiLU()
-        let y = try silu.forward(x), gx = try silu.backward(x, g)
-        for (i, value) in values.enumerated() {
-            let xv = Float8(repeating: value), s = Float8.sigmoid(xv)
-            let wantY = (xv * s)[0], wantG = (Float8(repeating: g.data[i]) * (s * (1 + xv * (1 - s))))[0]
-            XCTAssertEqual(y.data[i].bitPattern, wantY.bitPattern, "forward at \(value)")
-            XCTAssertEqual(gx.data[i].bitPattern, wantG.bitPattern, "backward at \(value)")
+        try forEachVectorLevel { level in
+            let silu = SiLU()
+            let y = try silu.forward(x), gx = try silu.backward(x, g)
+            for (i, value) in values.enumerated() {
+                let xv = Float8(repeating: value), s = Float8.sigmoid(xv)
+                let wantY = (xv * s)[0], wantG = (Float8(repeating: g.data[i]) * (s * (1 + xv * (1 - s))))[0]
+                XCTAssertEqual(y.data[i].bitPattern, wantY.bitPattern, "forward at \(value), level \(level)")
+                XCTAssertEqual(gx.data[i].bitPattern, wantG.bitPattern, "backward at \(value), level \(level)")
+            }
         }
+    }
+
+    /// Batch norm's sums and passes (AVX-512, AVX2, portable) give the same bits, in training
+    /// and in evaluation, on planes with tails past every vector width.
+    func testBatchNormGivesTheSameBitsAtEveryVectorLevel() throws {
+        let x = try Tensor.randn([3, 5, 7, 9], seed: 11), g = try Tensor.randn([3, 5, 7, 9], seed: 12)
+        var runs: [[[UInt32]]] = []
+        try forEachVectorLevel { _ in
+            let bn = try BatchNorm2d(channels: 5)
+            let y = try bn.forward(x), gx = try bn.backward(x, g)
+            bn.evaluate()
+            let eval = try bn.forward(x)
+            runs.append([y, gx, eval, bn.gradWeight, bn.gradBias, bn.runningMean, bn.runningVar].map { $0.values.map(\.bitPattern) })
+        }
+        XCTAssertGreaterThan(runs.count, 1)
+        for run in runs.dropFirst() { XCTAssertEqual(run, runs[0]) }
     }
 }
 

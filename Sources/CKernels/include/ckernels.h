@@ -61,13 +61,14 @@ static inline void descent_prefetch(const float *p, size_t n) {
 void descent_sums(const float *x, size_t n, double *lanes);
 void descent_gradient_sums(const float *g, const float *x, float mu, float inv, size_t n, double *lanes);
 /* y = x * scale + shift; and gx = k * ((m * gy - sg) - ((x - mu) * inv) * sgx), the training
- * input gradient with k = gamma * inv / m (normalization.c, AVX-512 or portable, same bits). */
+ * input gradient with k = gamma * inv / m (normalization.c, AVX-512, AVX2 or portable, same
+ * bits). */
 void descent_bn_apply(const float *x, float *y, size_t n, float scale, float shift);
 void descent_bn_gradient(const float *gy, const float *x, float *gx, size_t n, float mu, float inv, float m, float sg, float sgx, float k);
 
 /* SiLU forward (y = x * sigmoid(x)) and backward (out = g * sigmoid'-term) over n floats on
- * AVX-512 (activations.c), bit for bit what VectorMath.swift computes; 0 (nothing done) on
- * other CPUs, where the caller runs its own loop. */
+ * AVX-512 or AVX2 (activations.c), bit for bit what VectorMath.swift computes; 0 (nothing done)
+ * on other CPUs, where the caller runs its own loop. */
 int descent_silu_forward(const float *x, float *y, size_t n);
 int descent_silu_backward(const float *x, const float *g, float *out, size_t n);
 
