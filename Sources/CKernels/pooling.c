@@ -1,5 +1,6 @@
 #include "ckernels.h"
 #include "pooling_rule.h"
+#pragma clang fp contract(off)
 
 /* 2x2, stride-2 max pooling of whole planes, NCHW or oneDNN's channel-blocked layout: the
  * portable bodies and the choice of body by the CPU's vectors (pooling_rule.h says what all
@@ -30,13 +31,13 @@ void pool_pixel_blocked_portable(const float *x, float *y, unsigned char *code, 
     for (int k = 0; k < count; k++) code[k] = max4_code(x[k], x[stride + k], x1[k], x1[stride + k], y + k);
 }
 
-/* 2: the AVX-512 bodies, 1: AVX2, 0: portable; `block` 0 for NCHW. AVX-512 takes 16-lane
- * blocks (and NCHW), AVX2 any multiple of 8. */
+/* 2: the AVX-512 bodies, 1: AVX2, 0: portable; `block` 0 for NCHW, else 8 or 16 (what oneDNN
+ * picks). AVX-512 takes 16-lane blocks (and NCHW), AVX2 both. */
 static int level_for(int block) {
 #if defined(__x86_64__)
     int level = descent_vector_level();
     if (level == 2 && (block == 0 || block == 16)) return 2;
-    if (level >= 1 && block % 8 == 0) return 1;
+    if (level >= 1 && (block == 0 || block == 8 || block == 16)) return 1;
 #else
     (void)block;
 #endif
@@ -94,13 +95,15 @@ void descent_maxpool2x2_forward_blocked(const float *x, float *y, unsigned char 
         }
 }
 
-void descent_maxpool2x2_backward_blocked(const float *gy, const unsigned char *code, int through_relu, float *gx, int h, int w, int block) {
+void descent_maxpool2x2_backward_blocked(const float *gy, const unsigned char *code, int through_relu, float *gx, int h, int w, int block,
+                                         double *sums) {
     int oh = h / 2, ow = w / 2, level = level_for(block);
 #if defined(__x86_64__)
-    if (level == 2) pool_backward_blocked_avx512(gy, code, through_relu, gx, h, w);
-    else if (level == 1) pool_backward_blocked_avx2(gy, code, through_relu, gx, h, w, block);
+    if (level == 2) pool_backward_blocked_avx512(gy, code, through_relu, gx, h, w, sums);
+    else if (level == 1) pool_backward_blocked_avx2(gy, code, through_relu, gx, h, w, block, sums);
 #endif
-    if (level == 0)
+    if (level == 0) {
+        double s[16] = {0};
         for (int oy = 0; oy < oh; oy++)
             for (int ox = 0; ox < ow; ox++) {
                 size_t o = ((size_t)oy * ow + ox) * block;
@@ -109,9 +112,12 @@ void descent_maxpool2x2_backward_blocked(const float *gy, const unsigned char *c
                     float o0[2], o1[2];
                     backward_window_portable(gy[o + k], code[o + k], through_relu, o0, o1);
                     p0[k] = o0[0], p0[block + k] = o0[1], p1[k] = o1[0], p1[block + k] = o1[1];
+                    s[k] += o0[0], s[k] += o0[1], s[k] += o1[0], s[k] += o1[1];   /* window order */
                 }
             }
-    /* The odd last column and row are in no window. */
+        if (sums) for (int k = 0; k < block; k++) sums[k] = s[k];
+    }
+    /* The odd last column and row are in no window (their zeros add nothing to sums). */
     if (w & 1)
         for (int y = 0; y < 2 * oh; y++)
             for (int k = 0; k < block; k++) gx[((size_t)y * w + w - 1) * block + k] = 0.0f;

@@ -118,8 +118,8 @@ AVX2 void pool_forward_to_blocked_avx2(const float *x, float *y, unsigned char *
 }
 
 /* The gradients of 8 windows with codes c, as backward_window_portable gives them: s[p] holds
- * +0 + g * m where the window's maximum is at position p, +0 elsewhere. */
-AVX2 static inline void window_gradients8(__m256 g, __m256i c, int through_relu, __m256 s[4]) {
+ * +0 + g * m where the window's maximum is at position p, +0 elsewhere; returns +0 + g * m. */
+AVX2 static inline __m256 window_gradients8(__m256 g, __m256i c, int through_relu, __m256 s[4]) {
     if (through_relu) {
         __m256i positive = _mm256_cmpeq_epi32(_mm256_and_si256(c, _mm256_set1_epi32(4)), _mm256_set1_epi32(4));
         g = _mm256_mul_ps(g, _mm256_and_ps(_mm256_castsi256_ps(positive), _mm256_set1_ps(1.0f)));
@@ -127,6 +127,7 @@ AVX2 static inline void window_gradients8(__m256 g, __m256i c, int through_relu,
     g = _mm256_add_ps(_mm256_setzero_ps(), g);
     __m256i p = _mm256_and_si256(c, _mm256_set1_epi32(3));
     for (int k = 0; k < 4; k++) s[k] = _mm256_and_ps(_mm256_castsi256_ps(_mm256_cmpeq_epi32(p, _mm256_set1_epi32(k))), g);
+    return g;
 }
 
 AVX2 int pool_backward_row_avx2(const float *g, const unsigned char *code, int through_relu, float *o0, float *o1, int ow) {
@@ -166,22 +167,30 @@ AVX2 void pool_forward_blocked_avx2(const float *x, float *y, unsigned char *cod
         }
 }
 
-/* Every window's four pixels; the odd last column and row are the caller's. */
-AVX2 void pool_backward_blocked_avx2(const float *gy, const unsigned char *code, int through_relu, float *gx, int h, int w, int block) {
+/* Every window's four pixels; the odd last column and row are the caller's. With sums, each
+ * lane's gradient summed in window order (window_sums.c): a window adds its one nonzero. */
+AVX2 void pool_backward_blocked_avx2(const float *gy, const unsigned char *code, int through_relu, float *gx, int h, int w, int block,
+                                     double *sums) {
     int oh = h / 2, ow = w / 2;
+    __m256d acc[4] = {_mm256_setzero_pd(), _mm256_setzero_pd(), _mm256_setzero_pd(), _mm256_setzero_pd()};
     for (int oy = 0; oy < oh; oy++) {
         float *r0 = gx + (size_t)2 * oy * w * block, *r1 = r0 + (size_t)w * block;
         for (int ox = 0; ox < ow; ox++) {
             size_t o = ((size_t)oy * ow + ox) * block, left = (size_t)2 * ox * block;
             for (int k = 0; k < block; k += 8) {
                 __m256 s[4];
-                window_gradients8(_mm256_loadu_ps(gy + o + k), load_codes8(code + o + k), through_relu, s);
+                __m256 v = window_gradients8(_mm256_loadu_ps(gy + o + k), load_codes8(code + o + k), through_relu, s);
                 _mm256_storeu_ps(r0 + left + k, s[0]);
                 _mm256_storeu_ps(r0 + left + block + k, s[1]);
                 _mm256_storeu_ps(r1 + left + k, s[2]);
                 _mm256_storeu_ps(r1 + left + block + k, s[3]);
+                if (sums) {
+                    acc[k / 4] = _mm256_add_pd(acc[k / 4], _mm256_cvtps_pd(_mm256_castps256_ps128(v)));
+                    acc[k / 4 + 1] = _mm256_add_pd(acc[k / 4 + 1], _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)));
+                }
             }
         }
     }
+    if (sums) for (int k = 0; k < block; k += 4) _mm256_storeu_pd(sums + k, acc[k / 4]);
 }
 #endif

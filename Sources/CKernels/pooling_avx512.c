@@ -114,13 +114,14 @@ void pool_forward_to_blocked_avx512(const float *x, float *y, unsigned char *cod
 }
 
 /* The gradients of 16 windows with codes c, as backward_window_portable gives them: s[p] holds
- * +0 + g * m where the window's maximum is at position p, +0 elsewhere. */
+ * +0 + g * m where the window's maximum is at position p, +0 elsewhere; returns +0 + g * m. */
 __attribute__((target("avx512f")))
-static inline void window_gradients16(__m512 g, __m512i c, int through_relu, __m512 s[4]) {
+static inline __m512 window_gradients16(__m512 g, __m512i c, int through_relu, __m512 s[4]) {
     if (through_relu) g = _mm512_mul_ps(g, _mm512_maskz_mov_ps(_mm512_test_epi32_mask(c, _mm512_set1_epi32(4)), _mm512_set1_ps(1.0f)));
     g = _mm512_add_ps(_mm512_setzero_ps(), g);
     __m512i p = _mm512_and_si512(c, _mm512_set1_epi32(3));
     for (int k = 0; k < 4; k++) s[k] = _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(p, _mm512_set1_epi32(k)), g);
+    return g;
 }
 
 __attribute__((target("avx512f")))
@@ -160,21 +161,31 @@ void pool_forward_blocked_avx512(const float *x, float *y, unsigned char *code, 
     }
 }
 
-/* Every window's four pixels; the odd last column and row are the caller's. */
+/* Every window's four pixels; the odd last column and row are the caller's. With sums, each
+ * lane's gradient summed in window order (window_sums.c): a window adds its one nonzero. */
 __attribute__((target("avx512f")))
-void pool_backward_blocked_avx512(const float *gy, const unsigned char *code, int through_relu, float *gx, int h, int w) {
+void pool_backward_blocked_avx512(const float *gy, const unsigned char *code, int through_relu, float *gx, int h, int w, double *sums) {
     int oh = h / 2, ow = w / 2;
+    __m512d low = _mm512_setzero_pd(), high = _mm512_setzero_pd();
     for (int oy = 0; oy < oh; oy++) {
         float *r0 = gx + (size_t)2 * oy * w * 16, *r1 = r0 + (size_t)w * 16;
         for (int ox = 0; ox < ow; ox++) {
             size_t o = ((size_t)oy * ow + ox) * 16;
             __m512 s[4];
-            window_gradients16(_mm512_loadu_ps(gy + o), _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(code + o))), through_relu, s);
+            __m512 v = window_gradients16(_mm512_loadu_ps(gy + o), _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(code + o))), through_relu, s);
             _mm512_storeu_ps(r0 + (size_t)2 * ox * 16, s[0]);
             _mm512_storeu_ps(r0 + (size_t)2 * ox * 16 + 16, s[1]);
             _mm512_storeu_ps(r1 + (size_t)2 * ox * 16, s[2]);
             _mm512_storeu_ps(r1 + (size_t)2 * ox * 16 + 16, s[3]);
+            if (sums) {
+                low = _mm512_add_pd(low, _mm512_cvtps_pd(_mm512_castps512_ps256(v)));
+                high = _mm512_add_pd(high, _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1))));
+            }
         }
+    }
+    if (sums) {
+        _mm512_storeu_pd(sums, low);
+        _mm512_storeu_pd(sums + 8, high);
     }
 }
 #endif

@@ -52,13 +52,14 @@ int pool_forward_row_avx512(const float *r0, const float *r1, float *d, unsigned
 int pool_backward_row_avx512(const float *g, const unsigned char *code, int through_relu, float *o0, float *o1, int ow);
 void pool_forward_to_blocked_avx512(const float *x, float *y, unsigned char *code, int h, int w);
 void pool_forward_blocked_avx512(const float *x, float *y, unsigned char *code, int h, int w);
-void pool_backward_blocked_avx512(const float *gy, const unsigned char *code, int through_relu, float *gx, int h, int w);
+void pool_backward_blocked_avx512(const float *gy, const unsigned char *code, int through_relu, float *gx, int h, int w, double *sums);
 
-/* The AVX2 ones take any block that is a multiple of 8 (8 lanes at a time). */
+/* The AVX2 ones take blocks of 8 or 16 (8 lanes at a time). */
 int pool_forward_row_avx2(const float *r0, const float *r1, float *d, unsigned char *code, int ow);
 int pool_backward_row_avx2(const float *g, const unsigned char *code, int through_relu, float *o0, float *o1, int ow);
 void pool_forward_to_blocked_avx2(const float *x, float *y, unsigned char *code, int h, int w, int block);
 void pool_forward_blocked_avx2(const float *x, float *y, unsigned char *code, int h, int w, int block);
-void pool_backward_blocked_avx2(const float *gy, const unsigned char *code, int through_relu, float *gx, int h, int w, int block);
+void pool_backward_blocked_avx2(const float *gy, const unsigned char *code, int through_relu, float *gx, int h, int w, int block,
+                                double *sums);
 #endif
 #endif

@@ -195,6 +195,50 @@ final class LayerGradientTests: XCTestCase {
         XCTAssertThrowsError(try pool.backward(x, gy), "codes of a blocked forward are not read as NCHW")
     }
 
+    /// A convolution's bias gradient sums each channel in window order (window_sums.c): 2x2
+    /// tiles, then the odd column, then the odd row, in Double. Every body gives the reference's
+    /// bits on NCHW and blocked planes; the blocked pool's backward gives the same sums for the
+    /// gradient it writes (so `Sequential` skips the second pass), a NaN included.
+    func testWindowSumsFollowWindowOrderAndThePoolGivesThem() throws {
+        func reference(_ plane: (Int, Int) -> Float, _ h: Int, _ w: Int) -> Double {
+            var s = 0.0
+            for oy in 0..<h / 2 { for ox in 0..<w / 2 { for (dy, dx) in [(0, 0), (0, 1), (1, 0), (1, 1)] { s += Double(plane(2 * oy + dy, 2 * ox + dx)) } } }
+            if w % 2 == 1 { for y in 0..<h - h % 2 { s += Double(plane(y, w - 1)) } }
+            if h % 2 == 1 { for x in 0..<w { s += Double(plane(h - 1, x)) } }
+            return s
+        }
+        try forEachVectorLevel { level in
+            for (c, h, w, b) in [(5, 7, 9, 0), (16, 6, 38, 8), (32, 7, 9, 16), (16, 7, 9, 8)] {
+                let g = randn([c, h, w], 12)
+                for i in stride(from: 0, to: g.count, by: 5) { g.data[i] *= 1e7 }     // rounding that order shows
+                var got = [Double](repeating: .nan, count: c)
+                descent_window_sums(g.data, Int32(c), Int32(h), Int32(w), Int32(b), &got)
+                for ch in 0..<c {
+                    let want = reference({ y, x in b == 0 ? g.data[(ch * h + y) * w + x] : g.data[((ch / b * h + y) * w + x) * b + ch % b] }, h, w)
+                    XCTAssertEqual(got[ch].bitPattern, want.bitPattern, "channel \(ch), block \(b), level \(level)")
+                }
+            }
+            for (h, w, b) in [(7, 9, 8), (6, 38, 16)] {
+                let x = randn([2, 32, h, w], 8), gy = randn([2, 32, h / 2, w / 2], 9)
+                x.data[100] = .nan
+                gy.data[7] = .nan
+                let pool = try MaxPool2d(kernel: (2, 2))
+                let bx = Tensor(zeros: x.shape)
+                descent_block(x.data, bx.data, 32, Int32(h * w), Int32(b))
+                descent_block(x.data + 32 * h * w, bx.data + 32 * h * w, 32, Int32(h * w), Int32(b))
+                _ = try pool.forward(bx, inputBlock: b, outputBlock: 0)
+                var fused = [Double](repeating: 0, count: 64)
+                let gx = try fused.withUnsafeMutableBufferPointer { s in
+                    try pool.backward(bx, gy, throughReLU: true, block: b, blockedGradOutput: false, channelSums: s.baseAddress)
+                }
+                var separate = [Double](repeating: 0, count: 64)
+                for i in 0..<2 { descent_window_sums(gx.data + i * 32 * h * w, 32, Int32(h), Int32(w), Int32(b), &separate[i * 32]) }
+                XCTAssertEqual(fused.map(\.bitPattern), separate.map(\.bitPattern), "block \(b), level \(level)")
+                XCTAssertTrue(fused.contains { $0.isNaN } && fused.contains { !$0.isNaN })
+            }
+        }
+    }
+
     func testPooling() throws {
         // A plane past 32-bit positions is an error (an empty batch allocates nothing).
         XCTAssertThrowsError(try MaxPool2d(kernel: (2, 2)).forward(Tensor(zeros: [0, 1, 50_000, 50_000]))) {

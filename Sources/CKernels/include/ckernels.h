@@ -108,10 +108,18 @@ void descent_maxpool2x2_backward(const float *gy, const unsigned char *code, int
  * y and code [h/2][w/2][block]), and conversions of one image of `channels` x `pixels` between
  * NCHW and that layout (channels a multiple of block). */
 void descent_maxpool2x2_forward_blocked(const float *x, float *y, unsigned char *code, int h, int w, int block);
-void descent_maxpool2x2_backward_blocked(const float *gy, const unsigned char *code, int through_relu, float *gx, int h, int w, int block);
+/* With sums (else NULL), sums[k] = the sum of lane k of gx in window order, what
+ * descent_window_sums gives for it. */
+void descent_maxpool2x2_backward_blocked(const float *gy, const unsigned char *code, int through_relu, float *gx, int h, int w, int block,
+                                         double *sums);
 /* The first from NCHW: `block` channel planes of h x w in, blocked y and code out. */
 void descent_maxpool2x2_forward_to_blocked(const float *x, float *y, unsigned char *code, int h, int w, int block);
 void descent_unblock(const float *src, float *dst, int channels, int pixels, int block);
 void descent_block(const float *src, float *dst, int channels, int pixels, int block);
+
+/* sums[c] = the sum in Double of channel c of one image's gradient g (`channels` planes of
+ * h x w, NCHW when block is 0, else blocked with block 8 or 16), in window order
+ * (window_sums.c): a convolution's bias gradient, in the bits the pool's backward gives. */
+void descent_window_sums(const float *g, int channels, int h, int w, int block, double *sums);
 
 #endif

@@ -70,7 +70,7 @@ final class DNNLConvolution {
     // The formats each primitive computes in (the user's own where oneDNN chose the same).
     private let source, weights, destination: Memory
     private let diffDestination, backwardSource, diffWeights, diffSource, dataDiffDestination, dataWeights: Memory
-    private let diffWeightsUser, diffBias: Memory
+    private let diffWeightsUser: Memory
     private let toSource, toWeights, fromDestination, toDiffDestination, toBackwardSource, fromDiffWeights, fromDiffSource,
                 toDataDiffDestination, toDataWeights: Primitive?
     /// The channel block (8 or 16) of oneDNN's format for the input and its gradient, and for the
@@ -123,7 +123,8 @@ final class DNNLConvolution {
         try withUnsafeMutablePointer(to: &biasDesc) { b in
             try check(dnnl_convolution_forward_desc_init(&fd, dnnl_forward_training, algorithm, &srcAny, &wAny,
                                                          bias ? b : nil, &dstAny, strides, padL, padR), "forward descriptor")
-            try check(dnnl_convolution_backward_weights_desc_init(&wd, algorithm, &srcAny, &wAny, bias ? b : nil,
+            // No bias: its gradient is `BiasGradient`'s (the pool after the layer sums it).
+            try check(dnnl_convolution_backward_weights_desc_init(&wd, algorithm, &srcAny, &wAny, nil,
                                                                   &dstAny, strides, padL, padR), "backward weights descriptor")
         }
         try check(dnnl_convolution_backward_data_desc_init(&bd, algorithm, &srcAny, &wAny, &dstAny, strides, padL, padR),
@@ -171,7 +172,6 @@ final class DNNLConvolution {
         diffDestination = try own(md(wpd, dnnl_query_diff_dst_md), like: userDestination)
         diffWeights = try Memory(md(wpd, dnnl_query_diff_weights_md), owned: true, engine: engine)
         diffWeightsUser = try Memory(userW, owned: true, engine: engine)
-        diffBias = try Memory(biasDesc, owned: true, engine: engine)
         // Backward data.
         dataDiffDestination = try own(md(bpd, dnnl_query_diff_dst_md), like: diffDestination === userDestination ? userDestination : diffDestination)
         dataWeights = try own(md(bpd, dnnl_query_weights_md), like: userWeights)
@@ -248,9 +248,9 @@ final class DNNLConvolution {
         lastInput = blockedInput ? nil : x
     }
 
-    /// Adds the weight (and bias) gradients of `y = conv(x)` with output gradient `gy` into
-    /// `gradWeight`/`gradBias`; x and gy in the layouts the forward had.
-    func backwardWeights(_ x: Tensor, _ gy: Tensor, gradWeight: Tensor, gradBias: Tensor?, blockedInput: Bool = false, blockedGradOutput: Bool = false) throws {
+    /// Adds the weight gradient of `y = conv(x)` with output gradient `gy` into `gradWeight`; x
+    /// and gy in the layouts the forward had.
+    func backwardWeights(_ x: Tensor, _ gy: Tensor, gradWeight: Tensor, blockedInput: Bool = false, blockedGradOutput: Bool = false) throws {
         OneDNN.capThreads()
         var src = try sourceSide(x, blocked: blockedInput)
         if !blockedInput {
@@ -265,16 +265,13 @@ final class DNNLConvolution {
             try reorder(toDiffDestination, userDestination, diffDestination)
             diffDst = diffDestination
         }
-        var args: [(Int32, Memory)] = [(DNNL_ARG_SRC, src), (DNNL_ARG_DIFF_DST, diffDst), (DNNL_ARG_DIFF_WEIGHTS, diffWeights)]
-        if gradBias != nil { args.append((DNNL_ARG_DIFF_BIAS, diffBias)) }
-        try run(backwardWeightsPrimitive, args)
+        try run(backwardWeightsPrimitive, [(DNNL_ARG_SRC, src), (DNNL_ARG_DIFF_DST, diffDst), (DNNL_ARG_DIFF_WEIGHTS, diffWeights)])
         try reorder(fromDiffWeights, diffWeights, diffWeightsUser)
         try check(dnnl_stream_wait(stream), "wait")
         diffDestinationHolds = blockedGradOutput ? nil : gy
         // Gradients accumulate, as every layer's do (oneDNN overwrites its outputs).
         let computed = (fromDiffWeights == nil ? diffWeights : diffWeightsUser).base, dst = gradWeight.data
         for i in 0..<gradWeight.count { dst[i] += computed[i] }
-        if let gradBias { for i in 0..<gradBias.count { gradBias.data[i] += diffBias.base[i] } }
     }
 
     /// Writes the input gradient for output gradient `gy` and weights `weight` into `gradInput`.

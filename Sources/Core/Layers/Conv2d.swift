@@ -14,6 +14,8 @@ public final class Conv2d: Module {
 
     private let columns = ScratchBuffers()
     private let partials = ScratchBuffers()
+    /// The bias gradient's per-image sums (see `BiasGradient`).
+    let biasGradient = BiasGradient()
     /// oneDNN primitives per input shape (a layer sees a few: training and evaluation batches),
     /// and the shapes oneDNN could not take. `usesOneDNN = false` keeps this layer on im2col.
     private var accelerated: [[Int]: DNNLConvolution] = [:]
@@ -173,9 +175,10 @@ public final class Conv2d: Module {
     }
 
     /// Backward with the tensors in the layouts the forward had (`blocked`); the input gradient
-    /// comes in the input's.
-    func backward(_ input: Tensor, _ gradOutput: Tensor, blocked: BlockedSides) throws -> Tensor {
-        let inputGradient = try backwardParameters(input, gradOutput, blocked)
+    /// comes in the input's. `biasSummed`: the pool after this layer already filled
+    /// `biasGradient` from `gradOutput`.
+    func backward(_ input: Tensor, _ gradOutput: Tensor, blocked: BlockedSides, biasSummed: Bool = false) throws -> Tensor {
+        let inputGradient = try backwardParameters(input, gradOutput, blocked, biasSummed: biasSummed)
         return needsInputGradient ? try inputGradient(weight) : Tensor(zeros: input.shape)
     }
 
@@ -183,22 +186,27 @@ public final class Conv2d: Module {
         try backwardDeferringInputGradient(input, gradOutput, blocked: .none)
     }
 
-    func backwardDeferringInputGradient(_ input: Tensor, _ gradOutput: Tensor, blocked: BlockedSides) throws -> DeferredGradient {
-        let inputGradient = try backwardParameters(input, gradOutput, blocked)
+    func backwardDeferringInputGradient(_ input: Tensor, _ gradOutput: Tensor, blocked: BlockedSides, biasSummed: Bool = false) throws -> DeferredGradient {
+        let inputGradient = try backwardParameters(input, gradOutput, blocked, biasSummed: biasSummed)
         return deferInputGradient(input.shape, weight: weight, inputGradient)
     }
 
     /// Accumulates the weight and bias gradients; returns the input gradient as a function of the
     /// weights (backward passes the layer's own, a deferred gradient a copy taken at backward).
-    private func backwardParameters(_ input: Tensor, _ gradOutput: Tensor, _ blocked: BlockedSides) throws -> (Tensor) throws -> Tensor {
+    private func backwardParameters(_ input: Tensor, _ gradOutput: Tensor, _ blocked: BlockedSides, biasSummed: Bool) throws -> (Tensor) throws -> Tensor {
         let (n, g) = try geometry(input)
         try checkGradOutput(gradOutput, [n, outChannels, g.outHeight, g.outWidth], "nn.Conv2d")
         let k = g.patchSize, p = g.outPixels, imageSize = g.channels * g.height * g.width, oc = outChannels
         let shape = input.shape
+        let convolution = try blockedConvolution(shape, g, fusedReLU: lastForwardFused, blocked)
+        if let gradBias {
+            let block = blocked.output ? convolution?.destinationBlock ?? 0 : 0
+            if !biasSummed { biasGradient.sum(gradOutput, n: n, channels: oc, h: g.outHeight, w: g.outWidth, block: block) }
+            biasGradient.accumulate(into: gradBias, n: n)
+        }
         // Few input channels: oneDNN's weight gradient, GEMM's input gradient.
-        if let c = try blockedConvolution(shape, g, fusedReLU: lastForwardFused, blocked) {
-            try c.backwardWeights(input, gradOutput, gradWeight: gradWeight, gradBias: gradBias,
-                                  blockedInput: blocked.input, blockedGradOutput: blocked.output)
+        if let c = convolution {
+            try c.backwardWeights(input, gradOutput, gradWeight: gradWeight, blockedInput: blocked.input, blockedGradOutput: blocked.output)
             if hasFewInputChannels {
                 let block = blocked.output ? c.destinationBlock ?? 0 : 0
                 return { w in try self.inputGradientByGEMM(gradOutput, weight: w, g, n: n, shape: shape, gradOutputBlock: block) }
@@ -210,33 +218,27 @@ public final class Conv2d: Module {
             }
         }
         let workers = max(1, min(Parallel.threads, n))
-        let partialSize = oc * k + oc
+        let partialSize = oc * k
         try columns.prepare(workers: Parallel.threads, count: k * p, "nn.Conv2d")
         if workers > 1 {
             try partials.prepare(workers: workers, count: partialSize, "nn.Conv2d")
             for wk in 0..<workers { partials.buffer(wk).update(repeating: 0, count: partialSize) }
         }
-        let x = input.data, gy = gradOutput.data
-        let gw = gradWeight.data, gb = gradBias?.data
+        let x = input.data, gy = gradOutput.data, gw = gradWeight.data
         Parallel.forEachWorker(n) { i, worker in
-            // With one worker, accumulate straight into the layer's gradients.
+            // With one worker, accumulate straight into the layer's gradient.
             let accW = workers > 1 ? partials.buffer(worker) : gw
-            let accB = workers > 1 ? partials.buffer(worker) + oc * k : gb
             let image = x + i * imageSize
             let go = gy + i * oc * p
             let cols = columns.buffer(worker)
             let colsIn: UnsafePointer<Float>
             if g.isPointwise { colsIn = UnsafePointer(image) } else { g.im2col(image, cols); colsIn = UnsafePointer(cols) }
             gemm(transposeA: false, transposeB: true, m: oc, n: k, k: p, alpha: 1, a: go, lda: p, b: colsIn, ldb: p, beta: 1, c: accW, ldc: k, threads: 1)
-            if let accB {
-                for o in 0..<oc { accB[o] += rowSum(go + o * p, p) }
-            }
         }
         if workers > 1 {
             for wk in 0..<workers {
                 let part = partials.buffer(wk)
                 for j in 0..<oc * k { gw[j] += part[j] }
-                if let gb { for o in 0..<oc { gb[o] += part[oc * k + o] } }
             }
         }
         return { w in try self.inputGradientByGEMM(gradOutput, weight: w, g, n: n, shape: shape) }
@@ -264,20 +266,6 @@ public final class Conv2d: Module {
         }
         return gradInput
     }
-}
-
-/// Sum of `n` floats with eight independent lanes: a single running sum is one dependent add per
-/// element (4 cycles each), which made the bias gradient 5% of a reference-CNN step.
-@inline(__always)
-func rowSum(_ row: UnsafePointer<Float>, _ n: Int) -> Float {
-    var acc = Float8(), j = 0
-    while j + 8 <= n {
-        acc += UnsafeRawPointer(row + j).loadUnaligned(as: Float8.self)
-        j += 8
-    }
-    var s = acc.sum()
-    while j < n { s += row[j]; j += 1 }
-    return s
 }
 
 /// Which of a layer's tensors are in oneDNN's channel-blocked layout instead of NCHW: the input

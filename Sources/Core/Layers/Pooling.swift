@@ -177,7 +177,10 @@ public final class MaxPool2d: Module {
 
     /// Backward in the layouts the forward chose: the gradient returned blocked with `block` when
     /// > 0 (the forward's `lastBlock`), the output gradient blocked when `blockedGradOutput`.
-    func backward(_ input: Tensor, _ gradOutput: Tensor, throughReLU: Bool, block inputBlock: Int, blockedGradOutput: Bool) throws -> Tensor {
+    /// With `channelSums` (blocked only), also each image's returned gradient summed per channel
+    /// as `descent_window_sums` sums it: the bias gradient of the convolution before the pool.
+    func backward(_ input: Tensor, _ gradOutput: Tensor, throughReLU: Bool, block inputBlock: Int, blockedGradOutput: Bool,
+                  channelSums: UnsafeMutablePointer<Double>? = nil) throws -> Tensor {
         guard inputBlock > 0 else { return try backward(input, gradOutput, throughReLU: throughReLU) }
         let (n, g) = try window.geometry(input, "nn.MaxPool2d")
         try checkGradOutput(gradOutput, [n, g.channels, g.outHeight, g.outWidth], "nn.MaxPool2d")
@@ -197,7 +200,7 @@ public final class MaxPool2d: Module {
             let c = c.baseAddress!
             Parallel.forEach(n * g.channels / b) { pl in
                 descent_maxpool2x2_backward_blocked(gyb + pl * per * b, c + pl * per * b, throughReLU ? 1 : 0, gx + pl * plane * b,
-                                                    Int32(g.height), Int32(g.width), Int32(b))
+                                                    Int32(g.height), Int32(g.width), Int32(b), channelSums.map { $0 + pl * b })
             }
         }
         return gradInput

@@ -128,18 +128,28 @@ public final class Sequential: Module {
         }
         var g = gradOutput
         var block = 0                  // channel block of g's layout (the output's: NCHW)
+        var biasSummed = false         // the pool just filled the next conv's bias sums
         var i = modules.count - 1
         while i >= 0 {
             let sides = BlockedSides(input: inputBlocks[i] > 0, output: block > 0)
             if let pool = modules[i] as? MaxPool2d {
                 // After a ReLU: one pass (the pool's input is the ReLU's output).
                 let throughReLU = i >= 1 && type(of: modules[i - 1]) == ReLU.self
-                g = try pool.backward(inputs[i], g, throughReLU: throughReLU, block: gradientBlocks[i], blockedGradOutput: block > 0)
+                let before = i - (throughReLU ? 2 : 1)
+                // A blocked pool returns the gradient of the convolution before it (and its
+                // ReLU) and sums that layer's bias gradient on the way.
+                var sums: UnsafeMutablePointer<Double>?
+                if gradientBlocks[i] > 0, before >= 0, let conv = modules[before] as? Conv2d, conv.bias != nil {
+                    sums = conv.biasGradient.images(inputs[i].shape[0], channels: conv.outChannels)
+                }
+                g = try pool.backward(inputs[i], g, throughReLU: throughReLU, block: gradientBlocks[i], blockedGradOutput: block > 0, channelSums: sums)
+                biasSummed = sums != nil
                 block = gradientBlocks[i]
-                i -= throughReLU ? 2 : 1
+                i = before
             } else if let conv = modules[i] as? Conv2d {
-                if i == 0 && deferring { return try conv.backwardDeferringInputGradient(inputs[0], g, blocked: sides) }
-                g = try conv.backward(inputs[i], g, blocked: sides)
+                if i == 0 && deferring { return try conv.backwardDeferringInputGradient(inputs[0], g, blocked: sides, biasSummed: biasSummed) }
+                g = try conv.backward(inputs[i], g, blocked: sides, biasSummed: biasSummed)
+                biasSummed = false
                 block = inputBlocks[i]
                 i -= 1
             } else {
