@@ -16,6 +16,7 @@ void pool_rows_portable(const float *r0, const float *r1, float *d, unsigned cha
 
 void pool_to_blocked_portable(const float *x, float *y, unsigned char *code, int h, int w, int block,
                               int first, int count, int oy, int from, int to) {
+    if (from >= to) return;   /* the vector bodies' empty tails: the channel loop alone cost 1% of a step */
     int ow = w / 2;
     for (int k = first; k < first + count; k++) {
         const float *r0 = x + (size_t)k * h * w + (size_t)2 * oy * w;

@@ -68,6 +68,26 @@ final class TensorTests: XCTestCase {
         XCTAssertTrue(Tensor([1, .nan]).max().isNaN)
     }
 
+    /// The sum of squares (a global norm's pass) gives the same bits on every vector body, close
+    /// to a Double reference, for lengths with and without a tail of the 64-float chunks, across
+    /// several tensors and blocks; NaN and Inf come through.
+    func testSumOfSquaresIsTheSameOnEveryBodyAndAccurate() throws {
+        let tensors = [try Tensor.randn([100_003], seed: 3), try Tensor.randn([64], seed: 4), try Tensor.randn([5], seed: 5)]
+        for t in tensors { for i in stride(from: 0, to: t.count, by: 97) { t.data[i] *= 1e3 } }
+        let want = tensors.reduce(0.0) { s, t in t.values.reduce(s) { $0 + Double($1) * Double($1) } }
+        var results: [UInt64] = []
+        try forEachVectorLevel { level in
+            let got = Tensor.sumOfSquares(tensors)
+            XCTAssertEqual(got, want, accuracy: want * 1e-6, "level \(level)")
+            results.append(got.bitPattern)
+            XCTAssertEqual(try Tensor([3, -4, 0, 1], shape: [4]).sumOfSquares(), 26)
+            XCTAssertTrue(try Tensor([Float](repeating: 1, count: 70) + [.nan], shape: [71]).sumOfSquares().isNaN)
+            XCTAssertEqual(try Tensor([Float](repeating: 1, count: 64) + [.infinity], shape: [65]).sumOfSquares(), .infinity)
+        }
+        XCTAssertGreaterThan(results.count, 1)
+        XCTAssertEqual(Set(results).count, 1)
+    }
+
     func testReshapeSharesStorageAndValidates() throws {
         let t = try Tensor.zeros([2, 6])
         let v = try t.reshape([3, -1])

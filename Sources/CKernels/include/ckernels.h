@@ -46,6 +46,9 @@ enum {
  * DIV_SUB is c - a/b. */
 void descent_program_op(int code, const float *a, const float *b, const float *c, float *d, size_t n, float s, float t);
 
+/* The sum of squares of n floats in Double, in one fixed order (ckernels.c). */
+double descent_sum_of_squares(const float *p, size_t n);
+
 /* 1 when none of the n floats at p is NaN or infinite (run on a chunk still in cache). */
 int descent_all_finite(const float *p, size_t n);
 

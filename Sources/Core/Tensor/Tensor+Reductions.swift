@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// Reductions to a number. Sums accumulate in Double so that a 10M-element mean is exact to
@@ -63,26 +64,8 @@ extension Tensor {
         }
     }
 
-    @inline(__always)
     static func sumOfSquares(_ d: UnsafeMutablePointer<Float>, _ r: Range<Int>) -> Double {
-        // Eight squares per lane add up in Float (error ~8 ulp at most), then in Double.
-        var acc = SIMD8<Double>()
-        var i = r.lowerBound
-        while i + 64 <= r.upperBound {
-            // (Not addProduct: on Linux that is a lane-by-lane fma call.)
-            let v0 = d.vector(i), v1 = d.vector(i + 8), v2 = d.vector(i + 16), v3 = d.vector(i + 24)
-            let v4 = d.vector(i + 32), v5 = d.vector(i + 40), v6 = d.vector(i + 48), v7 = d.vector(i + 56)
-            let f = (v0 * v0 + v1 * v1) + (v2 * v2 + v3 * v3) + ((v4 * v4 + v5 * v5) + (v6 * v6 + v7 * v7))
-            acc += SIMD8<Double>(f)
-            i += 64
-        }
-        var s = acc.sum()
-        while i < r.upperBound {
-            let v = Double(d[i])
-            s += v * v
-            i += 1
-        }
-        return s
+        descent_sum_of_squares(d + r.lowerBound, r.count)
     }
 
     /// Euclidean (Frobenius) norm.
