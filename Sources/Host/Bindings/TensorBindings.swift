@@ -48,10 +48,8 @@ enum TensorBindings {
 
     static func operand(_ a: Arguments, _ i: Int32, like shape: [Int]) throws -> Operand {
         if lua_type(a.L, i) == LUA_TNUMBER { return .scalar(Float(try a.number(i))) }
-        guard try Userdata.tensor(LuaVM.from(a.L), at: i) != nil else {
-            throw a.fail(i, "tensor or number expected, got \(a.typeName(i))")
-        }
-        return .tensor(try a.tensor(i, shaped: shape))
+        guard let t = try Userdata.tensor(a.vm, at: i) else { throw a.fail(i, "tensor or number expected, got \(a.typeName(i))") }
+        return .tensor(try a.shaped(t, i, shape))
     }
 
     /// 1-based indices from argument `first` on, checked against the shape.

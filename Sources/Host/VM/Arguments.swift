@@ -5,13 +5,17 @@ import DescentCore
 /// reader throws an `ArgumentError` in Lua's wording, naming the function and the position.
 public struct Arguments {
     public let L: OpaquePointer
+    /// The VM making the call. Unowned and unretained: it outlives every call it makes, and a
+    /// counted reference cost a retain and a release per argument read (a third of a `t:add_`).
+    unowned(unsafe) let vm: LuaVM
     /// The Lua-visible name of the function being called (`add_`, `nn.Conv2d`).
     public let function: String
     /// Number of arguments passed.
     public let count: Int32
 
-    init(_ L: OpaquePointer, function: String) {
+    init(_ L: OpaquePointer, vm: LuaVM, function: String) {
         self.L = L
+        self.vm = vm
         self.function = function
         count = lua_gettop(L)
     }
@@ -21,7 +25,7 @@ public struct Arguments {
     /// Lua's name for the type at `i` ("no value" when absent).
     public func typeName(_ i: Int32) -> String {
         if i > count { return "no value" }
-        if let t = Userdata.object(LuaVM.from(L), at: i, as: AnyObject.self) { return Userdata.typeName(t) }
+        if let t = Userdata.object(vm, at: i, as: AnyObject.self) { return Userdata.typeName(t) }
         return String(cString: descent_typename(L, i))
     }
 
@@ -29,7 +33,7 @@ public struct Arguments {
     public func function(_ i: Int32) -> LuaReference? {
         guard i <= count, lua_type(L, i) == LUA_TFUNCTION else { return nil }
         lua_pushvalue(L, i)
-        return LuaReference(popping: LuaVM.from(L))
+        return LuaReference(popping: vm)
     }
 
     public func isNil(_ i: Int32) -> Bool { i > count || descent_isnoneornil(L, i) != 0 }
@@ -74,19 +78,21 @@ public struct Arguments {
     }
 
     public func tensor(_ i: Int32) throws -> Tensor {
-        guard let t = try Userdata.tensor(LuaVM.from(L), at: i) else { throw fail(i, "tensor expected, got \(typeName(i))") }
+        guard let t = try Userdata.tensor(vm, at: i) else { throw fail(i, "tensor expected, got \(typeName(i))") }
         return t
     }
 
     /// A tensor with the given shape (in-place ops and binary operators).
-    public func tensor(_ i: Int32, shaped shape: [Int]) throws -> Tensor {
-        let t = try tensor(i)
+    public func tensor(_ i: Int32, shaped shape: [Int]) throws -> Tensor { try shaped(try tensor(i), i, shape) }
+
+    /// `t`, argument `i`, when it has `shape`.
+    func shaped(_ t: Tensor, _ i: Int32, _ shape: [Int]) throws -> Tensor {
         guard t.shape == shape else { throw fail(i, "tensor of shape \(formatShape(shape)) expected, got \(formatShape(t.shape))") }
         return t
     }
 
     public func object<T>(_ i: Int32, _ type: T.Type, _ what: String) throws -> T {
-        guard let o = Userdata.object(LuaVM.from(L), at: i, as: T.self) else { throw fail(i, "\(what) expected, got \(typeName(i))") }
+        guard let o = Userdata.object(vm, at: i, as: T.self) else { throw fail(i, "\(what) expected, got \(typeName(i))") }
         return o
     }
 
@@ -125,6 +131,6 @@ public struct Arguments {
         lua_pushstring(L, key)
         lua_rawget(L, i)
         defer { descent_pop(L, 1) }
-        return LuaVM.from(L).value(at: -1)
+        return vm.value(at: -1)
     }
 }

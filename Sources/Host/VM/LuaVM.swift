@@ -93,7 +93,7 @@ public final class LuaVM {
         defer { self.L = outer }
         do {
             let f = functions[id]
-            let n = try f.body(self, Arguments(L, function: f.name))
+            let n = try f.body(self, Arguments(L, vm: self, function: f.name))
             let allocated = TensorStorage.largeBytesAllocated
             guard allocated &- gcMark >= Int(DESCENT_GCSTEP_KB) * 1024 else { return n }
             gcMark = allocated
