@@ -37,8 +37,8 @@ final class DiscoveryTests: PluginTestCase {
         try "io.open('\(trap)/PWNED', 'w'):write('x') return { kind = 'optimizer', name = 'trap', update = function() end }"
             .write(toFile: trap + "/scripts/optimizers/trap.lua", atomically: true, encoding: .utf8)
         let cwd = FileManager.default.currentDirectoryPath
-        FileManager.default.changeCurrentDirectoryPath(trap)
-        defer { FileManager.default.changeCurrentDirectoryPath(cwd) }
+        XCTAssertTrue(FileManager.default.changeCurrentDirectoryPath(trap))
+        defer { _ = FileManager.default.changeCurrentDirectoryPath(cwd) }
         let (_, registry) = boot()
         XCTAssertNil(registry.plugin(.optimizer, "trap"))
         XCTAssertFalse(FileManager.default.fileExists(atPath: trap + "/PWNED"))
