@@ -8,22 +8,24 @@
  * SiLU's forward and backward were a tenth of the detector's training. */
 #pragma clang fp contract(off)
 
+/* exp(t) for t clamped to >= -87.3, on W-bit vectors (512 or 256: the intrinsics differ only
+ * in that number): 2^n by the magic-number trick, the rest by a degree-7 polynomial. */
+#define MM(W, op) _mm##W##_##op
+#define EXP_CLAMPED(W, t) \
+    const __m##W magic = MM(W, set1_ps)(12582912.0f); \
+    __m##W k = MM(W, add_ps)(MM(W, mul_ps)(t, MM(W, set1_ps)(1.44269504f)), magic); \
+    __m##W n = MM(W, sub_ps)(k, magic); \
+    __m##W r = MM(W, sub_ps)(MM(W, sub_ps)(t, MM(W, mul_ps)(n, MM(W, set1_ps)(0.69314575f))), MM(W, mul_ps)(n, MM(W, set1_ps)(1.4286068e-6f))); \
+    __m##W p = MM(W, add_ps)(MM(W, mul_ps)(r, MM(W, set1_ps)(1.0f / 5040.0f)), MM(W, set1_ps)(1.0f / 720.0f)); \
+    const float terms[] = {1.0f / 120.0f, 1.0f / 24.0f, 1.0f / 6.0f, 0.5f, 1.0f, 1.0f}; \
+    for (int j = 0; j < 6; j++) p = MM(W, add_ps)(MM(W, mul_ps)(p, r), MM(W, set1_ps)(terms[j])); \
+    __m##W##i bits = MM(W, slli_epi32)(MM(W, add_epi32)(MM(W, sub_epi32)(MM(W, castps_si##W)(k), MM(W, castps_si##W)(magic)), MM(W, set1_epi32)(127)), 23); \
+    return MM(W, mul_ps)(p, MM(W, castsi##W##_ps)(bits));
+
 __attribute__((target("avx512f")))
 static inline __m512 exp_nonpositive16(__m512 x) {
-    const __m512 magic = _mm512_set1_ps(12582912.0f);
     __m512 t = _mm512_mask_mov_ps(x, _mm512_cmp_ps_mask(x, _mm512_set1_ps(-87.3f), _CMP_LT_OQ), _mm512_set1_ps(-87.3f));
-    __m512 k = _mm512_add_ps(_mm512_mul_ps(t, _mm512_set1_ps(1.44269504f)), magic);
-    __m512 n = _mm512_sub_ps(k, magic);
-    __m512 r = _mm512_sub_ps(_mm512_sub_ps(t, _mm512_mul_ps(n, _mm512_set1_ps(0.69314575f))), _mm512_mul_ps(n, _mm512_set1_ps(1.4286068e-6f)));
-    __m512 p = _mm512_add_ps(_mm512_mul_ps(r, _mm512_set1_ps(1.0f / 5040.0f)), _mm512_set1_ps(1.0f / 720.0f));
-    p = _mm512_add_ps(_mm512_mul_ps(p, r), _mm512_set1_ps(1.0f / 120.0f));
-    p = _mm512_add_ps(_mm512_mul_ps(p, r), _mm512_set1_ps(1.0f / 24.0f));
-    p = _mm512_add_ps(_mm512_mul_ps(p, r), _mm512_set1_ps(1.0f / 6.0f));
-    p = _mm512_add_ps(_mm512_mul_ps(p, r), _mm512_set1_ps(0.5f));
-    p = _mm512_add_ps(_mm512_mul_ps(p, r), _mm512_set1_ps(1.0f));
-    p = _mm512_add_ps(_mm512_mul_ps(p, r), _mm512_set1_ps(1.0f));
-    __m512i bits = _mm512_slli_epi32(_mm512_add_epi32(_mm512_sub_epi32(_mm512_castps_si512(k), _mm512_castps_si512(magic)), _mm512_set1_epi32(127)), 23);
-    return _mm512_mul_ps(p, _mm512_castsi512_ps(bits));
+    EXP_CLAMPED(512, t)
 }
 
 __attribute__((target("avx512f")))
@@ -57,20 +59,8 @@ static void silu_backward16(const float *x, const float *g, float *out, size_t n
 #define AVX2 __attribute__((target("avx2")))
 
 AVX2 static inline __m256 exp_nonpositive8(__m256 x) {
-    const __m256 magic = _mm256_set1_ps(12582912.0f);
     __m256 t = _mm256_blendv_ps(x, _mm256_set1_ps(-87.3f), _mm256_cmp_ps(x, _mm256_set1_ps(-87.3f), _CMP_LT_OQ));
-    __m256 k = _mm256_add_ps(_mm256_mul_ps(t, _mm256_set1_ps(1.44269504f)), magic);
-    __m256 n = _mm256_sub_ps(k, magic);
-    __m256 r = _mm256_sub_ps(_mm256_sub_ps(t, _mm256_mul_ps(n, _mm256_set1_ps(0.69314575f))), _mm256_mul_ps(n, _mm256_set1_ps(1.4286068e-6f)));
-    __m256 p = _mm256_add_ps(_mm256_mul_ps(r, _mm256_set1_ps(1.0f / 5040.0f)), _mm256_set1_ps(1.0f / 720.0f));
-    p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(1.0f / 120.0f));
-    p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(1.0f / 24.0f));
-    p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(1.0f / 6.0f));
-    p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(0.5f));
-    p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(1.0f));
-    p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(1.0f));
-    __m256i bits = _mm256_slli_epi32(_mm256_add_epi32(_mm256_sub_epi32(_mm256_castps_si256(k), _mm256_castps_si256(magic)), _mm256_set1_epi32(127)), 23);
-    return _mm256_mul_ps(p, _mm256_castsi256_ps(bits));
+    EXP_CLAMPED(256, t)
 }
 
 AVX2 static inline __m256 sigmoid8(__m256 x) {
