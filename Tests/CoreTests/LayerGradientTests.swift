@@ -224,6 +224,20 @@ final class LayerGradientTests: XCTestCase {
                 for i in 0..<2 { descent_window_sums(gx.data + i * 32 * h * w, 32, Int32(h), Int32(w), Int32(b), &separate[i * 32]) }
                 XCTAssertEqual(fused.map(\.bitPattern), separate.map(\.bitPattern), "block \(b), level \(level)")
                 XCTAssertTrue(fused.contains { $0.isNaN } && fused.contains { !$0.isNaN })
+                // Into memory that is not 64-byte aligned (no streaming stores): the same values.
+                let codes = pool.codes, bgy = Tensor(zeros: gy.shape), per = (h / 2) * (w / 2)
+                descent_block(gy.data, bgy.data, 32, Int32(per), Int32(b))
+                descent_block(gy.data + 32 * per, bgy.data + 32 * per, 32, Int32(per), Int32(b))
+                var unaligned = [Float](repeating: .nan, count: gx.count + 1)
+                unaligned.withUnsafeMutableBufferPointer { u in
+                    codes.withUnsafeBufferPointer { c in
+                        for pl in 0..<2 * 32 / b {
+                            descent_maxpool2x2_backward_blocked(bgy.data + pl * per * b, c.baseAddress! + pl * per * b, 1,
+                                                                u.baseAddress! + 1 + pl * h * w * b, Int32(h), Int32(w), Int32(b), nil)
+                        }
+                    }
+                }
+                XCTAssertEqual(Array(unaligned.dropFirst()).map(\.bitPattern), gx.values.map(\.bitPattern), "unaligned, block \(b), level \(level)")
             }
         }
     }

@@ -40,7 +40,7 @@ public final class MaxPool2d: Module {
     private(set) var lastBlock = 0
     /// What the last forward kept for backward: for the common 2x2, stride-2 window (`isTiled`)
     /// a byte per window (`descent_maxpool2x2_forward`), else each window's argmax in its plane.
-    private var codes: [UInt8] = []
+    private(set) var codes: [UInt8] = []
     private var argmax: [Int32] = []
 
     public init(kernel: (Int, Int), stride: (Int, Int)? = nil, padding: (Int, Int) = (0, 0)) throws {
