@@ -199,14 +199,16 @@ public final class Conv2d: Module {
         let k = g.patchSize, p = g.outPixels, imageSize = g.channels * g.height * g.width, oc = outChannels
         let shape = input.shape
         let convolution = try blockedConvolution(shape, g, fusedReLU: lastForwardFused, blocked)
-        if let gradBias {
+        if gradBias != nil && !biasSummed {
             let block = blocked.output ? convolution?.destinationBlock ?? 0 : 0
-            if !biasSummed { biasGradient.sum(gradOutput, n: n, channels: oc, h: g.outHeight, w: g.outWidth, block: block) }
-            biasGradient.accumulate(into: gradBias, n: n)
+            biasGradient.sum(gradOutput, n: n, channels: oc, h: g.outHeight, w: g.outWidth, block: block)
         }
+        // Added after the weight gradient: an error leaves both gradients as they were.
+        let addBiasGradient = { if let gradBias = self.gradBias { self.biasGradient.accumulate(into: gradBias, n: n) } }
         // Few input channels: oneDNN's weight gradient, GEMM's input gradient.
         if let c = convolution {
             try c.backwardWeights(input, gradOutput, gradWeight: gradWeight, blockedInput: blocked.input, blockedGradOutput: blocked.output)
+            addBiasGradient()
             if hasFewInputChannels {
                 let block = blocked.output ? c.destinationBlock ?? 0 : 0
                 return { w in try self.inputGradientByGEMM(gradOutput, weight: w, g, n: n, shape: shape, gradOutputBlock: block) }
@@ -241,6 +243,7 @@ public final class Conv2d: Module {
                 for j in 0..<oc * k { gw[j] += part[j] }
             }
         }
+        addBiasGradient()
         return { w in try self.inputGradientByGEMM(gradOutput, weight: w, g, n: n, shape: shape) }
     }
 
