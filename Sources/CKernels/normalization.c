@@ -122,41 +122,22 @@ void descent_gradient_sums(const float *g, const float *x, float mu, float inv, 
 }
 
 /* y = x * scale + shift; gx = k * ((m * gy - sg) - ((x - mu) * inv) * sgx). Compiled for the
- * baseline and for AVX2 (the compiler vectorizes them; fp contract is off, so no FMA). */
-#define APPLY_BODY for (size_t i = 0; i < n; i++) y[i] = x[i] * scale + shift;
-#define GRADIENT_BODY for (size_t i = 0; i < n; i++) gx[i] = k * ((m * gy[i] - sg) - ((x[i] - mu) * inv) * sgx);
-static void apply_portable(const float *x, float *y, size_t n, float scale, float shift) { APPLY_BODY }
-static void gradient_portable(const float *gy, const float *x, float *gx, size_t n, float mu, float inv, float m, float sg, float sgx, float k) {
-    GRADIENT_BODY
-}
-#if defined(__x86_64__)
-AVX2 static void apply_avx2(const float *x, float *y, size_t n, float scale, float shift) { APPLY_BODY }
-AVX2 static void gradient_avx2(const float *gy, const float *x, float *gx, size_t n, float mu, float inv, float m, float sg, float sgx, float k) {
-    GRADIENT_BODY
-}
-#endif
-
-#if defined(__x86_64__)
-__attribute__((target("avx512f")))
-static void apply_avx512(const float *x, float *y, size_t n, float scale, float shift) {
-    __m512 s = _mm512_set1_ps(scale), t = _mm512_set1_ps(shift);
-    size_t i = 0;
-    for (; i + 16 <= n; i += 16) _mm512_storeu_ps(y + i, _mm512_add_ps(_mm512_mul_ps(_mm512_loadu_ps(x + i), s), t));
-    apply_portable(x + i, y + i, n - i, scale, shift);
-}
-
-__attribute__((target("avx512f")))
-static void gradient_avx512(const float *gy, const float *x, float *gx, size_t n, float mu, float inv, float m, float sg, float sgx, float k) {
-    __m512 vmu = _mm512_set1_ps(mu), vinv = _mm512_set1_ps(inv), vm = _mm512_set1_ps(m), vsg = _mm512_set1_ps(sg);
-    __m512 vsgx = _mm512_set1_ps(sgx), vk = _mm512_set1_ps(k);
-    size_t i = 0;
-    for (; i + 16 <= n; i += 16) {
-        __m512 xhat = _mm512_mul_ps(_mm512_sub_ps(_mm512_loadu_ps(x + i), vmu), vinv);
-        __m512 inner = _mm512_sub_ps(_mm512_sub_ps(_mm512_mul_ps(vm, _mm512_loadu_ps(gy + i)), vsg), _mm512_mul_ps(xhat, vsgx));
-        _mm512_storeu_ps(gx + i, _mm512_mul_ps(vk, inner));
+ * baseline, AVX2 and AVX-512 (the compiler vectorizes them; fp contract is off, so no FMA). */
+#define APPLY(name) \
+    static void name(const float *x, float *y, size_t n, float scale, float shift) { \
+        for (size_t i = 0; i < n; i++) y[i] = x[i] * scale + shift; \
     }
-    gradient_portable(gy + i, x + i, gx + i, n - i, mu, inv, m, sg, sgx, k);
-}
+#define GRADIENT(name) \
+    static void name(const float *gy, const float *x, float *gx, size_t n, float mu, float inv, float m, float sg, float sgx, float k) { \
+        for (size_t i = 0; i < n; i++) gx[i] = k * ((m * gy[i] - sg) - ((x[i] - mu) * inv) * sgx); \
+    }
+APPLY(apply_portable)
+GRADIENT(gradient_portable)
+#if defined(__x86_64__)
+AVX2 APPLY(apply_avx2)
+AVX2 GRADIENT(gradient_avx2)
+__attribute__((target("avx512f"))) APPLY(apply_avx512)
+__attribute__((target("avx512f"))) GRADIENT(gradient_avx512)
 #endif
 
 void descent_bn_apply(const float *x, float *y, size_t n, float scale, float shift) {

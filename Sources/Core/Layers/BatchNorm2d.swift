@@ -48,16 +48,10 @@ public final class BatchNorm2d: Module {
             stats.withUnsafeMutableBufferPointer { sb in
                 let st = sb.baseAddress!
                 Parallel.forEach(c) { ch in
-                    withUnsafeTemporaryAllocation(of: Double.self, capacity: 16) { l in
-                        let lanes = l.baseAddress!
-                        lanes.initialize(repeating: 0, count: 16)
-                        for i in 0..<n { descent_sums(x + (i * c + ch) * plane, plane, lanes) }
-                        var s = 0.0, ss = 0.0
-                        for j in 0..<8 { s += lanes[j]; ss += lanes[8 + j] }
-                        let mu = s / Double(m)
-                        st[2 * ch] = mu
-                        st[2 * ch + 1] = max(ss / Double(m) - mu * mu, 0)
-                    }
+                    let (s, ss) = Self.laneTotals(images: n) { lanes, i in descent_sums(x + (i * c + ch) * plane, plane, lanes) }
+                    let mu = s / Double(m)
+                    st[2 * ch] = mu
+                    st[2 * ch + 1] = max(ss / Double(m) - mu * mu, 0)
                 }
             }
             for ch in 0..<c {
@@ -104,12 +98,9 @@ public final class BatchNorm2d: Module {
                 // then the input gradient of the channel's planes.
                 Parallel.forEach(c) { ch in
                     let mu = mp[ch], inv = ip[ch]
-                    var sumG = 0.0, sumGX = 0.0
-                    withUnsafeTemporaryAllocation(of: Double.self, capacity: 16) { l in
-                        let lanes = l.baseAddress!
-                        lanes.initialize(repeating: 0, count: 16)
-                        for i in 0..<n { let off = (i * c + ch) * plane; descent_gradient_sums(gy + off, x + off, mu, inv, plane, lanes) }
-                        for j in 0..<8 { sumG += lanes[j]; sumGX += lanes[8 + j] }
+                    let (sumG, sumGX) = Self.laneTotals(images: n) { lanes, i in
+                        let off = (i * c + ch) * plane
+                        descent_gradient_sums(gy + off, x + off, mu, inv, plane, lanes)
                     }
                     gb[ch] += Float(sumG)
                     gw[ch] += Float(sumGX)
@@ -126,5 +117,19 @@ public final class BatchNorm2d: Module {
             }
         }
         return gradInput
+    }
+
+    /// A channel's two sums over the batch: `add(lanes, i)` adds image i into sixteen Double
+    /// lanes (`descent_sums`, `descent_gradient_sums`); returns lanes 0..<8 and 8..<16, each
+    /// totalled in lane order.
+    private static func laneTotals(images n: Int, _ add: (UnsafeMutablePointer<Double>, Int) -> Void) -> (Double, Double) {
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: 16) { l in
+            let lanes = l.baseAddress!
+            lanes.initialize(repeating: 0, count: 16)
+            for i in 0..<n { add(lanes, i) }
+            var a = 0.0, b = 0.0
+            for j in 0..<8 { a += lanes[j]; b += lanes[8 + j] }
+            return (a, b)
+        }
     }
 }
