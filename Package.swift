@@ -34,6 +34,7 @@ let package = Package(
             providers: [.apt(["libstb-dev"])]),
         .target(name: "CKernels", path: "Sources/CKernels", cSettings: [.unsafeFlags(["-O2"], .when(configuration: .debug))]),
         .target(name: "CProcess", path: "Sources/CProcess"),
+        .target(name: "CLuaInterrupt", dependencies: ["CLua"], path: "Sources/CLuaInterrupt"),
         // The Lua shipped with Descent is compiled into the binary (Plugins/EmbedLua).
         .executableTarget(name: "embed-lua", path: "Sources/embed-lua"),
         .plugin(name: "EmbedLua", capability: .buildTool(), dependencies: ["embed-lua"], path: "Plugins/EmbedLua"),
@@ -43,7 +44,7 @@ let package = Package(
                 swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         // Without run-time exclusivity checks: every call from Lua reads and swaps the VM's state
         // (LuaVM.call), and those checks were 10% of a `t:add_`.
-        .target(name: "DescentHost", dependencies: ["DescentCore", "CLua", "CReadline"], path: "Sources/Host",
+        .target(name: "DescentHost", dependencies: ["DescentCore", "CLua", "CLuaInterrupt", "CReadline"], path: "Sources/Host",
                 exclude: ["Lua"], swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])], plugins: ["EmbedLua"]),
         .target(name: "DescentPlugins", dependencies: ["DescentHost", "DescentCore"], path: "Sources/Plugins",
                 plugins: ["EmbedLua"]),

@@ -2,20 +2,18 @@
 #define DESCENT_LUA_SHIM_H
 /*
  * The parts of the Lua 5.4 C API that Swift cannot import (function-like macros, variadic
- * functions, pseudo-indices) as static inline wrappers, plus the three pieces of C that keep
+ * functions, pseudo-indices) as static inline wrappers, plus the pieces of C that keep
  * Lua's longjmp away from Swift frames:
  *
  *  - descent_trampoline: every Swift function exposed to Lua runs under it. The Swift side
  *    never raises; it returns DESCENT_RAISE after pushing a message, and the trampoline raises
  *    the Lua error here, after the Swift frame (and everything it retained) is gone.
  *  - descent_msghandler: the pcall message handler that appends a traceback (as lua.c).
- *  - the interrupt notifier: like lua.c, the signal handler (CProcess) installs a count hook,
- *    and the hook raises "interrupted!" inside Lua code, never inside Swift.
+ *  - (the interrupt notifier, which needs state of its own, is C in CLuaInterrupt.)
  */
 #include <lua.h>
 #include <lualib.h>
 #include <lauxlib.h>
-#include <signal.h>
 #include <string.h>
 
 #define DESCENT_RAISE (-1)
@@ -76,35 +74,6 @@ static inline int descent_pcall(lua_State *L, int nargs, int nresults) {
     lua_remove(L, base);
     return status;
 }
-
-/* Ctrl-C, the lua.c way: the handler only sets a hook (lua_sethook is signal-safe). */
-static lua_State *descent_sigint_state = NULL;
-/* How many interruptions the hook has raised: a pcall that fails while it grows was stopped by
- * Ctrl-C, whatever its message (so the host need not parse "interrupted!"). */
-static unsigned long descent_interrupts_raised = 0;
-
-static inline void descent_interrupt_hook(lua_State *L, lua_Debug *ar) {
-    (void)ar;
-    lua_sethook(L, NULL, 0, 0);
-    descent_interrupts_raised++;
-    luaL_error(L, "interrupted!");
-}
-
-static inline unsigned long descent_interrupt_count(void) { return descent_interrupts_raised; }
-
-/* The stop notifier (CProcess's signal handler calls it): makes the armed state raise
- * "interrupted!" at its next instruction. */
-static inline void descent_interrupt_notify(void) {
-    lua_State *L = descent_sigint_state;
-    if (L != NULL)
-        lua_sethook(L, descent_interrupt_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKLINE | LUA_MASKCOUNT, 1);
-}
-
-/* The state Ctrl-C is armed for (NULL: none), so nested calls can restore it. */
-static inline lua_State *descent_interrupt_state(void) { return descent_sigint_state; }
-
-/* Arms Ctrl-C for L (NULL disarms); the signal handling itself is CProcess's. */
-static inline void descent_arm_interrupt(lua_State *L) { descent_sigint_state = L; }
 
 /* Macro and variadic wrappers. */
 static inline void descent_pop(lua_State *L, int n) { lua_pop(L, n); }

@@ -99,4 +99,24 @@ final class LuaVMTests: XCTestCase {
         XCTAssertEqual(o["name"], .string("adam"))
         XCTAssertThrowsError(try ScriptRunner.overrides(["oops"])) { XCTAssertEqual("\($0)", "--set: key=value (one '=') expected, got 'oops'") }
     }
+
+    /// `opt.hyper` is read and written every step of the README's loop: it must not make Swift
+    /// functions (each lived as long as the VM: 1M writes grew RSS by 300 MiB).
+    func testHyperProxiesMakeNoFunctions() throws {
+        let vm = try LuaVM.scripting()
+        try vm.run("opt = optim.new('adam'); s = schedule.new('constant', {base = 0.1})")
+        let before = vm.functionCount
+        try vm.run("""
+            for i = 1, 10000 do
+              opt.hyper.lr = 1e-3 * i
+              local h = opt.hyper
+              assert(h.lr == 1e-3 * i and tostring(h):find('lr') and s.hyper.base == 0.1)
+              for k, v in pairs(h) do end
+            end
+            """)
+        XCTAssertEqual(vm.functionCount, before)
+        XCTAssertThrowsError(try vm.run("opt.hyper.lerning_rate = 1")) {
+            XCTAssertTrue("\($0)".contains("unknown hyperparameter 'lerning_rate'"), "\($0)")
+        }
+    }
 }

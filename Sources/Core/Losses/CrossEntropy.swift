@@ -7,6 +7,7 @@ public final class CrossEntropy: Criterion {
     private func check(_ output: Tensor, _ target: Tensor) throws -> (n: Int, c: Int) {
         guard output.rank == 2 else { throw DescentError.shape("nn.CrossEntropy", expected: "output of rank 2 [N,C]", got: output.shape) }
         let (n, c) = (output.shape[0], output.shape[1])
+        guard c >= 1 else { throw DescentError.shape("nn.CrossEntropy", expected: "output with at least one class [N,C>=1]", got: output.shape) }
         guard target.shape == [n] || target.shape == [n, 1] else {
             throw DescentError.shape("nn.CrossEntropy", expected: "target of shape [\(n)] (class indices)", got: target.shape)
         }

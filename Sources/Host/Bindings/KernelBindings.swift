@@ -38,16 +38,19 @@ enum KernelBindings {
             guard case .array(let xs) = vm.value(at: i) else { return [] }
             return xs.compactMap { if case .string(let s) = $0 { return s } else { return nil } }
         }
-        func index(_ v: LuaValue?) -> Int { Int(v?.number ?? 0) - 1 }
+        // The builder is reachable from scripts (debug.getupvalue), so its lists are input too:
+        // a missing or non-integral index becomes -1, which the program's checks reject.
+        func index(_ v: LuaValue?) -> Int { (v?.number?.exactInteger(in: 1...Int(Int32.max)) ?? 0) - 1 }
         let tensors = try strings(1), scalars = try strings(2)
         guard case .array(let rawNodes) = vm.value(at: 3) else { throw a.fail(3, "node list expected") }
         var nodes: [ElementwiseProgram.Node] = []
         for case .array(let n) in rawNodes {
-            guard case .string(let kind) = n.first else { throw a.fail(3, "malformed node") }
+            guard case .string(let kind) = n.first, n.count <= 3 else { throw a.fail(3, "malformed node") }
+            let operand = { (k: Int) in k < n.count ? n[k] : nil }
             switch kind {
-            case "tensor": nodes.append(.tensor(index(n[1])))
-            case "scalar": nodes.append(.scalar(index(n[1])))
-            case "const": nodes.append(.constant(n[1].number ?? .nan))
+            case "tensor": nodes.append(.tensor(index(operand(1))))
+            case "scalar": nodes.append(.scalar(index(operand(1))))
+            case "const": nodes.append(.constant(operand(1)?.number ?? .nan))
             default:
                 guard let op = ElementwiseProgram.Op(rawValue: kind) else { throw a.fail(3, "unknown operation \(kind)") }
                 nodes.append(.apply(op, n.dropFirst().map { index($0) }))

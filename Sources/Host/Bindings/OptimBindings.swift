@@ -18,6 +18,7 @@ enum OptimBindings {
         }, names: { _ in (try? live().optimizerNames) ?? [] })
         installNamespace(vm, "schedule", make: { _, _, name, h in try live().makeSchedule(name, h) }, names: { _ in (try? live().scheduleNames) ?? [] })
         CompositionBindings.install(vm, catalog: live)
+        installHyperMetamethods(vm)
 
         lua_createtable(L, 0, 7)
         vm.setFunction("step", optimizerStep)
@@ -111,14 +112,12 @@ enum OptimBindings {
         throw a.fail(1, "hyper table expected")
     }
 
-    /// A live view of the owner's hyperparameters: reads and writes go to Swift, validated.
-    static func pushHyperProxy(_ vm: LuaVM, owner: Int32) {
-        let L = vm.L
-        let ownerIndex = lua_absindex(L, owner)
-        lua_createtable(L, 0, 0)
-        lua_createtable(L, 0, 5)
-        lua_pushvalue(L, ownerIndex)
-        lua_setfield(L, -2, "__owner")
+    /// Registry key of the hyper proxies' metamethods, made once per VM (a proxy's metatable
+    /// copies them: making Swift functions per `opt.hyper` access leaked four closures each).
+    static let hyperMetamethods = "descent.hyper.metamethods"
+
+    static func installHyperMetamethods(_ vm: LuaVM) {
+        lua_createtable(vm.L, 0, 4)
         vm.setFunction("__index", prefix: "hyper.") { vm, a in
             let (h, _) = try hyperOwner(vm, a)
             guard lua_type(vm.L, 2) == LUA_TSTRING, let v = h[try a.string(2)] else { lua_pushnil(vm.L); return 1 }
@@ -143,6 +142,23 @@ enum OptimBindings {
             return 3
         }
         vm.setFunction("__tostring", prefix: "hyper.") { vm, a in vm.push(.string(try hyperOwner(vm, a).get.description)); return 1 }
+        lua_setfield(vm.L, descent_registryindex(), hyperMetamethods)
+    }
+
+    /// A live view of the owner's hyperparameters: reads and writes go to Swift, validated.
+    static func pushHyperProxy(_ vm: LuaVM, owner: Int32) {
+        let L = vm.L
+        let ownerIndex = lua_absindex(L, owner)
+        lua_createtable(L, 0, 0)
+        lua_createtable(L, 0, 5)
+        lua_getfield(L, descent_registryindex(), hyperMetamethods)
+        for name in ["__index", "__newindex", "__pairs", "__tostring"] {
+            lua_getfield(L, -1, name)
+            lua_setfield(L, -3, name)
+        }
+        descent_pop(L, 1)
+        lua_pushvalue(L, ownerIndex)
+        lua_setfield(L, -2, "__owner")
         lua_setmetatable(L, -2)
     }
 

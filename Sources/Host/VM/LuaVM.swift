@@ -1,4 +1,5 @@
 import CLua
+import CLuaInterrupt
 import DescentCore
 import Foundation
 
@@ -86,6 +87,10 @@ public final class LuaVM {
         pushFunction(prefix + name, body)
         lua_setfield(L, t, name)
     }
+
+    /// How many Swift functions the VM holds: it grows only while libraries open (a function made
+    /// per call would be a leak; tests watch it).
+    var functionCount: Int { functions.count }
 
     fileprivate func call(id: Int, _ L: OpaquePointer) -> Int32 {
         let outer = self.L
