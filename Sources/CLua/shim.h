@@ -97,6 +97,14 @@ static inline int descent_linedefined(lua_State *L, int i) {
     return ar.linedefined > 0 ? ar.linedefined : 0;
 }
 
+/* t[k] without metamethods: Swift reads user tables this way, since an __index written in Lua
+ * would run (and could raise) outside any pcall, across Swift frames. */
+static inline int descent_rawgetfield(lua_State *L, int i, const char *k) {
+    i = lua_absindex(L, i);
+    lua_pushstring(L, k);
+    return lua_rawget(L, i);
+}
+
 /* Number of entries of the table at i (lua_next never raises on an unmodified table). */
 static inline lua_Integer descent_tablecount(lua_State *L, int i) {
     lua_Integer n = 0;

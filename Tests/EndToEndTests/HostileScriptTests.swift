@@ -23,6 +23,12 @@ final class HostileScriptTests: XCTestCase {
              "local t = {} local cur = t for i = 1, 40 do cur[1] = {} cur = cur[1] end cur[1] = 1 return tensor.from(t)"),
             ("nested table of numbers expected", "local t = {1} for i = 1, 27 do t = {t, t} end return tensor.from(t)"),
             ("unknown option 'x'", "local o = {} local cur = o for i = 1, 100 do cur.x = {} cur = cur.x end return nn.Conv2d(o)"),
+            ("attempt to load a binary chunk", "assert(load(string.dump(function() return 1 end)))()"),
+            ("attempt to load a binary chunk", "assert(load(string.dump(function() return 1 end), 'x', 'b'))()"),
+            ("match: pattern", "optim.new('sgd', {}, {groups = {{match = string.rep('(.-)', 60) .. 'x'}}})"),
+            ("nn.CrossEntropy: output with at least one class", "nn.CrossEntropy():forward(tensor.zeros{2,0}, tensor.from{0,0})"),
+            ("reads unknown tensor 0", "local _, compile = debug.getupvalue(optim.kernel, 6) compile({'p'}, {}, {{'tensor'}, {'add', 1}}, {{1, 2}})"),
+            ("", "local _, compile = debug.getupvalue(optim.kernel, 6) pcall(compile, {'p'}, {}, {{'tensor', 0/0}, {'add', 1e300, -5}}, {{1, 2}})"),
             ("shape may have at most 32 dimensions", "local s = {} for i = 1, 100 do s[i] = 1 end return tensor.zeros{1}:reshape(s):totable()"),
         ]
         let script = "local cases = {\n" + cases.map { "  {\(lua($0.0)), \(lua($0.1))},\n" }.joined() + """
@@ -53,6 +59,26 @@ final class HostileScriptTests: XCTestCase {
         setenv("DESCENT_CONV", "im2col", 1)
         let r = try cli.descent(["run", script])
         XCTAssertTrue(r.out.hasPrefix("false\tcannot allocate "), r.out + r.err)
+    }
+
+    /// `require` never looks in the current directory, and a precompiled file is refused.
+    func testRequireIgnoresTheCurrentDirectoryAndBinaryChunks() throws {
+        let dir = URL(fileURLWithPath: NSTemporaryDirectory() + "descent-cwd-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try "print('loaded from cwd')".write(to: dir.appendingPathComponent("planted.lua"), atomically: true, encoding: .utf8)
+        let script = try cli.script("""
+            print(pcall(require, "planted"))
+            print(package.path:find("./", 1, true) == 1 or package.path:find(";./", 1, true) ~= nil)
+            local f = io.open("\(dir.path)/bin.lua", "wb"); f:write(string.dump(function() return 1 end)); f:close()
+            print(pcall(dofile, "\(dir.path)/bin.lua"))
+            print(loadfile("\(dir.path)/bin.lua"))
+            """)
+        let r = try cli.descent(["run", script], in: dir)
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertFalse(r.out.contains("loaded from cwd"), r.out)
+        XCTAssertTrue(r.out.contains("false\tmodule 'planted' not found"), r.out)
+        XCTAssertTrue(r.out.contains("\nfalse\n"), r.out)
+        XCTAssertEqual(r.out.components(separatedBy: "attempt to load a binary chunk").count, 3, r.out)
     }
 
     private func lua(_ s: String) -> String { "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }

@@ -93,6 +93,53 @@ final class DiscoveryTests: PluginTestCase {
         XCTAssertEqual(try registry.vm.run("return tensor.zeros{2}:numel()")[0].number, 2, "the API is intact")
     }
 
+    /// What the sandbox promises (Lua/sandbox.lua): no plugin changes what other code sees or
+    /// ends the process, whichever way it reaches for the shared state.
+    func testSandboxHoldsAgainstEveryRoute() throws {
+        let attacks = [
+            "_G.os.exit(42)", "os.exit(42)", "_G.tensor.zeros = nil", "tensor.zeros = nil", "rawset(tensor, 'zeros', 1)",
+            "getmetatable('').__index = {}", "getmetatable('').__index.find = nil", "string.find = nil",
+            "getmetatable(tensor.zeros{1}).__index = nil", "getmetatable(tensor.zeros{1}).__index.numel = nil",
+            "debug.getregistry()._LOADED.string.find = nil", "debug.setmetatable('', {})", "debug.sethook(print, 'l')",
+            "debug.setupvalue(optim.kernel, 1, nil)", "package.loaded.string.find = nil", "package.loaded._G.tensor.zeros = nil",
+            "require('string').find = nil", "require('descent').tensor.zeros = nil", "require('os').exit(1)",
+            "load('tensor.zeros = nil')()", "load(string.dump(function() return 1 end))()",
+            "dofile('/dev/null'); _G.nn.Linear = nil", "table.insert = nil", "math.pi = 3",
+        ]
+        let checks = attacks.enumerated().map { i, a in
+            "if pcall(function() \(a) end) then error('attack \(i + 1) succeeded: ' .. \(luaString(a))) end"
+        }.joined(separator: "\n")
+        let dir = try directory(["evil.lua": checks + "\n" + plugin("evil", doc: "tries everything")])
+        let (vm, registry) = boot([dir])
+        XCTAssertEqual(registry.diagnostics.filter { $0.contains("evil") }, [])
+        XCTAssertNotNil(registry.plugin(.optimizer, "evil"))
+        XCTAssertEqual(try vm.run("""
+            return tensor.zeros{2}:numel() + select(1, ('abc'):find('c')) + select(1, string.find('ab', 'b'))
+              + tensor.zeros{1}:numel() + math.pi // 1 + (nn.Linear and 1 or 0) + (table.insert and 1 or 0)
+            """)[0].number, 2 + 3 + 2 + 1 + 3 + 1 + 1)
+    }
+
+    /// A plugin keeps what a Lua module author expects: its own classes with metatables, require
+    /// of the API and the standard libraries, load into its own environment.
+    func testSandboxLeavesOrdinaryLuaAlone() throws {
+        let body = """
+            local Class = {}; Class.__index = Class
+            local obj = setmetatable({x = 1}, Class)
+            assert(getmetatable(obj) == Class)
+            local d = require "descent"
+            assert(d.tensor.zeros{3}:numel() == 3 and require("string").format("%d", 7) == "7")
+            secret = 5
+            assert(load("return secret")() == 5 and _G.secret == 5)
+            assert(("x"):rep(3) == "xxx" and getmetatable("").__index.upper("a") == "A")
+            """
+        let dir = try directory(["fine.lua": body + "\n" + plugin("fine", doc: "ordinary")])
+        let (_, registry) = boot([dir])
+        XCTAssertEqual(registry.diagnostics.filter { $0.contains("fine") }, [])
+        XCTAssertNotNil(registry.plugin(.optimizer, "fine"))
+    }
+
+    private func luaString(_ s: String) -> String { "'" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'") + "'" }
+
     func testMissingDirectoryIsAWarning() {
         let (_, registry) = boot(["/nonexistent/descent"])
         XCTAssertTrue(registry.diagnostics.contains("warning: plugin directory /nonexistent/descent does not exist"))

@@ -97,7 +97,7 @@ enum CompositionBindings {
         let L = a.L
         guard lua_type(L, -1) == LUA_TTABLE else { throw a.fail(index, "groups[\(k)]: a table expected, got \(String(cString: descent_typename(L, -1)))") }
         let t = lua_absindex(L, -1)
-        lua_getfield(L, t, "match")
+        descent_rawgetfield(L, t, "match")
         let matches: (Tensor, Int, String?) throws -> Bool
         switch lua_type(L, -1) {
         case LUA_TSTRING:

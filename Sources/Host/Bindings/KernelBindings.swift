@@ -75,7 +75,7 @@ enum KernelBindings {
         var tensors: [Tensor] = []
         tensors.reserveCapacity(p.tensorNames.count)
         for name in p.tensorNames {
-            lua_getfield(L, 2, name)
+            descent_rawgetfield(L, 2, name)
             defer { descent_pop(L, 1) }
             guard let t = try Userdata.tensor(vm, at: -1) else {
                 throw a.fail(2, "tensor expected for '\(name)', got \(String(cString: descent_typename(L, -1)))")
@@ -85,7 +85,7 @@ enum KernelBindings {
         var scalars: [Double] = []
         scalars.reserveCapacity(p.scalarNames.count)
         for name in p.scalarNames {
-            lua_getfield(L, 2, name)
+            descent_rawgetfield(L, 2, name)
             defer { descent_pop(L, 1) }
             var ok: Int32 = 0
             let v = lua_tonumberx(L, -1, &ok)

@@ -229,7 +229,7 @@ public final class REPL {
             let L = vm.L
             let top = lua_gettop(L)
             defer { lua_settop(L, top) }
-            guard luaL_loadfilex(L, rest, nil) == LUA_OK else { write(vm.popString()); break }
+            guard luaL_loadfilex(L, rest, "t") == LUA_OK else { write(vm.popString()); break }
             if scoped {
                 lua_rawgeti(L, descent_registryindex(), lua_Integer(envRef))
                 _ = lua_setupvalue(L, -2, 1)

@@ -100,7 +100,7 @@ extension LuaVM {
     public func lineDefined(_ ref: LuaReference, _ key: String) throws -> Int {
         _ = try ref.push(key)
         defer { descent_pop(L, 2) }
-        lua_getfield(L, -1, key)
+        descent_rawgetfield(L, -1, key)
         return Int(descent_linedefined(L, -1))
     }
 
@@ -110,14 +110,13 @@ extension LuaVM {
         try withCall(ref, key, arguments, results: results) { (0..<results).map { value(at: Int32(-results + $0)) } }
     }
 
-    /// Whether Lua pattern `pattern` matches in `subject` (`string.find` of the standard
-    /// library as loaded, whatever a script did to the global `string`); a bad pattern is an error.
+    /// Whether Lua pattern `pattern` matches in `subject` (`string.find` as the VM was made with,
+    /// whatever a script did to `string` since); a bad or too costly pattern is an error.
     public func matches(_ subject: String, pattern: String) throws -> Bool {
+        try LuaPattern.checkCost(pattern)
         let top = lua_gettop(L)
         defer { lua_settop(L, top) }
-        lua_getfield(L, descent_registryindex(), "_LOADED")
-        lua_getfield(L, -1, "string")
-        lua_getfield(L, -1, "find")
+        lua_getfield(L, descent_registryindex(), LuaVM.stringFindKey)
         push(.string(subject))
         push(.string(pattern))
         try pcall(arguments: 2, results: 1)
@@ -147,7 +146,7 @@ extension LuaVM {
         defer { lua_settop(L, top) }
         _ = try ref.push(key ?? "function")
         if let key {
-            lua_getfield(L, -1, key)
+            descent_rawgetfield(L, -1, key)
             lua_rotate(L, -2, -1)
             descent_pop(L, 1)
         }

@@ -59,6 +59,16 @@ public final class LuaVM {
         descent_extraspace(L).pointee = Unmanaged.passUnretained(self).toOpaque()
         lifetime.vm = Unmanaged.passUnretained(self)
         luaL_openlibs(L)
+        // string.find as loaded, for matching parameter names (`matches`).
+        lua_getglobal(L, "string")
+        lua_getfield(L, -1, "find")
+        lua_setfield(L, descent_registryindex(), LuaVM.stringFindKey)
+        descent_pop(L, 1)
+        do {
+            try run(try HostLua.source("loading.lua"), name: "=loading.lua")
+        } catch {
+            fatalError("Descent's own loading.lua failed (a build mistake): \(error)")
+        }
         // The signal handler's notifier (one C function for every VM: it acts on the armed state).
         StopRequest.setNotifier(descent_interrupt_notify)
     }
@@ -87,6 +97,9 @@ public final class LuaVM {
         pushFunction(prefix + name, body)
         lua_setfield(L, t, name)
     }
+
+    /// Registry key of the standard `string.find`.
+    static let stringFindKey = "descent.string.find"
 
     /// How many Swift functions the VM holds: it grows only while libraries open (a function made
     /// per call would be a leak; tests watch it).
@@ -124,10 +137,10 @@ public final class LuaVM {
         try runChunk { source.withCString { descent_loadbuffer(L, $0, strlen($0), name) } }
     }
 
-    /// Loads and runs a file.
+    /// Loads and runs a file (text only, as every load in Descent).
     @discardableResult
     public func runFile(_ path: String) throws -> [LuaValue] {
-        try runChunk { luaL_loadfilex(L, path, nil) }
+        try runChunk { luaL_loadfilex(L, path, "t") }
     }
 
     /// Runs the chunk `load` pushes (a load status other than OK is a syntax or file error);
