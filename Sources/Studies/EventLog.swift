@@ -105,19 +105,28 @@ enum EventLog {
     }
 
     /// Cuts the file at `path` to `offset` bytes (creating it when absent) and appends `bytes`;
-    /// returns its new length.
+    /// returns its new length. Never through a symbolic link: one planted in a run directory
+    /// would have this truncate and append to whatever it points at.
     static func append(_ bytes: [UInt8], to path: String, at offset: Int) throws -> Int {
-        // Created empty if absent; a failure shows when it is opened below.
-        if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
-        do {
-            let h = try FileHandle(forUpdating: URL(fileURLWithPath: path))
-            defer { try? h.close() }
-            try h.truncate(atOffset: UInt64(offset))
-            try h.seek(toOffset: UInt64(offset))
-            try h.write(contentsOf: Data(bytes))
-        } catch {
-            throw DescentError.file(path, "cannot write the event file (\(error.localizedDescription))")
+        func fail(_ reason: String) -> Error { DescentError.file(path, "cannot write the event file (\(reason))") }
+        let fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw fail(errno == ELOOP ? "it is a symbolic link" : String(cString: strerror(errno))) }
+        defer { close(fd) }
+        guard ftruncate(fd, off_t(offset)) == 0 else { throw fail(String(cString: strerror(errno))) }
+        var written = 0
+        while written < bytes.count {
+            let n = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress! + written, bytes.count - written, off_t(offset + written)) }
+            if n < 0 { if errno == EINTR { continue }; throw fail(String(cString: strerror(errno))) }
+            written += n
         }
         return offset + bytes.count
+    }
+
+    /// The length of the event file at `path`, 0 when absent; a link or a non-file is an error.
+    static func length(of path: String) throws -> Int {
+        var st = stat()
+        guard lstat(path, &st) == 0 else { return 0 }
+        guard (st.st_mode & S_IFMT) == S_IFREG else { throw DescentError.file(path, "the event file is not a regular file (a symbolic link?)") }
+        return Int(st.st_size)
     }
 }

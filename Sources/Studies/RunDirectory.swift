@@ -37,11 +37,10 @@ enum RunDirectory {
         if let s = try? RunFiles.readSummary(dir + "/summary.json"), s.configHash == hash {
             switch s.status {
             case .ok, .diverged: return .done(s)
-            case .failed:
-                // A failure may be fixed by now (a plugin edited): train it again, from the start.
-                try remove(dir + "/" + RunCheckpoint.file)
-                return .start
-            case .interrupted, .incomplete: break
+            // A failed run resumes from its checkpoint like an interrupted one: what failed may
+            // have been the process (killed, out of memory, a full disk), not the training. A
+            // fix to a plugin changes the configuration hash, which sets the run aside instead.
+            case .failed, .interrupted, .incomplete: break
             }
         }
         let checkpoint = dir + "/" + RunCheckpoint.file
@@ -51,8 +50,8 @@ enum RunDirectory {
             guard try archive.string("config_hash", path: checkpoint) == hash else { throw DescentError.file(checkpoint, "belongs to another configuration") }
             return .resume
         } catch {
-            warn("\(error); training \(URL(fileURLWithPath: dir).lastPathComponent) from the start")
-            try remove(checkpoint)
+            let aside = try RunCheckpoint.setAside(checkpoint)
+            warn("\(error); set aside as \(aside), training \(URL(fileURLWithPath: dir).lastPathComponent) from the start")
             return .start
         }
     }

@@ -79,11 +79,13 @@ struct RunExecutor {
         var resumed = false
         let threads = Parallel.threads
         defer { Parallel.setThreads(threads) }
-        if FileManager.default.fileExists(atPath: checkpointPath) {
-            state = try RunCheckpoint.restore(from: checkpointPath, configHash: configuration.hash, model: task.model, optimizer: optimizer)
+        let progress = Progress(run: spec.name, total: spec.steps)
+        if let restored = try restoreCheckpoint(checkpointPath, dir: dir, hash: configuration.hash, progress: progress) {
+            state = restored
             trainer.resume(step: state.step, scheduledLR: state.scheduledLR, scheduleYieldedAt: state.scheduleYieldedAt)
             resumed = true
-            Parallel.setThreads(state.threads)
+            // As it started, but never more threads than this machine has cores.
+            Parallel.setThreads(min(state.threads, max(threads, ProcessInfo.processInfo.activeProcessorCount)))
         } else {
             // A new start: nothing of an earlier attempt may pass for this one's results.
             let old = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasPrefix("events.out.tfevents.") }
@@ -122,9 +124,8 @@ struct RunExecutor {
             state.eventsBytes = try EventLog.append(bytes, to: events, at: state.eventsBytes)
             state.eventsRows = state.rows.count
         }
-        let progress = Progress(run: spec.name, total: spec.steps)
         if resumed {
-            let same = state.threads == threads ? "" : " with \(state.threads) thread\(state.threads == 1 ? "" : "s"), as it started (here \(threads))"
+            let same = state.threads == threads ? "" : " with \(Parallel.threads) thread\(Parallel.threads == 1 ? "" : "s"), as it started (here \(threads))"
             progress.finish("resuming at step \(state.step) of \(spec.steps)" + same)
         }
         var summary = RunSummary(name: spec.name, status: .ok, metricName: task.metricName)
@@ -234,6 +235,26 @@ struct RunExecutor {
         case .interrupted, .incomplete: progress.finish("interrupted after step \(summary.steps); run the study again to resume")
         }
         return summary
+    }
+}
+
+extension RunExecutor {
+    /// The loop state of `path` with model and optimizer restored, nil when there is no
+    /// checkpoint. One that cannot be used (corrupt, forged, from another model) is set aside
+    /// beside it, named with the time, and the run starts over: re-running never meets it again.
+    func restoreCheckpoint(_ path: String, dir: String, hash: String, progress: Progress) throws -> RunState? {
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        do {
+            return try RunCheckpoint.restore(from: path, configHash: hash, model: task.model, optimizer: optimizer) { state in
+                try state.validate(steps: spec.steps, samples: task.train.count, path: path) { started in
+                    try EventLog.length(of: dir + "/" + EventLog.fileName(start: started))
+                }
+            }
+        } catch {
+            let aside = try RunCheckpoint.setAside(path)
+            progress.finish("\(error)\n  set aside as \(aside); training from the start")
+            return nil
+        }
     }
 }
 

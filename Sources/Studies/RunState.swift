@@ -80,6 +80,47 @@ struct RunState: Codable {
         return String(decoding: try e.encode(self), as: UTF8.self)
     }
 
+    /// Checks every field against the run it is to continue (`steps`, the training set's
+    /// `samples`, the length of the event file of a start time): a checkpoint is input like any file, since a shared
+    /// `--out` or a copied folder may hold one written by someone else. A CRC only catches accidents.
+    func validate(steps: Int, samples: Int, path: String, eventFileBytes: (Double) throws -> Int) throws {
+        func fail(_ reason: String) -> Error { DescentError.file(path, "the run's loop state is invalid: \(reason)") }
+        func finite(_ name: String, _ v: Double?) throws { if let v, !v.isFinite { throw fail("\(name) is \(v)") } }
+        guard (0...steps).contains(step) else { throw fail("step \(step) is not in 0...\(steps)") }
+        guard rows.count == step else { throw fail("\(rows.count) metric rows for \(step) steps") }
+        for (i, r) in rows.enumerated() {
+            guard r.step == i, r.time.isFinite, r.time >= 0, !r.lr.isNaN else { throw fail("metric row \(i + 1) is malformed") }
+            try finite("metric of row \(i + 1)", r.metric)
+            try finite("val_loss of row \(i + 1)", r.valLoss)
+        }
+        guard permutation.count <= samples, permutation.allSatisfy({ (0..<samples).contains($0) }) else {
+            throw fail("the epoch's sample order is not a subset of 0..<\(samples)")
+        }
+        guard Set(permutation).count == permutation.count else { throw fail("the epoch's sample order repeats a sample") }
+        try finite("smoothed", smoothed)
+        try finite("best_loss", bestLoss)
+        try finite("best_metric", bestMetric)
+        try finite("scheduled lr", scheduledLR)
+        for v in (finalPerClass ?? [:]).values { try finite("a per-class metric", v) }
+        if let s = stepsToThreshold, !(1...max(step, 1)).contains(s) { throw fail("steps to threshold \(s) is not in 1...\(step)") }
+        if let s = scheduleYieldedAt, !(0...step).contains(s) { throw fail("schedule yielded at \(s), not in 0...\(step)") }
+        guard seconds.isFinite, seconds >= 0 else { throw fail("training seconds \(seconds)") }
+        guard (1...Self.maximumThreads).contains(threads) else { throw fail("thread count \(threads) is not in 1...\(Self.maximumThreads)") }
+        // Event wall times and the event file's name derive from it: 1970 to a day from now.
+        guard started.isFinite, started >= 0, started <= Date().timeIntervalSince1970 + 86_400 else { throw fail("start time \(started)") }
+        guard (0...rows.count).contains(eventsRows) else { throw fail("\(eventsRows) event rows for \(rows.count) metric rows") }
+        let fileBytes = try eventFileBytes(started)
+        guard eventsBytes >= 0, eventsBytes <= fileBytes else {
+            throw fail("event file length \(eventsBytes) is beyond the file's \(fileBytes) bytes")
+        }
+        for e in edits {
+            guard (0...step).contains(e.step), [e.key, e.from, e.to].allSatisfy({ $0.utf8.count <= 1024 }) else { throw fail("a live edit is malformed") }
+        }
+    }
+
+    /// More threads than any machine Descent runs on; a checkpoint asking for more is corrupt.
+    static let maximumThreads = 1024
+
     static func decode(_ text: String, path: String) throws -> RunState {
         let d = JSONDecoder()
         d.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")

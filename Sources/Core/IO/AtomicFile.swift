@@ -10,9 +10,24 @@ public enum AtomicFile {
             do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
             catch { throw DescentError.file(path, "cannot create directory \(dir): \(error.localizedDescription)") }
         }
+        // A fresh temporary file (O_EXCL: never through a link someone planted), flushed before
+        // it replaces the old file, so a crash or a full disk leaves the previous version whole.
         let tmp = "\(path).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        guard FileManager.default.createFile(atPath: tmp, contents: data) else {
-            throw DescentError.file(path, "cannot write (\(String(cString: strerror(errno))))")
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw DescentError.file(path, "cannot write (\(String(cString: strerror(errno))))") }
+        let failure: String? = data.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let n = Foundation.write(fd, raw.baseAddress! + offset, raw.count - offset)
+                if n < 0 { if errno == EINTR { continue }; return String(cString: strerror(errno)) }
+                offset += n
+            }
+            return fsync(fd) == 0 ? nil : String(cString: strerror(errno))
+        }
+        close(fd)
+        if let failure {
+            unlink(tmp)
+            throw DescentError.file(path, "cannot write (\(failure))")
         }
         guard rename(tmp, path) == 0 else {
             let reason = String(cString: strerror(errno))

@@ -80,6 +80,11 @@ public struct RandomGenerator: RandomNumberGenerator {
     /// Restores from `words`.
     public init(words: [UInt64]) throws {
         guard words.count == 6 else { throw DescentError("rng", "6 state words expected, got \(words.count)") }
+        // xoshiro's all-zero state yields zeros forever (and rejection sampling never ends).
+        guard words[0...3].contains(where: { $0 != 0 }) else { throw DescentError("rng", "the all-zero state is not a valid state") }
+        guard words[5] <= 1, words[5] == 0 || Double(bitPattern: words[4]).isFinite else {
+            throw DescentError("rng", "the spare normal must be absent (0) or a finite number (1), got flag \(words[5])")
+        }
         state = (words[0], words[1], words[2], words[3])
         spareNormal = words[5] == 1 ? Double(bitPattern: words[4]) : nil
     }
