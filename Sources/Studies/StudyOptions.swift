@@ -1,3 +1,4 @@
+import DescentCore
 import DescentPlugins
 import Foundation
 
@@ -20,6 +21,17 @@ public struct StudyOptions {
     public var launchWorker: ((_ job: Data, _ environment: [String: String]) throws -> Process)? = nil
 
     public init() {}
+
+    /// Refuses an `--out` that would scatter a study over the file system: empty (an unset
+    /// shell variable, `--out "$OUT"`) would write `/<experiment>`, and `/` the same.
+    public static func checkOutDirectory(_ path: String) throws {
+        guard !path.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw DescentError("--out", "an empty directory name (an unset variable?); give a directory, e.g. --out runs")
+        }
+        guard URL(fileURLWithPath: path).standardizedFileURL.path != "/" else {
+            throw DescentError("--out", "'\(path)' is the root directory; give a directory of its own, e.g. --out runs")
+        }
+    }
 
     /// Parses `i/n` with 1 <= i <= n.
     public static func parseShard(_ text: String) -> (index: Int, count: Int)? {

@@ -90,6 +90,7 @@ public final class StudyRunner {
     public func execute(experiment: String, defaults: [String: LuaValue], runs: [[String: LuaValue]], places: [String] = [],
                         at place: String? = nil, onStep: StepHook? = nil) throws -> [RunSummary] {
         guard Plugin.isIdentifier(experiment) else { throw DescentError("experiment", "name must be an identifier, got '\(experiment)'") }
+        try StudyOptions.checkOutDirectory(options.outDirectory)
         let specs = try resolve(experiment: experiment, defaults: defaults, runs: runs, places: places, at: place)
         let dir = options.outDirectory + "/" + experiment
         if !experiments.contains(dir) { experiments.append(dir) }

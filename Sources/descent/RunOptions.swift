@@ -29,6 +29,7 @@ struct RunOptions: ParsableArguments {
 
     func validate() throws {
         if let jobs, jobs < 1 { throw ValidationError("--jobs: a positive integer expected, got \(jobs)") }
+        if let out { do { try StudyOptions.checkOutDirectory(out) } catch { throw ValidationError("\(error)") } }
         if let shard, StudyOptions.parseShard(shard) == nil { throw ValidationError("--shard: i/n with 1 <= i <= n expected, got '\(shard)'") }
     }
 

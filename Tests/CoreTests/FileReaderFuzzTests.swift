@@ -79,6 +79,44 @@ final class FileReaderFuzzTests: XCTestCase {
         XCTAssertThrowsError(try TensorArchive.decode(huge, path: "/tmp/h.dtar")) { XCTAssertTrue("\($0)".contains("checksum mismatch"), "\($0)") }
     }
 
+    /// Formats stb_image 2.27 mishandles never reach it (an RLE HDR that loops forever, 16-bit
+    /// PNM read out of bounds or segfaulting), and a header's claim is bounded before decoding.
+    func testImagesOtherThanPNGAndJPEGAndHugeClaimsAreRefused() throws {
+        let dir = NSTemporaryDirectory() + "descent-img-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        // PNG's IHDR claiming 10000x10000 (100 megapixels, 300 MB decoded) in a few dozen bytes.
+        var ihdr: [UInt8] = Array("IHDR".utf8) + [0, 0, 0x27, 0x10, 0, 0, 0x27, 0x10, 8, 2, 0, 0, 0]
+        let crc = ihdr.withUnsafeBytes { Self.crc32($0) }
+        ihdr = [0, 0, 0, 13] + ihdr + withUnsafeBytes(of: crc.bigEndian, Array.init)
+        let png = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + ihdr + [UInt8](repeating: 0, count: 16)
+        let cases: [(String, [UInt8], String)] = [
+            ("rle.hdr", Array("#?RADIANCE\nFORMAT=32-bit_rle_rgbe\n\n-Y 8 +X 8\n".utf8) + [2, 2, 0, 8] + [UInt8](repeating: 0x80, count: 8), "Radiance HDR image; Descent reads PNG and JPEG only"),
+            ("deep.pgm", Array("P5\n8000 8000\n65535\n".utf8) + [0, 1, 2, 3], "PNM image; Descent reads PNG and JPEG only"),
+            ("small16.pgm", Array("P5\n2 2\n65535\n".utf8) + [0, 1], "PNM image"),
+            ("truncated.ppm", Array("P6\n4 4\n255\n".utf8) + [1, 2, 3], "PNM image"),
+            ("x.gif", Array("GIF89a".utf8) + [1, 0, 1, 0, 0, 0, 0], "GIF image"),
+            ("x.bmp", Array("BM".utf8) + [UInt8](repeating: 0, count: 60), "BMP image"),
+            ("text.png", Array("hello".utf8), "not a PNG or JPEG image"),
+            ("huge.png", png, "at most 32768 per side and 64 megapixels"),
+        ]
+        for (name, bytes, reason) in cases {
+            let path = dir + "/" + name
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+            XCTAssertThrowsError(try ImageFile.load(path, side: 8)) {
+                XCTAssertTrue("\($0)".hasPrefix(path + ": ") && "\($0)".contains(reason), "\(name): \($0)")
+            }
+        }
+    }
+
+    private static func crc32(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
+        var c: UInt32 = 0xFFFF_FFFF
+        for b in bytes {
+            c ^= UInt32(b)
+            for _ in 0..<8 { c = (c >> 1) ^ (0xEDB8_8320 & (0 &- (c & 1))) }
+        }
+        return ~c
+    }
+
     /// A bounded byte-flip and truncation run over a valid file of each format.
     func testByteFlipsAndTruncationsNeverTrap() throws {
         var rng = RandomGenerator(seed: 11)

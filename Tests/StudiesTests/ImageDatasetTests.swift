@@ -168,6 +168,15 @@ final class ImageDatasetTests: PluginTestCase {
         XCTAssertThrowsError(try ImageDatasets.coco(annotations: json, images: images, side: 32, classes: ["bus"])) {
             XCTAssertTrue("\($0)".contains("class 'bus' is not a category here (categories: person, car, truck)"), "\($0)")
         }
+        // A file in the folder that is a link to an image outside it.
+        let outside = tmp()
+        try FileManager.default.createDirectory(atPath: outside, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: images + "/scene0.png", toPath: outside + "/secret.png")
+        try FileManager.default.createSymbolicLink(atPath: images + "/link.png", withDestinationPath: outside + "/secret.png")
+        let linked = try variant { $0["images"] = [["id": 1, "file_name": "link.png", "width": 64, "height": 64]]; $0["annotations"] = [] }
+        XCTAssertThrowsError(try ImageDatasets.coco(annotations: linked, images: images, side: 32)) {
+            XCTAssertTrue("\($0)".hasPrefix(images + "/link.png: leads outside"), "\($0)")
+        }
         // A truncated PNG and a text file posing as one.
         let png = try Data(contentsOf: URL(fileURLWithPath: images + "/scene0.png"))
         try png.prefix(60).write(to: URL(fileURLWithPath: images + "/scene0.png"))

@@ -25,6 +25,21 @@ public enum ImageDatasets {
         return d
     }
 
+    /// `root/relative`, checked to stay inside `root` once symbolic links are followed: a link in
+    /// the folder to a file elsewhere is refused like a `..` in the name.
+    static func inside(_ root: String, _ relative: String) throws -> String {
+        let path = root + "/" + relative
+        guard let real = realpath(path, nil) else { throw DescentError.file(path, "no such file (\(String(cString: strerror(errno))))") }
+        defer { free(real) }
+        guard let realRoot = realpath(root, nil) else { throw DescentError.file(root, "no such folder") }
+        defer { free(realRoot) }
+        let (file, folder) = (String(cString: real), String(cString: realRoot))
+        guard file.hasPrefix(folder == "/" ? "/" : folder + "/") else {
+            throw DescentError.file(path, "leads outside \(root) (to \(file)); images must stay inside their folder")
+        }
+        return path
+    }
+
     static func entries(_ dir: String) throws -> [String] {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir) else { throw DescentError.file(dir, "no such folder") }
@@ -52,7 +67,7 @@ public enum ImageDatasets {
                 let files = try entries(root + "/" + folder).filter { extensions.contains(($0 as NSString).pathExtension.lowercased()) }
                 guard !files.isEmpty else { throw DescentError.file(root + "/" + folder, "no images (.jpg, .png, ...) in this class folder") }
                 for f in files {
-                    samples.append(Sample(image: try ImageFile.load(root + "/" + folder + "/" + f, side: side).pixels, annotation: .label(label)))
+                    samples.append(Sample(image: try ImageFile.load(try inside(root, folder + "/" + f), side: side).pixels, annotation: .label(label)))
                 }
             }
             return ArrayDataset(name: "image_folder", imageShape: [3, side, side], classNames: names, samples: samples)
@@ -141,7 +156,7 @@ public enum ImageDatasets {
             var samples: [Sample] = []
             for id in order {
                 let info = imageInfo[id]!
-                let image = try ImageFile.load(images + "/" + info.file, side: side)
+                let image = try ImageFile.load(try inside(images, info.file), side: side)
                 guard image.width == info.width, image.height == info.height else {
                     throw DescentError.file(images + "/" + info.file, "is \(image.width)x\(image.height) pixels; \(path) says \(info.width)x\(info.height)")
                 }
