@@ -98,7 +98,7 @@ enum ReportPage {
         let definitions = definitions.map { "<dt>\(e($0.0))</dt><dd>\(e($0.1))</dd>" }.joined()
             + (varied.isEmpty ? "" : "<dt>\(varied.map(e).joined(separator: ", "))</dt><dd>the settings that differ between runs (all of them are in results.csv and each run's config.json)</dd>")
         let payload = String(decoding: try JSONSerialization.data(withJSONObject: data(table), options: [.sortedKeys]), as: UTF8.self)
-            .replacingOccurrences(of: "</", with: "<\\/")
+            .replacingOccurrences(of: "<", with: "\\u003c")   // no </script> or <!-- in the data
         let script = try EmbeddedLua.source("report.js", in: embeddedLua)
         let style = try EmbeddedLua.source("report.css", in: embeddedLua)
         let count = table.rows.count

@@ -8,8 +8,11 @@ enum ReportSVG {
         guard hi > lo, lo.isFinite, hi.isFinite else { return [lo] }
         let raw = (hi - lo) / Double(count), p = pow(10, floor(log10(raw))), f = raw / p
         let step = (f < 1.5 ? 1 : f < 3 ? 2 : f < 7 ? 5 : 10) * p
+        // Values a few ulps apart (steps near 2^60, learning rates one ulp apart) leave no room
+        // for a step that moves v: the loop would never end.
+        guard step.isFinite, step > 0, lo + step > lo, hi - lo > abs(hi) * 1e-12 else { return [lo] }
         var out: [Double] = [], v = (lo / step).rounded(.up) * step
-        while v <= hi + step * 1e-9 {
+        while v <= hi + step * 1e-9, out.count <= 4 * count {
             out.append(abs(v) < step * 1e-9 ? 0 : v)
             v += step
         }

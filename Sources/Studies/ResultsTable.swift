@@ -105,18 +105,30 @@ struct ResultsTable {
     }
 
     var csv: String {
-        let header = ["rank", "run", "status"] + columns
+        let header = ["rank", "run", "status"] + columns.map(Self.text)
             + ["final_loss", "best_loss", "metric", "best_metric", "steps", "steps_to_threshold", "seconds", "config_hash"]
         var out = header.map(Self.field).joined(separator: ",") + "\n"
         for (i, r) in rows.enumerated() {
             let s = r.summary
             func n(_ v: Double?) -> String { v.map { $0.isFinite ? String(format: "%.6g", $0) : "\($0)" } ?? "" }
-            let cells = [String(i + 1), r.run.name, s.status.rawValue] + columns.map { r.settings[$0]?.description ?? "" }
+            let settings = columns.map { c -> String in
+                guard let v = r.settings[c] else { return "" }
+                if case .text(let t) = v { return Self.text(t) }
+                return v.description
+            }
+            let cells = [String(i + 1), Self.text(r.run.name), s.status.rawValue] + settings
                 + [n(s.finalLoss), n(s.bestLoss), metricName, n(s.bestMetric), String(s.steps), s.stepsToThreshold.map(String.init) ?? "",
                    String(format: "%.1f", s.seconds), r.hash]
             out += cells.map(Self.field).joined(separator: ",") + "\n"
         }
         return out
+    }
+
+    /// Text that a spreadsheet would run as a formula (`=cmd|...`, `+`, `-`, `@`, a leading tab
+    /// or carriage return) gets a leading `'`, as OWASP advises; numbers are written as numbers.
+    static func text(_ s: String) -> String {
+        guard let first = s.unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(first) else { return s }
+        return "'" + s
     }
 
     /// A CSV field, quoted when it holds a comma, a quote or a line break (RFC 4180).

@@ -123,4 +123,25 @@ final class PipelineImportTests: PluginTestCase {
         XCTAssertTrue(message { try vm.run(#"tfod.import("/nonexistent.config")"#) }.contains("/nonexistent.config: no such file"))
         XCTAssertTrue(message { try vm.run(#"tfod.import("x", {tf = 3})"#) }.contains("tf must be 1 or 2"))
     }
+
+    /// The generated script quotes everything that came from outside: a file name with a line
+    /// break and code after it stays inside its comment, and strings round-trip exactly.
+    func testGeneratedLuaQuotesThePathAndTheNotes() throws {
+        let result = try PipelineImport.parse(train("momentum_optimizer { learning_rate { constant_learning_rate { learning_rate: 0.1 } } }"),
+                                              path: "x", version: .tf1)
+        let evilPath = "/tmp/a\nos.exit(3) --\r\u{0}]].config"
+        let script = PipelineImport.lua(result, name: "run\"]]\n", source: evilPath, version: .tf1)
+        let vm = try LuaVM.scripting()
+        try vm.run("ran = {}; study = { run = function(self, r) ran[#ran + 1] = r.name end }")
+        try vm.run(script, name: "=generated")
+        XCTAssertEqual(try vm.run("return #ran, ran[1]"), [.integer(1), .string("run\"]]\n")])
+        XCTAssertTrue(script.hasPrefix("-- Imported from \"/tmp/a\\010os.exit(3) --\\013\\000]].config\" (TF1"), script)
+        var rng = RandomGenerator(seed: 3)
+        for _ in 0..<200 {
+            let s = String(decoding: (0..<rng.int(below: 12)).map { _ in UInt8(rng.int(below: 256)) }, as: UTF8.self)
+            XCTAssertEqual(try vm.run("return " + LuaSource.string(s)), [.string(s)], s.debugDescription)
+        }
+        XCTAssertEqual(try vm.run("return \(LuaSource.number(.infinity)), \(LuaSource.number(-.infinity))"), [.number(.infinity), .number(-.infinity)])
+        XCTAssertTrue(try vm.run("local x = \(LuaSource.number(.nan)) return x ~= x")[0] == .bool(true))
+    }
 }

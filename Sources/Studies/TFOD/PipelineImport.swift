@@ -194,17 +194,18 @@ public enum PipelineImport {
     public static func lua(_ r: Result, name: String, source: String, version: Version) -> String {
         func text(_ v: LuaValue) -> String {
             switch v {
-            case .string(let s): return "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+            case .string(let s): return LuaSource.string(s)
             case .integer(let i): return String(i)
-            case .number(let d): return d == d.rounded() && abs(d) < 1e15 ? String(format: "%.1f", d) : "\(d)"
+            case .number(let d): return LuaSource.number(d)
             case .bool(let b): return String(b)
             case .array(let a): return "{ " + a.map(text).joined(separator: ", ") + " }"
-            case .table(let t): return "{ " + t.keys.sorted().map { "\($0) = \(text(t[$0]!))" }.joined(separator: ", ") + " }"
+            case .table(let t): return "{ " + t.keys.sorted().map { "\(LuaSource.key($0)) = \(text(t[$0]!))" }.joined(separator: ", ") + " }"
             default: return "nil"
             }
         }
-        var out = "-- Imported from \(source) (TF\(version.rawValue) Object Detection API) by `descent tfod import`.\n"
-        for n in r.notes { out += "-- \(n)\n" }
+        // The path and the notes come from the file system and the config: each stays one comment line.
+        var out = "-- Imported from \(LuaSource.string(source)) (TF\(version.rawValue) Object Detection API) by `descent tfod import`.\n"
+        for n in r.notes { out += "-- \(LuaSource.commentLine(n))\n" }
         out += "study:run {\n  name = \(text(.string(name))),\n"
         for key in ["optimizer", "hyper", "schedule", "schedule_args", "batch", "steps", "augment", "ema"] {
             if let v = r.run[key] { out += "  \(key) = \(text(v)),\n" }

@@ -21,13 +21,22 @@
     if (a !== 0 && (a < 1e-3 || a >= 1e5)) return v.toExponential(2);
     return String(+v.toPrecision(4));
   }
-  // Nice ticks: steps of 1, 2 or 5 times a power of ten, about `n` of them.
+  // Nice ticks: steps of 1, 2 or 5 times a power of ten, about `n` of them. Values a few ulps
+  // apart (learning rates one ulp apart, steps near 2^60) get their two ends: no step moves v.
   function ticks(lo, hi, n) {
     if (!(hi > lo)) { lo -= 0.5; hi += 0.5; }
     var raw = (hi - lo) / n, p = Math.pow(10, Math.floor(Math.log10(raw))), f = raw / p;
     var step = (f < 1.5 ? 1 : f < 3 ? 2 : f < 7 ? 5 : 10) * p, out = [];
-    for (var v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push(Math.abs(v) < step * 1e-9 ? 0 : v);
+    if (!(step > 0) || !isFinite(step) || lo + step === lo || hi - lo <= Math.abs(hi) * 1e-12) return [lo, hi];
+    for (var v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9 && out.length <= 4 * n; v += step) out.push(Math.abs(v) < step * 1e-9 ? 0 : v);
     return out;
+  }
+  // Text from the data (run names, setting names and values) only ever becomes text nodes:
+  // a run directory named <img onerror=...> must not run when the report is opened.
+  function swatch(parent, color) {
+    var i = document.createElement("i");
+    i.style.background = color;
+    parent.appendChild(i);
   }
   // Log ticks: powers of ten, with 2 and 5 between them when there are few decades.
   function logTicks(lo, hi) {
@@ -119,7 +128,7 @@
           band.setAttribute("x", px(Math.min(x, dragFrom))); band.setAttribute("width", Math.abs(px(x) - px(dragFrom)));
           band.setAttribute("visibility", "visible");
         }
-        var lines = [], at = null;
+        var lines = [], at = null;   // lines: [color or null, text]
         shown.forEach(function (s) {
           if (s.hover === false) return;
           var best = -1, dist = Infinity;
@@ -127,15 +136,23 @@
           if (best < 0) return;
           at = s.x[best];
           if (s.labels) {   // points: every run at that value
-            s.x.forEach(function (sx, i) { if (sx === at && ty(s.y[i]) !== null) lines.push(s.labels[i] + ": " + fmt(s.y[i])); });
+            s.x.forEach(function (sx, i) { if (sx === at && ty(s.y[i]) !== null) lines.push([null, s.labels[i] + ": " + fmt(s.y[i])]); });
           } else {
-            lines.push('<i style="background:' + s.color + '"></i>' + s.name + ": " + fmt(s.y[best]));
+            lines.push([s.color, s.name + ": " + fmt(s.y[best])]);
           }
         });
         if (!lines.length) return;
         var X = tx(at);
         cursor.setAttribute("x1", px(X)); cursor.setAttribute("x2", px(X)); cursor.setAttribute("visibility", "visible");
-        tip.innerHTML = "<b>" + spec.x + " " + (spec.categories ? spec.categories[at] : fmt(at)) + "</b><br>" + lines.join("<br>");
+        while (tip.firstChild) tip.removeChild(tip.firstChild);
+        var head = document.createElement("b");
+        head.textContent = spec.x + " " + (spec.categories ? spec.categories[at] : fmt(at));
+        tip.appendChild(head);
+        lines.forEach(function (line) {
+          tip.appendChild(document.createElement("br"));
+          if (line[0]) swatch(tip, line[0]);
+          tip.appendChild(document.createTextNode(line[1]));
+        });
         tip.style.display = "block";
       };
       svg.onmouseup = function (ev) {
@@ -197,8 +214,14 @@
   data.runs.forEach(function (r) {
     var k = document.createElement("span");
     k.className = "key";
-    k.innerHTML = '<svg width="28" height="10"><line x1="0" x2="28" y1="5" y2="5" stroke="' + r.color + '" stroke-width="2.5" stroke-dasharray="' +
-      (r.dash || "") + '"/></svg>' + r.name + (r.same ? " <small>(same curves as " + r.same + ")</small>" : "");
+    el("line", {x1: 0, x2: 28, y1: 5, y2: 5, stroke: r.color, "stroke-width": 2.5, "stroke-dasharray": r.dash || ""},
+       el("svg", {width: 28, height: 10}, k));
+    k.appendChild(document.createTextNode(r.name));
+    if (r.same) {
+      var small = document.createElement("small");
+      small.textContent = " (same curves as " + r.same + ")";
+      k.appendChild(small);
+    }
     k.onclick = function () { hidden[r.name] = !hidden[r.name]; k.classList.toggle("off"); charts.forEach(function (c) { c.redraw(); }); };
     legend.appendChild(k);
   });
