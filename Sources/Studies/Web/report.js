@@ -32,7 +32,7 @@
     return out;
   }
   // Text from the data (run names, setting names and values) only ever becomes text nodes:
-  // a run directory named <img onerror=...> must not run when the report is opened.
+  // a run directory named as an image tag with an onerror handler must stay a name.
   function swatch(parent, color) {
     var i = document.createElement("i");
     i.style.background = color;
