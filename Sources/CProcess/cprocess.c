@@ -41,8 +41,10 @@ static void handle(int sig, void (*handler)(int)) {
 void descent_stop_install(int quit_second) {
     persistent = 1;
     quit_on_second = quit_second;
-    handle(SIGINT, on_stop);
-    handle(SIGTERM, on_stop);
+    /* A closed terminal (SIGHUP), a closed pipe on stdout (`descent run s.lua | head -1`,
+     * SIGPIPE) and SIGQUIT end a study the way SIGTERM does: checkpoint, summary, report. */
+    const int signals[] = {SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGQUIT};
+    for (unsigned i = 0; i < sizeof signals / sizeof signals[0]; i++) handle(signals[i], on_stop);
 }
 
 void descent_stop_arm(int armed) {

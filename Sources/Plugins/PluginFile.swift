@@ -49,6 +49,8 @@ enum PluginFile {
         let table: LuaReference
         do {
             table = try vm.runLoadedIsolated()
+        } catch let e as LuaError where e.isInterrupt {
+            throw e   // Ctrl-C stops the command, it does not skip one plugin
         } catch {
             throw fail("error while loading: \(error)")
         }

@@ -26,11 +26,13 @@ public final class PluginRegistry: ObjectCatalog {
         for (path, source) in embeddedLua {
             do {
                 register(try PluginFile.load(source: source, origin: .bundled(path), into: vm))
+            } catch let e as LuaError where e.isInterrupt {
+                throw e
             } catch {
                 diagnostics.append("error: \(error) (skipped)")
             }
         }
-        for dir in searchPath { load(directory: dir) }
+        for dir in searchPath { try load(directory: dir) }
     }
 
     /// Adds a native plugin (datasets and models register themselves this way).
@@ -49,7 +51,8 @@ public final class PluginRegistry: ObjectCatalog {
 
     /// Every `*.lua` file of `directory`, in name order. Within one directory a name may appear
     /// once; a later directory overrides an earlier one (with a warning naming both files).
-    func load(directory: String) {
+    /// Ctrl-C while a file loads (one that loops, say) stops the loading: it throws.
+    func load(directory: String) throws {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDir), isDir.boolValue else {
             diagnostics.append("warning: plugin directory \(directory) does not exist")
@@ -62,6 +65,8 @@ public final class PluginRegistry: ObjectCatalog {
             let p: Plugin
             do {
                 p = try PluginFile.load(path, into: vm)
+            } catch let e as LuaError where e.isInterrupt {
+                throw e
             } catch {
                 diagnostics.append("error: \(error) (skipped)")
                 continue

@@ -202,5 +202,5 @@ public final class StudyRunner {
 /// the report; the process exits 128 + signal.
 public struct StudyStopped: Error, CustomStringConvertible {
     public let signal: Int32
-    public var description: String { "stopped by \(signal == SIGINT ? "SIGINT (Ctrl-C)" : signal == SIGTERM ? "SIGTERM" : "signal \(signal)"); run the same command again to resume" }
+    public var description: String { "stopped by \(StopRequest.name(signal)); run the same command again to resume" }
 }

@@ -13,7 +13,7 @@ struct PluginsCommand: ParsableCommand {
         @OptionGroup var plugins: PluginOptions
 
         func run() throws {
-            let registry = try PluginRegistry.boot(extra: plugins.directories, report: warn)
+            let registry = try Session.boot(plugins)
             print(PluginListing.table(registry.plugins))
         }
     }
@@ -24,7 +24,7 @@ struct PluginsCommand: ParsableCommand {
         @OptionGroup var plugins: PluginOptions
 
         func run() throws {
-            let registry = try PluginRegistry.boot(extra: plugins.directories, report: warn)
+            let registry = try Session.boot(plugins)
             let found = registry.plugins.filter { $0.name == name }
             guard !found.isEmpty else { throw ValidationError("no plugin named '\(name)' (see `descent plugins`)") }
             print(found.map(PluginListing.details).joined(separator: "\n\n"))

@@ -51,11 +51,13 @@ struct RunCommand: ParsableCommand {
             if options.repl {
                 try REPL(vm: vm).run(banner: "descent repl after \(script): :help for commands, Ctrl-D to leave.")
             }
+        } catch let e as ExitCode {
+            throw e
         } catch {
             if let signal = StopRequest.signal {
                 summarize()
                 if session?.experiments.runner.stopped == true {
-                    warn("stopped by \(signal == SIGTERM ? "SIGTERM" : "Ctrl-C"); run the same command again to resume the study")
+                    warn("stopped by \(StopRequest.name(signal)); run the same command again to resume the study")
                 } else {
                     warn("\(error)")
                 }

@@ -1,3 +1,6 @@
+import ArgumentParser
+import DescentCore
+import Foundation
 import DescentHost
 import DescentPlugins
 import DescentStudies
@@ -10,8 +13,18 @@ final class Session {
     var vm: LuaVM { registry.vm }
 
     init(plugins: PluginOptions, study: StudyOptions = StudyOptions()) throws {
-        registry = try PluginRegistry.boot(extra: plugins.directories, report: warn)
+        registry = try Session.boot(plugins)
         experiments = try ExperimentAPI(registry: registry, options: study)
         vm.builtinGlobals = REPL.globalNames(vm)
+    }
+
+    /// The plugin registry; Ctrl-C while a plugin file loads ends the command with status 130.
+    static func boot(_ plugins: PluginOptions) throws -> PluginRegistry {
+        do {
+            return try PluginRegistry.boot(extra: plugins.directories, report: warn)
+        } catch let e as LuaError where e.isInterrupt {
+            warn("interrupted while loading plugins (\(e.message.components(separatedBy: ": ").first ?? ""))")
+            throw ExitCode(StopRequest.exitStatus(StopRequest.signal ?? SIGINT))
+        }
     }
 }

@@ -64,6 +64,15 @@ final class REPLCommandTests: XCTestCase {
         XCTAssertTrue(r.out.hasSuffix("alive\n"), r.out)
     }
 
+    /// The same after a script (`run --repl`), where Ctrl-C is also a study's stop request.
+    func testInterruptStopsTheChunkAfterAScript() throws {
+        let script = try CLI().script("x = 41")
+        let r = try piped(["run", script, "--repl"], input: "while true do end\nprint('alive', x + 1)\n", interruptAfter: 0.8)
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertTrue(r.out.contains("interrupted!"), r.out)
+        XCTAssertTrue(r.out.hasSuffix("alive\t42\n"), r.out)
+    }
+
     /// Line editing, history recall, reverse search and tab completion on a real terminal: the
     /// session runs under `script(1)`, which gives it a pseudo-terminal.
     func testTerminalEditingHistoryAndCompletion() throws {

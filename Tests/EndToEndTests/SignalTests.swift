@@ -8,10 +8,10 @@ final class SignalTests: XCTestCase {
 
     func out() -> String { NSTemporaryDirectory() + "descent-e2e-signal-\(UUID().uuidString)" }
 
-    func study() throws -> String {
+    func study(steps: Int = 400) throws -> String {
         try cli.script("""
             local e = experiment { name = "sig", model = "detector", model_args = { width = 4, depth = 0 },
-              dataset = "street_scenes", dataset_args = { train = 32, val = 8 }, size = 32, steps = 400, batch = 4,
+              dataset = "street_scenes", dataset_args = { train = 32, val = 8 }, size = 32, steps = \(steps), batch = 4,
               eval_every = 100, checkpoint_every = 50, augment = { flip = 0.5 } }
             e:run { name = "lion", optimizer = "lion", hyper = { lr = 1e-4 } }
             e:run { name = "adam", optimizer = "adam" }
@@ -72,7 +72,8 @@ final class SignalTests: XCTestCase {
     }
 
     func testSigtermStopsWorkersWhichCheckpoint() throws {
-        let script = try study(), dir = out()
+        // Long enough that neither run finishes between the two checkpoints and the signal.
+        let script = try study(steps: 3000), dir = out()
         let fm = FileManager.default
         let r = try stop(["run", script, "--out", dir, "--jobs", "2"], with: SIGTERM) {
             fm.fileExists(atPath: dir + "/sig/lion/checkpoint.dtar") && fm.fileExists(atPath: dir + "/sig/adam/checkpoint.dtar")
@@ -92,7 +93,7 @@ final class SignalTests: XCTestCase {
         let dir = out()
         let script = try cli.script("""
             local e = experiment { name = "k", model = "detector", model_args = { width = 4, depth = 0 },
-              dataset = "street_scenes", dataset_args = { train = 32, val = 8 }, size = 32, steps = 100000, batch = 4, eval_every = 0,
+              dataset = "street_scenes", dataset_args = { train = 32, val = 8 }, size = 32, steps = 4000, batch = 4, eval_every = 0,
               checkpoint_every = 50 }
             e:run { name = "victim" }
             e:run { name = "short", steps = 3 }
@@ -119,6 +120,65 @@ final class SignalTests: XCTestCase {
         let s = try summary(dir + "/k/victim/summary.json")
         XCTAssertEqual(s["error"] as? String, "worker killed by signal 9 before writing its summary")
         XCTAssertTrue(try String(contentsOfFile: dir + "/k/report.html", encoding: .utf8).contains("victim"))
+        // Killed (by the OOM killer, say) is not a verdict on the training: the next run resumes
+        // from the checkpoint it left instead of deleting it.
+        let again = try cli.descent(["run", script, "--out", dir, "--jobs", "2"])
+        XCTAssertEqual(again.status, 0, again.err)
+        XCTAssertTrue(again.out.contains("victim  resuming at step"), again.out)
+    }
+
+    /// The ways a study's process is told to go besides Ctrl-C and SIGTERM: the terminal closes
+    /// (SIGHUP), the reader of its output goes away (`descent run s.lua | head -1`: SIGPIPE),
+    /// SIGQUIT. Each checkpoints, writes the summary and exits 128 + signal.
+    func testHangupPipeAndQuitStopLikeSigterm() throws {
+        let fm = FileManager.default
+        for signal in [SIGHUP, SIGQUIT] {
+            let script = try study(steps: 3000), dir = out()
+            let r = try stop(["run", script, "--out", dir], with: signal) { fm.fileExists(atPath: dir + "/sig/lion/checkpoint.dtar") }
+            XCTAssertEqual(r.status, 128 + signal, r.out)
+            XCTAssertFalse(r.out.contains("crashed"), r.out)
+            XCTAssertEqual(try summary(dir + "/sig/lion/summary.json")["status"] as? String, "interrupted", "signal \(signal)")
+        }
+        // Standard output a pipe whose reader closes it after the first line.
+        let script = try study(steps: 3000), dir = out()
+        let p = Process()
+        p.executableURL = CLI.binary
+        p.arguments = ["run", script, "--out", dir]
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        for _ in 0..<600 where !fm.fileExists(atPath: dir + "/sig/lion/checkpoint.dtar") { usleep(100_000) }
+        try pipe.fileHandleForReading.close()
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 128 + SIGPIPE)
+        XCTAssertEqual(try summary(dir + "/sig/lion/summary.json")["status"] as? String, "interrupted")
+    }
+
+    /// One Ctrl-C stops a command whose plugin file never finishes loading.
+    func testOneCtrlCStopsAPluginThatLoopsAtLoad() throws {
+        let plugins = out()
+        try FileManager.default.createDirectory(atPath: plugins, withIntermediateDirectories: true)
+        try "while true do end".write(toFile: plugins + "/loops.lua", atomically: true, encoding: .utf8)
+        let script = try cli.script("print('the script ran')")
+        for args in [["plugins", "--plugins", plugins], ["repl", "--plugins", plugins], ["run", script, "--plugins", plugins]] {
+            let started = Date()
+            let p = Process()
+            p.executableURL = CLI.binary
+            p.arguments = args
+            let output = Pipe()
+            (p.standardInput, p.standardOutput, p.standardError) = (Pipe(), output, output)
+            try p.run()
+            usleep(700_000)
+            kill(p.processIdentifier, SIGINT)
+            for _ in 0..<100 where p.isRunning { usleep(100_000) }
+            if p.isRunning { p.terminate() }
+            p.waitUntilExit()
+            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            XCTAssertEqual(p.terminationStatus, 130, "\(args[0]): \(text)")
+            XCTAssertFalse(text.contains("the script ran"), text)
+            XCTAssertLessThan(Date().timeIntervalSince(started), 9, "\(args[0]) ignored the first Ctrl-C")
+        }
     }
 
     /// The process holding a run directory's lock: the worker training it.

@@ -8,11 +8,11 @@
  * success, -1 when the parent is already gone. */
 int descent_die_with_parent(int expected_parent);
 
-/* Stop requests. A handled SIGINT or SIGTERM records the signal (the first one wins) and calls
+/* Stop requests. A handled SIGINT, SIGTERM, SIGHUP, SIGPIPE or SIGQUIT records the signal (the first one wins) and calls
  * the notifier (the Lua host's: it makes running Lua code raise "interrupted!"); training loops
  * poll descent_stop_signal() between steps.
  *
- * descent_stop_install: SIGINT and SIGTERM stay handled for the life of the process; with
+ * descent_stop_install: those signals stay handled for the life of the process; with
  * quit_second, a second signal ends it at once with status 128 + signal (`descent run`; not
  * workers, which the kernel may signal more than once when their parent dies).
  * descent_stop_arm(1) / (0): without that, SIGINT is handled only while Lua code runs (armed)

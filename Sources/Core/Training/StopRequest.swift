@@ -1,10 +1,11 @@
 import CProcess
+import Foundation
 
-/// SIGINT and SIGTERM as requests to stop, not as sudden death: the signal handler (CProcess)
+/// SIGINT, SIGTERM, SIGHUP, SIGPIPE and SIGQUIT as requests to stop, not as sudden death: the signal handler (CProcess)
 /// only records the signal and tells the Lua host, so running Lua code raises "interrupted!";
 /// training loops ask `signal` between steps, checkpoint and stop.
 public enum StopRequest {
-    /// Keeps SIGINT and SIGTERM handled for the life of the process; with `quitOnSecond`
+    /// Keeps those signals handled for the life of the process; with `quitOnSecond`
     /// (`descent run`), a second signal ends it at once with status 128 + signal.
     public static func install(quitOnSecond: Bool) { descent_stop_install(quitOnSecond ? 1 : 0) }
 
@@ -32,6 +33,18 @@ public enum StopRequest {
 
     /// The exit status a stop by `signal` ends the process with (130 for SIGINT, 143 for SIGTERM).
     public static func exitStatus(_ signal: Int32) -> Int32 { 128 + signal }
+
+    /// How messages name a stop's signal.
+    public static func name(_ signal: Int32) -> String {
+        switch signal {
+        case SIGINT: return "Ctrl-C"
+        case SIGTERM: return "SIGTERM"
+        case SIGHUP: return "SIGHUP (the terminal closed)"
+        case SIGPIPE: return "SIGPIPE (standard output closed)"
+        case SIGQUIT: return "SIGQUIT"
+        default: return "signal \(signal)"
+        }
+    }
 
     /// Forgets a handled request (Ctrl-C that interrupted one REPL statement).
     public static func clear() { descent_stop_clear() }
