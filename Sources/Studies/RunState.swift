@@ -105,7 +105,8 @@ struct RunState: Codable {
         if let s = stepsToThreshold, !(1...max(step, 1)).contains(s) { throw fail("steps to threshold \(s) is not in 1...\(step)") }
         if let s = scheduleYieldedAt, !(0...step).contains(s) { throw fail("schedule yielded at \(s), not in 0...\(step)") }
         guard seconds.isFinite, seconds >= 0 else { throw fail("training seconds \(seconds)") }
-        guard (1...Self.maximumThreads).contains(threads) else { throw fail("thread count \(threads) is not in 1...\(Self.maximumThreads)") }
+        let allowed = EnvironmentSetting.threads.range
+        guard allowed.contains(threads) else { throw fail("thread count \(threads) is not in \(allowed)") }
         // Event wall times and the event file's name derive from it: 1970 to a day from now.
         guard started.isFinite, started >= 0, started <= Date().timeIntervalSince1970 + 86_400 else { throw fail("start time \(started)") }
         guard (0...rows.count).contains(eventsRows) else { throw fail("\(eventsRows) event rows for \(rows.count) metric rows") }
@@ -117,9 +118,6 @@ struct RunState: Codable {
             guard (0...step).contains(e.step), [e.key, e.from, e.to].allSatisfy({ $0.utf8.count <= 1024 }) else { throw fail("a live edit is malformed") }
         }
     }
-
-    /// More threads than any machine Descent runs on; a checkpoint asking for more is corrupt.
-    static let maximumThreads = 1024
 
     static func decode(_ text: String, path: String) throws -> RunState {
         let d = JSONDecoder()

@@ -61,6 +61,32 @@ final class HostileScriptTests: XCTestCase {
         XCTAssertTrue(r.out.hasPrefix("false\tcannot allocate "), r.out + r.err)
     }
 
+    /// Out of memory where a script asked for it is a Lua error; malformed numeric settings in
+    /// the environment are refused before anything runs.
+    func testOutOfMemoryAndBadSettingsAreMessages() throws {
+        let script = try cli.script("""
+            print(pcall(tensor.zeros, {1024, 1024, 1024}))
+            print(tensor.ones{3}:sum())
+            """)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/sh")
+        p.arguments = ["-c", "ulimit -v 3000000; exec \"$0\" run \"$1\"", CLI.binary.path, script]
+        p.environment = ProcessInfo.processInfo.environment.merging(["DESCENT_MAX_TENSOR_BYTES": "100000000000"]) { $1 }
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 0)
+        XCTAssertEqual(text, "false\tzeros: out of memory allocating 4294967296 bytes for a tensor\n3.0\n")
+        for (name, value) in [("DESCENT_THREADS", "abc"), ("DESCENT_THREADS", "0"), ("DESCENT_THREADS", "100000"),
+                              ("DESCENT_MAX_TENSOR_BYTES", "-1"), ("DESCENT_MAX_TENSOR_BYTES", "1e9"), ("DESCENT_MAX_TENSOR_BYTES", "99999999999999999999")] {
+            let r = try cli.descent(["run", script], environment: [name: value])
+            XCTAssertEqual(r.status, 2, "\(name)=\(value)")
+            XCTAssertTrue(r.err.hasPrefix("descent: \(name): an integer from 1"), r.err)
+        }
+    }
+
     /// `require` never looks in the current directory, and a precompiled file is refused.
     func testRequireIgnoresTheCurrentDirectoryAndBinaryChunks() throws {
         let dir = URL(fileURLWithPath: NSTemporaryDirectory() + "descent-cwd-\(UUID().uuidString)")

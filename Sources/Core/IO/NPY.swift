@@ -73,8 +73,7 @@ public enum NPY {
             let size = needed.map { "\($0) bytes" } ?? "more bytes than a file holds"
             throw DescentError.file(path, "truncated data: \(size) expected for \(descr) \(formatShape(shape)), got \(bytes.count - body)")
         }
-        try Tensor.checkShape(shape, "npy")
-        let t = Tensor(zeros: shape)
+        let t = try Tensor.checked(shape, path, zeroed: false)
         bytes.withUnsafeBytes { raw in
             let p = raw.baseAddress! + body
             for i in 0..<t.count { t.data[i] = kind.read(p + i * kind.size) }

@@ -98,8 +98,7 @@ public struct TensorArchive {
                 guard shape.allSatisfy({ $0 >= 0 }), let count = checkedProduct(shape + [4]) else { throw fail("tensor '\(name)' has a negative or huge shape \(shape)") }
                 // The file must hold the data before any memory is set aside for it.
                 let r = try region(name, e["offset"], count)
-                try Tensor.checkShape(shape, path)
-                let t = Tensor(uninitialized: shape)
+                let t = try Tensor.checked(shape, path, zeroed: false)
                 bytes.withUnsafeBytes { raw in _ = memcpy(t.data, raw.baseAddress! + r.lowerBound, r.count) }
                 archive[name] = .tensor(t)
             case "words":

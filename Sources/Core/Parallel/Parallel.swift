@@ -18,8 +18,7 @@ public enum Parallel {
         prepareThread()
         descent_keep_heap_mapped()
         let cores = ProcessInfo.processInfo.activeProcessorCount
-        let env = ProcessInfo.processInfo.environment["DESCENT_THREADS"].flatMap { Int($0) }
-        return max(1, env ?? cores)
+        return (try? EnvironmentSetting.threads.value()).flatMap { $0 } ?? cores
     }()
 
     /// Flushes denormals to zero on the calling thread (see `descent_flush_denormals`). Threads
@@ -31,7 +30,7 @@ public enum Parallel {
     /// Changes the cap at run time (benchmarks take 1- and N-thread figures in one process).
     public static func setThreads(_ n: Int) {
         _ = threads
-        threads = max(1, n)
+        threads = min(max(1, n), EnvironmentSetting.threads.range.upperBound)
     }
 
     /// Runs `body(i)` for i in 0..<count on up to `threads` threads; `count` is the number of

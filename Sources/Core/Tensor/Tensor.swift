@@ -45,7 +45,7 @@ public final class Tensor {
         guard values.count == shape.reduce(1, *) else {
             throw DescentError("tensor", "\(shape.reduce(1, *)) values expected for shape \(formatShape(shape)), got \(values.count)")
         }
-        self.init(zeros: shape)
+        self.init(storage: try TensorStorage.checked(count: values.count, zeroed: false, "tensor"), shape: shape)
         values.withUnsafeBufferPointer { data.update(from: $0.baseAddress!, count: values.count) }
     }
 

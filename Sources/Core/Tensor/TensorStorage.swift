@@ -40,13 +40,32 @@ public final class TensorStorage {
     public var lastWriteWasFinite: Bool { finiteAtWrite == writes }
 
     /// Allocates `count` floats, zero-filled unless `zeroed` is false (for outputs that the
-    /// caller overwrites entirely).
-    public init(count: Int, zeroed: Bool = true) {
+    /// caller overwrites entirely). Running out of memory here is fatal: layers and kernels
+    /// allocate through this; what a script asks for goes through `checked`.
+    public convenience init(count: Int, zeroed: Bool = true) {
+        let bytes = Self.capacity(count)
+        guard let raw = StoragePool.shared.take(bytes) ?? StoragePool.allocate(bytes) else {
+            fatalError("out of memory allocating \(bytes) bytes for a tensor")
+        }
+        self.init(count: count, raw: raw, capacityBytes: bytes, zeroed: zeroed)
+    }
+
+    /// Like `init(count:zeroed:)`, but running out of memory is an error naming `op` (what a
+    /// script or a file asked for must never end the host).
+    public static func checked(count: Int, zeroed: Bool = true, _ op: String) throws -> TensorStorage {
+        let bytes = capacity(count)
+        guard let raw = StoragePool.shared.take(bytes) ?? StoragePool.allocate(bytes) else {
+            throw DescentError(op, "out of memory allocating \(bytes) bytes for a tensor")
+        }
+        return TensorStorage(count: count, raw: raw, capacityBytes: bytes, zeroed: zeroed)
+    }
+
+    private static func capacity(_ count: Int) -> Int { (max(count, 1) * MemoryLayout<Float>.stride + 63) / 64 * 64 }
+
+    private init(count: Int, raw: UnsafeMutableRawPointer, capacityBytes: Int, zeroed: Bool) {
         self.count = count
-        let bytes = max(count, 1) * MemoryLayout<Float>.stride
-        capacityBytes = (bytes + 63) / 64 * 64
+        self.capacityBytes = capacityBytes
         if capacityBytes >= StoragePool.minimum { descent_note_allocation(capacityBytes) }
-        let raw = StoragePool.shared.take(capacityBytes) ?? StoragePool.allocate(capacityBytes)
         if zeroed { memset(raw, 0, capacityBytes) }
         base = raw.bindMemory(to: Float.self, capacity: capacityBytes / 4)
     }
@@ -61,7 +80,7 @@ public final class TensorStorage {
     /// before anything is allocated (`Tensor.checkShape`), so a mistaken size is an error that
     /// names the shape and the bytes, not a crash.
     public static let maximumBytes: Int = {
-        if let text = ProcessInfo.processInfo.environment["DESCENT_MAX_TENSOR_BYTES"], let n = Int(text), n > 0 { return n }
+        if let n = (try? EnvironmentSetting.maxTensorBytes.value()).flatMap({ $0 }) { return n }
         return Int(clamping: ProcessInfo.processInfo.physicalMemory / 2)
     }()
 
@@ -84,12 +103,11 @@ final class StoragePool {
 
     init() { pthread_mutex_init(&lock, nil) }
 
-    static func allocate(_ bytes: Int) -> UnsafeMutableRawPointer {
+    /// A fresh buffer, nil when the system has no memory for it.
+    static func allocate(_ bytes: Int) -> UnsafeMutableRawPointer? {
         let alignment = bytes >= hugePage ? hugePage : 64
         var raw: UnsafeMutableRawPointer?
-        guard posix_memalign(&raw, alignment, bytes) == 0, let raw else {
-            fatalError("out of memory allocating \(bytes) bytes for a tensor")
-        }
+        guard posix_memalign(&raw, alignment, bytes) == 0, let raw else { return nil }
         #if os(Linux)
         if alignment == hugePage { _ = madvise(raw, bytes, MADV_HUGEPAGE) }
         #endif
