@@ -41,6 +41,14 @@ final class ReportInjectionTests: XCTestCase {
         let html = try String(contentsOfFile: study + "/report.html", encoding: .utf8)
         XCTAssertFalse(html.contains("<img"), "markup from the data reached the page as markup")
 
+        // Axis values a few ulps apart (steps near 2^60, learning rates one ulp apart): the tick
+        // loops of loss.svg and report.js once never ended.
+        let lr = 0.001, next = lr.nextUp
+        try "step,loss,lr,wall_time,accuracy,val_loss\n1152921504606846976,0.5,\(lr),0.1,0.5,0.4\n1152921504606847232,0.5000001,\(next),0.2,0.5,0.4\n"
+            .write(toFile: study + "/tagged_b/metrics.csv", atomically: true, encoding: .utf8)
+        let again = try cli.descent(["report", study])
+        XCTAssertEqual(again.status, 0, again.err)
+
         guard let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first(where: FileManager.default.isExecutableFile) else {
             throw XCTSkip("chromium is not installed (tools/setup test installs it)")
         }
@@ -53,9 +61,12 @@ final class ReportInjectionTests: XCTestCase {
             p.standardOutput = out
             p.standardError = FileHandle.nullDevice
             try p.run()
+            let watchdog = DispatchWorkItem { if p.isRunning { p.terminate() } }
+            DispatchQueue.global().asyncAfter(deadline: .now() + 90, execute: watchdog)
             let dom = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             p.waitUntilExit()
-            XCTAssertTrue(dom.contains("data-rendered=\""), "the page did not render: \(dom.prefix(300))")
+            watchdog.cancel()
+            XCTAssertTrue(dom.contains("data-rendered=\"") && !dom.contains("data-rendered=\"0\""), "the page did not render: \(dom.prefix(300))")
             XCTAssertFalse(dom.contains("data-pwned=\"1\""), "a script from the data ran")
             XCTAssertTrue(dom.contains("&lt;img src=x onerror="), "the hostile name is shown as text")
         }
