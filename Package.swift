@@ -35,9 +35,9 @@ let package = Package(
         .target(name: "CKernels", path: "Sources/CKernels", cSettings: [.unsafeFlags(["-O2"], .when(configuration: .debug))]),
         .target(name: "CProcess", path: "Sources/CProcess"),
         .target(name: "CLuaInterrupt", dependencies: ["CLua"], path: "Sources/CLuaInterrupt"),
-        // The Lua shipped with Descent is compiled into the binary (Plugins/EmbedLua).
+        // The Lua shipped with Descent is compiled into the binary (BuildPlugins/EmbedLua: a build plugin, not a Descent plugin).
         .executableTarget(name: "embed-lua", path: "Sources/embed-lua"),
-        .plugin(name: "EmbedLua", capability: .buildTool(), dependencies: ["embed-lua"], path: "Plugins/EmbedLua"),
+        .plugin(name: "EmbedLua", capability: .buildTool(), dependencies: ["embed-lua"], path: "BuildPlugins/EmbedLua"),
         // Optimised in debug builds too: the numeric core is what every test runs, and its SIMD
         // code is ~100x slower unoptimised.
         .target(name: "DescentCore", dependencies: ["CDNNL", "CKernels", "CProcess", "CStb"], path: "Sources/Core",

@@ -118,7 +118,7 @@ enum NativeEntries {
     /// (`CachedDataset`).
     private static func synthetic(_ name: String, _ doc: String, train: Int, val: Int,
                                   _ make: @escaping (_ size: Int, _ count: Int, _ seed: UInt64) throws -> Dataset) -> Plugin {
-        Plugin(kind: .dataset, name: name, origin: .native, doc: doc, defaults: [("train", .number(Double(train))), ("val", .number(Double(val)))],
+        var plugin = Plugin(kind: .dataset, name: name, origin: .native, doc: doc, defaults: [("train", .number(Double(train))), ("val", .number(Double(val)))],
                table: nil, builder: .dataset { r in
             func count(_ k: String) throws -> Int {
                 guard let n = r.args[k]?.number, n >= 1, n <= 1e7, n == n.rounded() else {
@@ -129,6 +129,8 @@ enum NativeEntries {
             return (CachedDataset(try make(r.size, try count("train"), r.seed)),
                     CachedDataset(try make(r.size, try count("val"), r.seed &+ 1_000_003)))
         })
+        plugin.quickArgs = ["train": .integer(64), "val": .integer(8)]
+        return plugin
     }
 
     /// A set read from files named by `keys` (all required).

@@ -37,6 +37,8 @@ public struct Plugin {
     public internal(set) var sha256: String? = nil
     /// A native optimizer's update rule (`descent plugins show`).
     public internal(set) var equations: String? = nil
+    /// A dataset's arguments for `--quick` smoke runs (a small training set), merged over the run's.
+    public internal(set) var quickArgs: [String: LuaValue] = [:]
     /// How a native model or dataset is built (Lua ones build through `table`).
     var builder: PluginBuilder? = nil
 

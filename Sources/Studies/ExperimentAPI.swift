@@ -17,7 +17,7 @@ public final class ExperimentAPI {
         runner = StudyRunner(registry: registry, options: options)
         let vm = registry.vm
         // The Lua side (Lua/experiment.lua): declaration, sweeps (grids), and `go`; it receives
-        // the Swift executor and returns the finisher.
+        // the Swift executor and the run fields, and returns the finisher.
         try vm.load(try EmbeddedLua.source("experiment.lua", in: embeddedLua), name: "=experiment.lua")
         // Weak: the VM must not keep the experiment layer (and through it the registry) alive.
         vm.pushFunction("experiment:go") { [weak self] vm, a in
@@ -53,29 +53,11 @@ public final class ExperimentAPI {
             vm.push(.array(summaries.map { s in .table(Self.lua(s)) }))
             return 1
         }
-        try vm.pcall(arguments: 1, results: 1)
+        // The run fields, from the one list of them (`RunSpec.fields`): sweeps tell a field from a hyperparameter.
+        vm.push(.array(RunSpec.fields.map { .string($0.key) }))
+        try vm.pcall(arguments: 2, results: 1)
         finisher = LuaReference(popping: vm)
-        try Self.installTFOD(vm)
-    }
-
-    /// `tfod.import(path [, {tf = 1 or 2}])`: a TF OD API pipeline.config's train_config as a
-    /// run table (`study:run(tfod.import("pipeline.config"))`); TF2 unless `tf = 1`.
-    static func installTFOD(_ vm: LuaVM) throws {
-        try vm.load("tfod = { import = ... }", name: "=tfod")
-        vm.pushFunction("tfod.import") { vm, a in
-            let path = try a.path(1)
-            var version = PipelineImport.Version.tf2
-            switch vm.value(at: 2) {
-            case .nil: break
-            case .table(let t) where t.keys.allSatisfy({ $0 == "tf" }):
-                guard let v = t["tf"]?.number, let parsed = PipelineImport.Version(rawValue: Int(exactly: v) ?? 0) else { throw a.fail(2, "tf must be 1 or 2") }
-                version = parsed
-            default: throw a.fail(2, "options {tf = 1 or 2} expected")
-            }
-            vm.push(.table(try PipelineImport.load(path, version: version).run))
-            return 1
-        }
-        try vm.pcall(arguments: 1, results: 0)
+        try vm.open(TFODLibrary())
     }
 
     static func lua(_ s: RunSummary) -> [String: LuaValue] {

@@ -8,7 +8,7 @@ import Foundation
 /// failed. Neither stops the study; a stop request does.
 struct RunExecutor {
     let spec: RunSpec
-    let task: RunTask
+    let setup: RunSetup
     let optimizer: Optimizer
     let schedule: Schedule?
     /// The resolved hyperparameters before training (defaults included), for config.json.
@@ -20,7 +20,7 @@ struct RunExecutor {
     init(_ spec: RunSpec, registry: PluginRegistry) throws {
         self.spec = spec
         do {
-            task = try RunTask(spec, registry: registry)
+            setup = try RunSetup(spec, registry: registry)
             optimizer = try Self.optimizer(spec, registry)
             if spec.evalAveraged, optimizer.weightAverage == nil {
                 throw DescentError("eval_averaged", "\(optimizer.name) keeps no weight averages; use an optimizer plugin whose build returns optim.chain{optim.ema(decay), ...}")
@@ -30,10 +30,10 @@ struct RunExecutor {
             resolvedHyper = optimizer.hyper
             resolvedScheduleArgs = schedule?.hyper
             var rng = RandomGenerator(seed: 0)
-            let (x, y, _) = try task.batch(task.train, [0], augment: Augmentation(), rng: &rng)
-            task.model.evaluate()
-            defer { task.model.train() }
-            _ = try task.criterion.forward(try task.model.forward(x), y)
+            let (x, y, _) = try setup.batch(setup.train, [0], augment: Augmentation(), rng: &rng)
+            setup.model.evaluate()
+            defer { setup.model.train() }
+            _ = try setup.criterion.forward(try setup.model.forward(x), y)
         } catch {
             throw ContextError("run '\(spec.name)'", error)
         }
@@ -74,7 +74,7 @@ struct RunExecutor {
     private func train(into dir: String, configuration: (plugins: [String: Any], hash: String),
                        onStep: ((StepRecord, Module, Optimizer) throws -> Bool)?) throws -> RunSummary {
         let checkpointPath = dir + "/" + RunCheckpoint.file
-        let trainer = Trainer(model: task.model, criterion: task.criterion, optimizer: optimizer, schedule: schedule)
+        let trainer = Trainer(model: setup.model, criterion: setup.criterion, optimizer: optimizer, schedule: schedule)
         var state: RunState
         var resumed = false
         let threads = Parallel.threads
@@ -117,7 +117,7 @@ struct RunExecutor {
         }
         /// Appends the rows not yet in the event file (and, at the end, the session's status).
         func flushEvents(ending status: RunSummary.Status? = nil) throws {
-            var bytes = EventLog.rows(state.rows[state.eventsRows...], metricName: task.metricName, start: state.started)
+            var bytes = EventLog.rows(state.rows[state.eventsRows...], metricName: setup.metricName, start: state.started)
             if let status { bytes += EventLog.sessionEnd(status, wallTime: state.started + (state.rows.last?.time ?? 0)) }
             // An evaluation flushes, and a checkpoint at the same step finds nothing new.
             guard !bytes.isEmpty else { return }
@@ -128,7 +128,7 @@ struct RunExecutor {
             let same = state.threads == threads ? "" : " with \(Parallel.threads) thread\(Parallel.threads == 1 ? "" : "s"), as it started (here \(threads))"
             progress.finish("resuming at step \(state.step) of \(spec.steps)" + same)
         }
-        var summary = RunSummary(name: spec.name, status: .ok, metricName: task.metricName)
+        var summary = RunSummary(name: spec.name, status: .ok, metricName: setup.metricName)
         summary.configHash = configuration.hash
         let start = Date()
         let before = state.seconds
@@ -138,18 +138,18 @@ struct RunExecutor {
             state.seconds = elapsed()
             state.scheduledLR = trainer.lastScheduledLR
             state.scheduleYieldedAt = trainer.scheduleYieldedAt
-            try RunCheckpoint.save(to: checkpointPath, configHash: configuration.hash, model: task.model, optimizer: optimizer, state: state)
+            try RunCheckpoint.save(to: checkpointPath, configHash: configuration.hash, model: setup.model, optimizer: optimizer, state: state)
         }
         func evaluate() throws {
             let averages = spec.evalAveraged || spec.ema != nil ? optimizer.weightAverage : nil
-            try averages?.swap(task.model.parameters)
-            defer { try? averages?.swap(task.model.parameters) }
-            let (metric, loss, perClass) = try task.evaluate(batchSize: max(spec.batch, 32))
+            try averages?.swap(setup.model.parameters)
+            defer { try? averages?.swap(setup.model.parameters) }
+            let (metric, loss, perClass) = try setup.evaluate(batchSize: max(spec.batch, 32))
             state.finalPerClass = perClass.isEmpty ? nil : perClass
             state.rows[state.rows.count - 1].metric = metric
             state.rows[state.rows.count - 1].valLoss = loss
             state.bestMetric = max(state.bestMetric ?? -.infinity, metric)
-            try AtomicFile.write(RunFiles.csv(state.rows, metricName: task.metricName), to: dir + "/metrics.csv")
+            try AtomicFile.write(RunFiles.csv(state.rows, metricName: setup.metricName), to: dir + "/metrics.csv")
             try flushEvents()
         }
         /// Hyperparameters someone changed by hand in `onStep` (the schedule's `lr` aside).
@@ -173,8 +173,8 @@ struct RunExecutor {
                 let record = try StopRequest.deferring { () throws -> StepRecord? in
                     guard StopRequest.signal == nil else { return nil }
                     var augment = try RandomGenerator(words: state.augment)
-                    let indices = try state.nextIndices(batch: spec.batch, of: task.train.count)
-                    let (x, y, _) = try task.batch(task.train, indices, augment: spec.augment, rng: &augment)
+                    let indices = try state.nextIndices(batch: spec.batch, of: setup.train.count)
+                    let (x, y, _) = try setup.batch(setup.train, indices, augment: spec.augment, rng: &augment)
                     state.augment = augment.words
                     return try trainer.trainStep(input: x, target: y)
                 }
@@ -194,7 +194,7 @@ struct RunExecutor {
                     let hyper = optimizer.hyper
                     let goOn: Bool
                     do {
-                        goOn = try onStep(r, task.model, optimizer)
+                        goOn = try onStep(r, setup.model, optimizer)
                     } catch where StopRequest.signal != nil {
                         // Stopped inside the callback: the step itself is complete.
                         try checkpoint()
@@ -223,13 +223,13 @@ struct RunExecutor {
         (summary.bestLoss, summary.bestMetric, summary.stepsToThreshold) = (state.bestLoss, state.bestMetric, state.stepsToThreshold)
         summary.finalPerClass = state.finalPerClass
         summary.seconds = elapsed()
-        try AtomicFile.write(RunFiles.csv(state.rows, metricName: task.metricName), to: dir + "/metrics.csv")
+        try AtomicFile.write(RunFiles.csv(state.rows, metricName: setup.metricName), to: dir + "/metrics.csv")
         // Interrupted: the next attempt continues the file from the checkpoint's length.
         if summary.status != .interrupted { try flushEvents(ending: summary.status) }
         try AtomicFile.write(try RunFiles.json(summary.json), to: dir + "/summary.json")
         switch summary.status {
         case .ok:
-            progress.finish(String(format: "done: final loss %.4g, best %@ %.4g, %.1f s", summary.finalLoss ?? .nan, task.metricName, summary.bestMetric ?? .nan, summary.seconds))
+            progress.finish(String(format: "done: final loss %.4g, best %@ %.4g, %.1f s", summary.finalLoss ?? .nan, setup.metricName, summary.bestMetric ?? .nan, summary.seconds))
         case .diverged: progress.finish("DIVERGED: \(summary.error ?? "")")
         case .failed: progress.finish("FAILED: \(summary.error ?? "")")
         case .interrupted, .incomplete: progress.finish("interrupted after step \(summary.steps); run the study again to resume")
@@ -245,8 +245,8 @@ extension RunExecutor {
     func restoreCheckpoint(_ path: String, dir: String, hash: String, progress: Progress) throws -> RunState? {
         guard FileManager.default.fileExists(atPath: path) else { return nil }
         do {
-            return try RunCheckpoint.restore(from: path, configHash: hash, model: task.model, optimizer: optimizer) { state in
-                try state.validate(steps: spec.steps, samples: task.train.count, path: path) { started in
+            return try RunCheckpoint.restore(from: path, configHash: hash, model: setup.model, optimizer: optimizer) { state in
+                try state.validate(steps: spec.steps, samples: setup.train.count, path: path) { started in
                     try EventLog.length(of: dir + "/" + EventLog.fileName(start: started))
                 }
             }

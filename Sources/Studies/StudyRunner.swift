@@ -68,7 +68,7 @@ public final class StudyRunner {
         if options.quick {
             spec.steps = min(spec.steps, 6)
             spec.evalEvery = 0
-            if ["street_scenes", "shapes"].contains(spec.dataset) { spec.datasetArgs["train"] = .integer(64); spec.datasetArgs["val"] = .integer(8) }
+            spec.datasetArgs.merge(registry.plugin(.dataset, spec.dataset)?.quickArgs ?? [:]) { $1 }
         }
         return spec
     }

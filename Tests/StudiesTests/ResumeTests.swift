@@ -56,7 +56,7 @@ final class ResumeTests: PluginTestCase {
     func testStoppedStudyResumesBitForBit() throws {
         let whole = tmp(), parted = tmp()
         try study(Self.script(), out: whole)
-        XCTAssertThrowsError(try study(Self.script(stopAt: 6), out: parted)) { XCTAssertTrue("\($0)".contains("stopped by SIGINT"), "\($0)") }
+        XCTAssertThrowsError(try study(Self.script(stopAt: 6), out: parted)) { XCTAssertTrue("\($0)".contains("stopped by Ctrl-C"), "\($0)") }
         let stopped = try RunFiles.readSummary(parted + "/r/lion/summary.json")
         XCTAssertEqual(stopped.status, .interrupted)
         XCTAssertEqual(stopped.steps, 7)

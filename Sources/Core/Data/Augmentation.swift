@@ -13,11 +13,15 @@ public struct Augmentation: Equatable {
         (self.flip, self.jitter, self.brightness, self.contrast) = (flip, jitter, brightness, contrast)
     }
 
+    /// The options by the names studies and configs use.
+    public static let fields: [String: WritableKeyPath<Augmentation, Double>] =
+        ["flip": \.flip, "jitter": \.jitter, "brightness": \.brightness, "contrast": \.contrast]
+
     public var isIdentity: Bool { flip == 0 && jitter == 0 && brightness == 0 && contrast == 0 }
 
     public func validate() throws {
-        for (k, v) in [("flip", flip), ("jitter", jitter), ("brightness", brightness), ("contrast", contrast)] where !(0...1).contains(v) {
-            throw DescentError.argument("augment", k, "must be in [0, 1], got \(v)")
+        for (k, path) in Self.fields.sorted(by: { $0.key < $1.key }) where !(0...1).contains(self[keyPath: path]) {
+            throw DescentError.argument("augment", k, "must be in [0, 1], got \(self[keyPath: path])")
         }
     }
 

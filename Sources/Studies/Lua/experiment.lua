@@ -1,7 +1,8 @@
 -- The study layer of the scripting API, Lua side: experiment{...}, e:run{...}, e:sweep{...}
 -- (grids), e:go(), and the globals run{...} / sweep{...}. Loaded with the Swift executor
--- (ExperimentAPI.swift); returns the finisher that runs what is still pending.
-local execute = ...
+-- (ExperimentAPI.swift) and the list of run fields (RunSpec.fields); returns the finisher that
+-- runs what is still pending.
+local execute, field_list = ...
 local getinfo = debug.getinfo
 local Experiment = {}
 Experiment.__index = Experiment
@@ -51,9 +52,8 @@ end
 -- sweep{name = "momentum_{momentum}", optimizer = "momentum", vary = {momentum = {0.1, 0.3}}}
 -- expands the grid of `vary` (keys sorted; a dotted key like "schedule_args.peak_value" sets a
 -- nested field; a key that is not a run field is a hyperparameter) into runs.
-local run_fields = {model = true, model_args = true, dataset = true, dataset_args = true, size = true, steps = true,
-  batch = true, seed = true, optimizer = true, hyper = true, schedule = true, schedule_args = true, augment = true,
-  eval_every = true, threshold = true, checkpoint_every = true, groups = true, eval_averaged = true, ema = true}
+local run_fields = {}
+for _, k in ipairs(field_list) do run_fields[k] = true end
 function Experiment:sweep(s)
   need_table(s, "sweep{...}")
   need_table(s.vary, "sweep{...}: 'vary'")

@@ -5,7 +5,7 @@ import Foundation
 
 /// What a run trains on and how it is scored, built from its `RunSpec`: datasets, model, loss,
 /// and evaluation (mAP@0.5 for the detector, accuracy for classifiers).
-final class RunTask {
+final class RunSetup {
     let train: Dataset
     let val: Dataset
     let model: Module
