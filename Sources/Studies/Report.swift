@@ -65,6 +65,12 @@ public enum Report {
         return (path, table.rows.map(\.summary))
     }
 
+    /// The runs' summaries in the report's order, read from `dir` without writing anything
+    /// (the study runner wrote the report; the command line only prints the table).
+    public static func summaries(experimentDirectory dir: String) throws -> (path: String, summaries: [RunSummary]) {
+        (dir + "/report.html", ResultsTable(try runs(in: dir)).rows.map(\.summary))
+    }
+
     /// The results table as plain text (printed at the end of a study).
     public static func table(_ summaries: [RunSummary]) -> String {
         let header = ["run", "status", "final loss", "best loss", "best metric", "steps to thr.", "time"]

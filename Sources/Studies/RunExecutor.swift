@@ -73,96 +73,39 @@ struct RunExecutor {
 
     private func train(into dir: String, configuration: (plugins: [String: Any], hash: String),
                        onStep: ((StepRecord, Module, Optimizer) throws -> Bool)?) throws -> RunSummary {
-        let checkpointPath = dir + "/" + RunCheckpoint.file
         let trainer = Trainer(model: setup.model, criterion: setup.criterion, optimizer: optimizer, schedule: schedule)
-        var state: RunState
-        var resumed = false
         let threads = Parallel.threads
         defer { Parallel.setThreads(threads) }
         let progress = Progress(run: spec.name, total: spec.steps)
-        if let restored = try restoreCheckpoint(checkpointPath, dir: dir, hash: configuration.hash, progress: progress) {
-            state = restored
+        var state: RunState
+        let resumed: Bool
+        if let restored = try RunRecorder.restore(dir + "/" + RunCheckpoint.file, dir: dir, hash: configuration.hash, model: setup.model,
+                                                  optimizer: optimizer, steps: spec.steps, samples: setup.train.count, progress: progress) {
+            (state, resumed) = (restored, true)
             trainer.resume(step: state.step, scheduledLR: state.scheduledLR, scheduleYieldedAt: state.scheduleYieldedAt)
-            resumed = true
             // As it started, but never more threads than this machine has cores.
             Parallel.setThreads(min(state.threads, max(threads, ProcessInfo.processInfo.activeProcessorCount)))
-        } else {
-            // A new start: nothing of an earlier attempt may pass for this one's results.
-            let old = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasPrefix("events.out.tfevents.") }
-            for f in ["summary.json", "metrics.csv"] + old { try? FileManager.default.removeItem(atPath: dir + "/" + f) }
-            state = RunState(seed: spec.seed)
-        }
-        var config = spec.json
-        // As resolved (defaults included); what the script gave is under *_given.
-        config["hyper_given"] = config["hyper"]
-        config["hyper"] = RunFiles.plain(resolvedHyper)
-        config["schedule_args_given"] = config["schedule_args"]
-        config["schedule_args"] = resolvedScheduleArgs.map(RunFiles.plain) ?? [:]
-        config["versions"] = ["descent": descentVersion, "lua": "5.4"]
-        config["machine"] = ["cpu": Machine.cpuModel, "threads": Parallel.threads]
-        config["plugins"] = configuration.plugins
-        config["config_hash"] = configuration.hash
-        func writeConfig() throws {
-            if !state.edits.isEmpty { config["live_edits"] = state.edits.map(\.json) }
-            try AtomicFile.write(try RunFiles.json(config), to: dir + "/config.json")
-        }
-        try writeConfig()
-        // The event file is named by the run's first start; a resumed run cuts it back to its checkpoint.
-        let events = dir + "/" + EventLog.fileName(start: state.started)
-        if resumed {
-            state.eventsBytes = try EventLog.append([], to: events, at: state.eventsBytes)
-        } else {
-            state.eventsBytes = try EventLog.append(EventLog.fileVersion(wallTime: state.started)
-                + EventLog.sessionStart(ResultsTable.settings(config), group: spec.name, wallTime: state.started), to: events, at: 0)
-        }
-        /// Appends the rows not yet in the event file (and, at the end, the session's status).
-        func flushEvents(ending status: RunSummary.Status? = nil) throws {
-            var bytes = EventLog.rows(state.rows[state.eventsRows...], metricName: setup.metricName, start: state.started)
-            if let status { bytes += EventLog.sessionEnd(status, wallTime: state.started + (state.rows.last?.time ?? 0)) }
-            // An evaluation flushes, and a checkpoint at the same step finds nothing new.
-            guard !bytes.isEmpty else { return }
-            state.eventsBytes = try EventLog.append(bytes, to: events, at: state.eventsBytes)
-            state.eventsRows = state.rows.count
-        }
-        if resumed {
             let same = state.threads == threads ? "" : " with \(Parallel.threads) thread\(Parallel.threads == 1 ? "" : "s"), as it started (here \(threads))"
             progress.finish("resuming at step \(state.step) of \(spec.steps)" + same)
+        } else {
+            RunRecorder.clearEarlierAttempt(dir)
+            (state, resumed) = (RunState(seed: spec.seed), false)
         }
+        let recorder = try RunRecorder(dir: dir, config: config(configuration), configHash: configuration.hash, metricName: setup.metricName,
+                                       group: spec.name, state: &state, resumed: resumed)
         var summary = RunSummary(name: spec.name, status: .ok, metricName: setup.metricName)
         summary.configHash = configuration.hash
-        let start = Date()
-        let before = state.seconds
+        let start = Date(), before = state.seconds
         func elapsed() -> Double { before + Date().timeIntervalSince(start) }
         func checkpoint() throws {
-            try flushEvents()
             state.seconds = elapsed()
-            state.scheduledLR = trainer.lastScheduledLR
-            state.scheduleYieldedAt = trainer.scheduleYieldedAt
-            try RunCheckpoint.save(to: checkpointPath, configHash: configuration.hash, model: setup.model, optimizer: optimizer, state: state)
+            (state.scheduledLR, state.scheduleYieldedAt) = (trainer.lastScheduledLR, trainer.scheduleYieldedAt)
+            try recorder.checkpoint(&state, model: setup.model, optimizer: optimizer)
         }
         func evaluate() throws {
-            let averages = spec.evalAveraged || spec.ema != nil ? optimizer.weightAverage : nil
-            try averages?.swap(setup.model.parameters)
-            defer { try? averages?.swap(setup.model.parameters) }
-            let (metric, loss, perClass) = try setup.evaluate(batchSize: max(spec.batch, 32))
-            state.finalPerClass = perClass.isEmpty ? nil : perClass
-            state.rows[state.rows.count - 1].metric = metric
-            state.rows[state.rows.count - 1].valLoss = loss
-            state.bestMetric = max(state.bestMetric ?? -.infinity, metric)
-            try AtomicFile.write(RunFiles.csv(state.rows, metricName: setup.metricName), to: dir + "/metrics.csv")
-            try flushEvents()
-        }
-        /// Hyperparameters someone changed by hand in `onStep` (the schedule's `lr` aside).
-        func noteEdits(since before: Hyperparameters, step: Int) throws {
-            let after = optimizer.hyper
-            guard after != before else { return }
-            for key in after.keys where after[key] != before[key] {
-                state.edits.append(LiveEdit(step: step + 1, key: key, from: before[key].map { "\($0)" } ?? "", to: after[key].map { "\($0)" } ?? ""))
-                if key == "lr", schedule != nil, trainer.scheduleYieldedAt == nil {
-                    progress.finish("lr set by hand after step \(step + 1): the schedule no longer sets it")
-                }
-            }
-            try writeConfig()
+            try self.evaluate(&state)
+            try recorder.writeMetrics(state.rows)
+            try recorder.flushEvents(&state)
         }
         do {
             while state.step < spec.steps {
@@ -170,15 +113,7 @@ struct RunExecutor {
                 // A stop requested before this point ends the run here; one requested during the
                 // step lets it finish whole (its Lua plugins are not interrupted) and ends the run
                 // at the next pass.
-                let record = try StopRequest.deferring { () throws -> StepRecord? in
-                    guard StopRequest.signal == nil else { return nil }
-                    var augment = try RandomGenerator(words: state.augment)
-                    let indices = try state.nextIndices(batch: spec.batch, of: setup.train.count)
-                    let (x, y, _) = try setup.batch(setup.train, indices, augment: spec.augment, rng: &augment)
-                    state.augment = augment.words
-                    return try trainer.trainStep(input: x, target: y)
-                }
-                guard let r = record else {
+                guard let r = try StopRequest.deferring({ try trainStep(trainer, &state) }) else {
                     try checkpoint()
                     summary.status = .interrupted
                     break
@@ -201,7 +136,7 @@ struct RunExecutor {
                         summary.status = .interrupted
                         break
                     }
-                    try noteEdits(since: hyper, step: step)
+                    if noteEdits(since: hyper, step: step, &state, trainer: trainer, progress: progress) { try recorder.writeConfig(edits: state.edits) }
                     if !goOn { break }
                 }
                 let done = step + 1
@@ -223,10 +158,7 @@ struct RunExecutor {
         (summary.bestLoss, summary.bestMetric, summary.stepsToThreshold) = (state.bestLoss, state.bestMetric, state.stepsToThreshold)
         summary.finalPerClass = state.finalPerClass
         summary.seconds = elapsed()
-        try AtomicFile.write(RunFiles.csv(state.rows, metricName: setup.metricName), to: dir + "/metrics.csv")
-        // Interrupted: the next attempt continues the file from the checkpoint's length.
-        if summary.status != .interrupted { try flushEvents(ending: summary.status) }
-        try AtomicFile.write(try RunFiles.json(summary.json), to: dir + "/summary.json")
+        try recorder.finish(summary, &state)
         switch summary.status {
         case .ok:
             progress.finish(String(format: "done: final loss %.4g, best %@ %.4g, %.1f s", summary.finalLoss ?? .nan, setup.metricName, summary.bestMetric ?? .nan, summary.seconds))
@@ -236,25 +168,57 @@ struct RunExecutor {
         }
         return summary
     }
-}
 
-extension RunExecutor {
-    /// The loop state of `path` with model and optimizer restored, nil when there is no
-    /// checkpoint. One that cannot be used (corrupt, forged, from another model) is set aside
-    /// beside it, named with the time, and the run starts over: re-running never meets it again.
-    func restoreCheckpoint(_ path: String, dir: String, hash: String, progress: Progress) throws -> RunState? {
-        guard FileManager.default.fileExists(atPath: path) else { return nil }
-        do {
-            return try RunCheckpoint.restore(from: path, configHash: hash, model: setup.model, optimizer: optimizer) { state in
-                try state.validate(steps: spec.steps, samples: setup.train.count, path: path) { started in
-                    try EventLog.length(of: dir + "/" + EventLog.fileName(start: started))
-                }
+    /// One training step on the next batch; nil when a stop was requested before it began.
+    private func trainStep(_ trainer: Trainer, _ state: inout RunState) throws -> StepRecord? {
+        guard StopRequest.signal == nil else { return nil }
+        var augment = try RandomGenerator(words: state.augment)
+        let indices = try state.nextIndices(batch: spec.batch, of: setup.train.count)
+        let (x, y, _) = try setup.batch(setup.train, indices, augment: spec.augment, rng: &augment)
+        state.augment = augment.words
+        return try trainer.trainStep(input: x, target: y)
+    }
+
+    /// Scores the model on the validation set (with the weight averages when the run asks for
+    /// them) into the last metric row and the running figures.
+    private func evaluate(_ state: inout RunState) throws {
+        let averages = spec.evalAveraged || spec.ema != nil ? optimizer.weightAverage : nil
+        try averages?.swap(setup.model.parameters)
+        defer { try? averages?.swap(setup.model.parameters) }
+        let (metric, loss, perClass) = try setup.evaluate(batchSize: max(spec.batch, 32))
+        state.finalPerClass = perClass.isEmpty ? nil : perClass
+        state.rows[state.rows.count - 1].metric = metric
+        state.rows[state.rows.count - 1].valLoss = loss
+        state.bestMetric = max(state.bestMetric ?? -.infinity, metric)
+    }
+
+    /// Records hyperparameters someone changed by hand in `onStep` (the schedule's `lr` aside);
+    /// true when there were any.
+    private func noteEdits(since before: Hyperparameters, step: Int, _ state: inout RunState, trainer: Trainer, progress: Progress) -> Bool {
+        let after = optimizer.hyper
+        guard after != before else { return false }
+        for key in after.keys where after[key] != before[key] {
+            state.edits.append(LiveEdit(step: step + 1, key: key, from: before[key].map { "\($0)" } ?? "", to: after[key].map { "\($0)" } ?? ""))
+            if key == "lr", schedule != nil, trainer.scheduleYieldedAt == nil {
+                progress.finish("lr set by hand after step \(step + 1): the schedule no longer sets it")
             }
-        } catch {
-            let aside = try RunCheckpoint.setAside(path)
-            progress.finish("\(error)\n  set aside as \(aside); training from the start")
-            return nil
         }
+        return true
+    }
+
+    /// config.json: the settings as resolved (defaults included; what the script gave is under
+    /// `*_given`), versions, machine, plugins and the configuration hash.
+    private func config(_ configuration: (plugins: [String: Any], hash: String)) -> [String: Any] {
+        var config = spec.json
+        config["hyper_given"] = config["hyper"]
+        config["hyper"] = RunFiles.plain(resolvedHyper)
+        config["schedule_args_given"] = config["schedule_args"]
+        config["schedule_args"] = resolvedScheduleArgs.map(RunFiles.plain) ?? [:]
+        config["versions"] = ["descent": descentVersion, "lua": "5.4"]
+        config["machine"] = ["cpu": Machine.cpuModel, "threads": Parallel.threads]
+        config["plugins"] = configuration.plugins
+        config["config_hash"] = configuration.hash
+        return config
     }
 }
 

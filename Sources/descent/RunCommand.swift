@@ -33,10 +33,11 @@ struct RunCommand: ParsableCommand {
         let sets = options.overrides
         StopRequest.install(quitOnSecond: true)
         var session: Session? = nil
-        /// The results table and report of every experiment the script ran (also when stopped).
+        /// The results table of every experiment the script ran (also when stopped); the study
+        /// runner has written each report.
         func summarize() {
             for dir in session?.experiments.runner.experiments ?? [] {
-                guard let (path, summaries) = try? Report.write(experimentDirectory: dir) else { continue }
+                guard let (path, summaries) = try? Report.summaries(experimentDirectory: dir) else { continue }
                 print("\n" + Report.table(summaries) + "\nreport: \(path)")
             }
         }
