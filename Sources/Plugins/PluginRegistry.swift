@@ -86,7 +86,7 @@ public final class PluginRegistry: ObjectCatalog {
 
     public func makeOptimizer(_ name: String, _ overrides: [(String, HyperValue)] = []) throws -> Optimizer {
         guard let p = plugin(.optimizer, name) else {
-            throw DescentError("optim.new", "unknown optimizer '\(name)' (known: \(names(.optimizer).joined(separator: ", ")))")
+            throw NativeOptimizers.unknown(name, known: names(.optimizer))
         }
         if case .optimizer(let make)? = p.builder { return try make(overrides) }
         let (vm, table) = try p.lua()

@@ -10,16 +10,25 @@
 /// Subclasses implement `validate()` and `update(...)`.
 open class NativeOptimizer: Optimizer {
     public let name: String
-    public let doc: String
     public private(set) var hyper: Hyperparameters
     public private(set) var states: [OptimizerState] = []
 
+    /// The keys every native optimizer has.
+    public static let lr = HyperKey<Double>("lr", 0.01)
+    public static let weightDecay = HyperKey<Double>("weight_decay", 0)
+    public static let clipNorm = HyperKey<Double>("clip_norm", 0)
+
+    /// The cross-cutting part of every native update rule, for `descent plugins show`.
+    static let commonEquations = """
+          clip_norm > 0:     g *= clip_norm / max(global_norm(all g), clip_norm)   (TF clip_by_global_norm)
+          weight_decay:      g += weight_decay * p   (L2, coupled, as PyTorch's SGD/Adam/RMSprop)
+        """
+
     /// `defaults` are the optimizer's own keys; `overrides` the caller's values.
-    public init(name: String, doc: String, keys defaults: [(String, HyperValue)], overrides: [(String, HyperValue)]) throws {
+    public init(name: String, keys defaults: [(String, HyperValue)], overrides: [(String, HyperValue)]) throws {
         self.name = name
-        self.doc = doc
         var all = defaults
-        for (k, v) in [("weight_decay", HyperValue.number(0)), ("clip_norm", .number(0))] where !all.contains(where: { $0.0 == k }) {
+        for (k, v) in [Self.weightDecay.entry(), Self.clipNorm.entry()] where !all.contains(where: { $0.0 == k }) {
             all.append((k, v))
         }
         hyper = Hyperparameters(owner: name, defaults: all)
@@ -34,9 +43,9 @@ open class NativeOptimizer: Optimizer {
 
     /// Range checks of the whole table; called at construction and on every `setHyper`.
     open func validate(_ h: Hyperparameters) throws {
-        try h.require("lr", min: 0)
-        try h.require("weight_decay", min: 0)
-        try h.require("clip_norm", min: 0)
+        try h.require(Self.lr.name, min: 0)
+        try h.require(Self.weightDecay.name, min: 0)
+        try h.require(Self.clipNorm.name, min: 0)
     }
 
     /// Hook for keys that imply others (RMSProp's `form`): returns the table after `key` changed.
@@ -77,7 +86,7 @@ open class NativeOptimizer: Optimizer {
             }
         }
         var scale = gradScale
-        let clip = hyper.number("clip_norm")
+        let clip = hyper[Self.clipNorm]
         if clip > 0 { scale *= ClipByGlobalNorm.factor(grads, scale: gradScale, maxNorm: clip) }
         for (i, p) in params.enumerated() {
             let s = states[i]
@@ -90,7 +99,7 @@ open class NativeOptimizer: Optimizer {
 
     /// Throws unless `form` is one of `allowed`.
     func requireForm(_ h: Hyperparameters, _ allowed: [String]) throws {
-        let f = h.string("form")
+        let f = h.string("form")   // every optimizer with forms names the key `form`
         guard allowed.contains(f) else {
             throw DescentError.argument(name, "form", "must be one of \(allowed.map { "\"\($0)\"" }.joined(separator: ", ")), got \"\(f)\"")
         }
