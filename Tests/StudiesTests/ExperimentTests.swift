@@ -35,6 +35,31 @@ final class ExperimentTests: PluginTestCase {
           optimizer = "adam", schedule = "constant", schedule_args = { base = 0.001 } }
         """
 
+    /// The study fields are one list: every field is a known key, has its place in config.json,
+    /// and a sweep varying it sets the field (the Lua DSL's list comes from the same table), not a
+    /// hyperparameter of that name.
+    func testStudyFieldsAreOneList() throws {
+        XCTAssertEqual(RunSpec.keys, Set(RunSpec.fields.map(\.key)))
+        var spec = RunSpec(experiment: "x", name: "r")
+        try spec.apply(["batch": .integer(3), "augment": .table(["flip": .number(0.5)]), "schedule": .string("constant")], context: "t")
+        let json = spec.json
+        for field in RunSpec.fields { XCTAssertNotNil(json[field.jsonKey], field.key) }
+        XCTAssertEqual(json["batch"] as? Int, 3)
+        XCTAssertEqual((json["augment"] as? [String: Double])?["flip"], 0.5)
+        XCTAssertThrowsError(try spec.apply(["augment": .table(["flop": .number(1)])], context: "t")) {
+            XCTAssertEqual("\($0)", "t: unknown augmentation 'flop' (known: brightness, contrast, flip, jitter)")
+        }
+        let out = tmp()
+        try study(Self.tiny + """
+            e:sweep { name = "b{batch}", vary = { batch = { 2, 4 } }, steps = 1, eval_every = 0 }
+            """, out: out)
+        for b in [2, 4] {
+            let config = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(out)/tiny/b\(b)/config.json"))) as! [String: Any]
+            XCTAssertEqual(config["batch"] as? Int, b)
+            XCTAssertNil((config["hyper"] as? [String: Any])?["batch"])
+        }
+    }
+
     func testThreeRunStudyWritesEveryFileAndAReport() throws {
         let out = tmp()
         let dirs = try study(Self.tiny + """
