@@ -2,8 +2,9 @@
 #define DESCENT_READLINE_SHIM_H
 /*
  * GNU readline for the REPL, through its callback interface so Ctrl-C at the prompt is ours:
- * readline's own signal handling is off; a SIGINT while waiting for input abandons the line and
- * descent_readline reports it (1: the line had text, 2: it was empty). Tab completion asks a
+ * readline's own signal handling is off; Descent's signal listener (CProcess) turns Ctrl-C
+ * while waiting for input into an interrupted select, and `interrupted()` says it was Ctrl-C:
+ * the line is abandoned and descent_readline reports it (1: the line had text, 2: it was empty). Tab completion asks a
  * Swift hook for candidates (descent_completion_hook), which adds them with
  * descent_add_candidate.
  */
@@ -17,7 +18,6 @@
 #include <readline/readline.h>
 #include <readline/history.h>
 
-static volatile sig_atomic_t descent_rl_sigint = 0;
 static char *descent_rl_line = NULL;
 static int descent_rl_done = 0;
 
@@ -27,17 +27,9 @@ static void descent_rl_linehandler(char *line) {
     rl_callback_handler_remove();
 }
 
-static void descent_rl_on_sigint(int sig) { (void)sig; descent_rl_sigint = 1; }
-
 /* Reads one line with `prompt`. Returns 0 with *out the line (malloc'd) or NULL at end of file;
  * 1 or 2 when Ctrl-C abandoned a non-empty or an empty line. */
-static inline int descent_readline(const char *prompt, char **out) {
-    struct sigaction sa, old;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = descent_rl_on_sigint;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, &old);
-    descent_rl_sigint = 0;
+static inline int descent_readline(const char *prompt, char **out, int (*interrupted)(void)) {
     descent_rl_done = 0;
     descent_rl_line = NULL;
     rl_catch_signals = 0;
@@ -50,7 +42,7 @@ static inline int descent_readline(const char *prompt, char **out) {
         FD_ZERO(&fds);
         FD_SET(fd, &fds);
         int r = select(fd + 1, &fds, NULL, NULL, NULL);
-        if (descent_rl_sigint) {
+        if (r < 0 && errno == EINTR && interrupted()) {
             result = rl_end == 0 ? 2 : 1;
             rl_free_line_state();
             rl_callback_sigcleanup();
@@ -65,7 +57,6 @@ static inline int descent_readline(const char *prompt, char **out) {
         }
         rl_callback_read_char();
     }
-    sigaction(SIGINT, &old, NULL);
     *out = result == 0 ? descent_rl_line : NULL;
     if (result != 0 && descent_rl_line) free(descent_rl_line);
     return result;

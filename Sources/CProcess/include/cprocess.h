@@ -8,7 +8,8 @@
  * success, -1 when the parent is already gone. */
 int descent_die_with_parent(int expected_parent);
 
-/* Stop requests. A handled SIGINT, SIGTERM, SIGHUP, SIGPIPE or SIGQUIT records the signal (the first one wins) and calls
+/* Stop requests (cprocess.c says why a listener thread receives them: no handler may run on a
+ * thread inside oneDNN's JIT code). A SIGINT, SIGTERM, SIGHUP, SIGPIPE or SIGQUIT records the signal (the first one wins) and calls
  * the notifier (the Lua host's: it makes running Lua code raise "interrupted!"); training loops
  * poll descent_stop_signal() between steps.
  *
@@ -23,6 +24,10 @@ void descent_stop_set_notifier(void (*notify)(void));
 /* While deferring, a stop request is only recorded: Lua code keeps running (a training step
  * finishes whole, and the loop stops after it). */
 void descent_stop_defer(int on);
+/* While a prompt reads a line (on), Ctrl-C is not a stop request: it interrupts the read (the
+ * reader's select returns EINTR) and descent_stop_prompt_interrupted() then returns 1, once. */
+void descent_stop_prompt(int on);
+int descent_stop_prompt_interrupted(void);
 /* The signal that requested a stop, 0 if none. */
 int descent_stop_signal(void);
 /* Forgets a stop request that was handled (Ctrl-C interrupting a REPL statement). */

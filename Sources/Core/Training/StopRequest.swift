@@ -25,6 +25,17 @@ public enum StopRequest {
         return try body()
     }
 
+    /// Runs `body` (a prompt reading a line) with Ctrl-C turned into an interrupted read rather
+    /// than a stop request; `promptInterrupted` tells the reader it was Ctrl-C.
+    public static func prompting<T>(_ body: () throws -> T) rethrows -> T {
+        descent_stop_prompt(1)
+        defer { descent_stop_prompt(0) }
+        return try body()
+    }
+
+    /// True once after Ctrl-C interrupted a prompt (C, for the line reader's loop).
+    public static let promptInterrupted: @convention(c) () -> Int32 = descent_stop_prompt_interrupted
+
     /// The signal that asked to stop (SIGINT = 2, SIGTERM = 15), nil if none.
     public static var signal: Int32? {
         let s = descent_stop_signal()

@@ -1,4 +1,5 @@
 import CReadline
+import DescentCore
 import Foundation
 
 /// Where the REPL's input comes from: GNU readline on a terminal (editing, history, Ctrl-R,
@@ -45,7 +46,8 @@ final class TerminalReader: LineReader {
 
     func read(prompt: String) -> LineInput {
         var out: UnsafeMutablePointer<CChar>? = nil
-        switch descent_readline(prompt, &out) {
+        let status = StopRequest.prompting { descent_readline(prompt, &out, StopRequest.promptInterrupted) }
+        switch status {
         case 1: return .interrupt(empty: false)
         case 2: return .interrupt(empty: true)
         default:
