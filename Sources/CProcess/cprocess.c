@@ -47,7 +47,12 @@ static void wake(void) {
 }
 
 static void on_wake(int sig) {
-    (void)sig;
+    /* Only the main thread runs Lua; a WAKE sent to the process from outside may land on
+     * another thread, which passes it on. */
+    if (!pthread_equal(pthread_self(), main_thread)) {
+        pthread_kill(main_thread, sig);
+        return;
+    }
     wake();
 }
 
@@ -87,6 +92,9 @@ static void add_terminations(void) {
 
 static void *listen_loop(void *unused) {
     (void)unused;
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, NULL);   /* it only waits; no handler runs here */
     for (;;) {
         int sig = 0;
         if (sigwait(&listened, &sig) != 0) continue;

@@ -155,6 +155,37 @@ final class SignalTests: XCTestCase {
         XCTAssertEqual(try summary(dir + "/sig/lion/summary.json")["status"] as? String, "interrupted")
     }
 
+    /// No thread but the listener can receive a stop signal: a handler running on a thread
+    /// inside oneDNN's JIT GEMM (whose rsp points into the heap) corrupted the heap. Read from
+    /// /proc while a two-thread study trains: every thread blocks SIGINT, SIGTERM, SIGHUP and
+    /// SIGQUIT (the listener takes them with sigwait).
+    func testEveryThreadBlocksTheStopSignals() throws {
+        let script = try study(steps: 300_000), dir = out()
+        let p = Process()
+        p.executableURL = CLI.binary
+        p.arguments = ["run", script, "--out", dir]
+        p.environment = ProcessInfo.processInfo.environment.merging(["DESCENT_THREADS": "2"]) { $1 }
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        defer { if p.isRunning { kill(p.processIdentifier, SIGKILL) }; p.waitUntilExit() }
+        for _ in 0..<600 where !FileManager.default.fileExists(atPath: dir + "/sig/lion/checkpoint.dtar") { usleep(100_000) }
+        let tasks = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(p.processIdentifier)/task")
+        XCTAssertGreaterThan(tasks.count, 2, "the study runs a listener and a team thread besides the main one")
+        var listeners = 0
+        for task in tasks {
+            let status = try String(contentsOfFile: "/proc/\(p.processIdentifier)/task/\(task)/status", encoding: .utf8)
+            guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("SigBlk:") }),
+                  let mask = UInt64(line.split(separator: "\t").last ?? "", radix: 16) else { return XCTFail("no SigBlk for task \(task)") }
+            // The listener blocks everything (SIGUSR2 too); in sigwait its waited signals show unblocked.
+            if mask & (1 << UInt64(SIGUSR2 - 1)) != 0 { listeners += 1; continue }
+            for sig in [SIGINT, SIGTERM, SIGHUP, SIGQUIT] {
+                XCTAssertNotEqual(mask & (1 << UInt64(sig - 1)), 0, "thread \(task) can receive signal \(sig)")
+            }
+        }
+        XCTAssertEqual(listeners, 1)
+    }
+
     /// One Ctrl-C stops a command whose plugin file never finishes loading.
     func testOneCtrlCStopsAPluginThatLoopsAtLoad() throws {
         let plugins = out()
