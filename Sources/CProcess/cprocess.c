@@ -41,9 +41,10 @@ static void (*volatile notifier)(void) = NULL;
 static pthread_t main_thread;
 static sigset_t listened;   /* empty until start_listening (static storage: all zero) */
 
+/* Tells the Lua host, on the main thread, when a stop was requested and no step is running. */
 static void wake(void) {
     void (*notify)(void) = notifier;
-    if (notify != NULL && !deferring) notify();
+    if (notify != NULL && stop_count > 0 && !deferring) notify();
 }
 
 static void on_wake(int sig) {

@@ -186,6 +186,49 @@ final class SignalTests: XCTestCase {
         XCTAssertEqual(listeners, 1)
     }
 
+    /// The handler that tells the Lua host runs on an alternate stack: Debian's oneDNN points rsp
+    /// into the heap inside its JIT GEMM kernels, and a handler on the normal stack wrote its
+    /// frame there (glibc: "corrupted size vs. prev_size"; oneDNN issue 4845). A Lua optimizer
+    /// multiplying matrices through nn.Linear trains while the test sends thousands of wake-ups.
+    func testSignalsDuringGEMMLeaveTheHeapIntact() throws {
+        let plugins = out()
+        try FileManager.default.createDirectory(atPath: plugins, withIntermediateDirectories: true)
+        try """
+            return { kind = "optimizer", name = "gram", doc = "sgd scaled by the norm of G G^T, through nn.Linear", defaults = { lr = 0.01 },
+              update = function(p, g, state, hyper)
+                local s = p:shape()
+                if #s < 2 then p:add_(g, -hyper.lr) return end
+                local r = s[1]; local c = p:numel() // r
+                local m = g:reshape{r, c}
+                local lin = nn.Linear{input = c, output = r, bias = false}
+                lin.weight:copy_(m)
+                p:add_(g, -hyper.lr / (1 + lin:forward(m):norm() * 1e-6))
+              end }
+            """.write(toFile: plugins + "/gram.lua", atomically: true, encoding: .utf8)
+        let script = try cli.script("""
+            local e = experiment { name = "gemm", model = "detector", model_args = { width = 16, depth = 1 }, dataset = "street_scenes",
+              dataset_args = { train = 64, val = 8 }, size = 64, steps = 150, batch = 4, eval_every = 0, optimizer = "gram" }
+            e:run { name = "a" }
+            """)
+        let p = Process()
+        p.executableURL = CLI.binary
+        p.arguments = ["run", script, "--plugins", plugins, "--out", out()]
+        p.environment = ProcessInfo.processInfo.environment.merging(["DESCENT_THREADS": "1"]) { $1 }
+        let output = Pipe()
+        (p.standardOutput, p.standardError) = (output, output)
+        try p.run()
+        let pid = p.processIdentifier
+        let sender = Thread {
+            usleep(300_000)
+            while kill(pid, SIGUSR2) == 0 { usleep(100) }
+        }
+        sender.start()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 0, text)
+        XCTAssertTrue(text.contains("a  done"), text)
+    }
+
     /// One Ctrl-C stops a command whose plugin file never finishes loading.
     func testOneCtrlCStopsAPluginThatLoopsAtLoad() throws {
         let plugins = out()
