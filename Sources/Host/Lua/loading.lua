@@ -33,7 +33,7 @@ package.cpath = without_here(package.cpath)
 -- The Lua-file searcher, text only (the standard one loads binary chunks too).
 package.searchers[2] = function(name)
   local file, err = package.searchpath(name, package.path)
-  if not file then return "\n\t" .. err end
+  if not file then return err end   -- require adds the "\n\t" between searchers
   local f, msg = rawloadfile(file, "t")
   if not f then
     error(("error loading module '%s' from file '%s':\n\t%s"):format(name, file, msg), 2)
