@@ -47,6 +47,7 @@ public final class Sequential: Module {
     }
 
     public override func forward(_ input: Tensor) throws -> Tensor {
+        let plan = FusionPlan(modules: modules)
         var x = input
         var block = 0                  // channel block of x's layout, 0 for NCHW
         var seen: [Tensor] = [], blocks: [Int] = [], gradBlocks: [Int] = []
@@ -56,44 +57,25 @@ public final class Sequential: Module {
             seen.append(x)
             blocks.append(block)
             gradBlocks.append(block)
-            if let conv = modules[i] as? Conv2d {
-                // Conv2d + ReLU in one pass; the ReLU "saw" the output (same signs as its input).
-                let fused = fusesReLU(after: i), next = fused ? i + 2 : i + 1
-                let offered = conv.blocks(inputShape: x.shape, fusedReLU: fused)
-                var outputBlock = 0
-                if let b = offered.output, next < modules.count, let pool = modules[next] as? MaxPool2d,
-                   let shape = try? conv.outputShape(x.shape), pool.takesBlocked(inputShape: shape, block: b) {
-                    outputBlock = b
-                }
-                x = try conv.forward(x, fusedReLU: fused, blocked: BlockedSides(input: block > 0, output: outputBlock > 0))
-                block = outputBlock
+            switch plan.forward(at: i, shape: x.shape, block: block, inputs: seen) {
+            case .convolution(let conv, let fused, let output):
+                x = try conv.forward(x, fusedReLU: fused, blocked: BlockedSides(input: block > 0, output: output > 0))
+                block = output
                 if fused {
+                    // The ReLU "saw" the output (same signs as its input).
                     seen.append(x)
                     blocks.append(block)
                     gradBlocks.append(block)
                 }
-                i = next
-            } else if let pool = modules[i] as? MaxPool2d {
-                // Blocked out when the next convolution takes that format; from an NCHW input
-                // only when the gradient can go back blocked too (to a convolution reading its
-                // output gradient in it: the RGB first layer's weight gradient).
-                let nextBlock = i + 1 < modules.count ? (modules[i + 1] as? Conv2d).flatMap { conv in
-                    (try? pool.outputShape(x.shape)).flatMap { conv.blocks(inputShape: $0, fusedReLU: fusesReLU(after: i + 1)).input }
-                } ?? 0 : 0
-                var outputBlock = 0
-                if block > 0 {
-                    outputBlock = nextBlock == block ? block : 0
-                } else if nextBlock > 0, pool.takesBlocked(inputShape: x.shape, block: nextBlock),
-                          takesBlockedGradient(before: i, seen: seen, block: nextBlock) {
-                    outputBlock = nextBlock
-                    gradBlocks[i] = nextBlock
-                    if type(of: modules[i - 1]) == ReLU.self { gradBlocks[i - 1] = nextBlock }
-                }
-                x = try pool.forward(x, inputBlock: block, outputBlock: outputBlock)
-                block = outputBlock
+                i += fused ? 2 : 1
+            case .pool(let pool, let output, let gradient):
+                gradBlocks[i] = gradient
+                if gradient != block, plan.poolFollowsReLU(i) { gradBlocks[i - 1] = gradient }
+                x = try pool.forward(x, inputBlock: block, outputBlock: output)
+                block = output
                 i += 1
-            } else {
-                x = try modules[i].forward(x)
+            case .plain(let m):
+                x = try m.forward(x)
                 i += 1
             }
         }
@@ -102,14 +84,6 @@ public final class Sequential: Module {
         inputBlocks = blocks
         gradientBlocks = gradBlocks
         return x
-    }
-
-    /// Whether the module feeding module `i` (past a ReLU) is a convolution that reads its output
-    /// gradient in the blocked format with `block`.
-    private func takesBlockedGradient(before i: Int, seen: [Tensor], block: Int) -> Bool {
-        let j = i >= 1 && type(of: modules[i - 1]) == ReLU.self ? i - 2 : i - 1
-        guard j >= 0, let conv = modules[j] as? Conv2d else { return false }
-        return conv.blocks(inputShape: seen[j].shape, fusedReLU: j + 2 == i).gradOutput == block
     }
 
     public override func backward(_ input: Tensor, _ gradOutput: Tensor) throws -> Tensor {
@@ -126,44 +100,33 @@ public final class Sequential: Module {
         guard inputs.count == modules.count, inputs.first === input || modules.isEmpty else {
             throw DescentError("nn.Sequential.backward", "forward must run on this input first")
         }
+        let plan = FusionPlan(modules: modules)
         var g = gradOutput
         var block = 0                  // channel block of g's layout (the output's: NCHW)
         var biasSummed = false         // the pool just filled the next conv's bias sums
         var i = modules.count - 1
         while i >= 0 {
-            let sides = BlockedSides(input: inputBlocks[i] > 0, output: block > 0)
-            if let pool = modules[i] as? MaxPool2d {
-                // After a ReLU: one pass (the pool's input is the ReLU's output).
-                let throughReLU = i >= 1 && type(of: modules[i - 1]) == ReLU.self
-                let before = i - (throughReLU ? 2 : 1)
-                // A blocked pool returns the gradient of the convolution before it (and its
-                // ReLU) and sums that layer's bias gradient on the way.
-                var sums: UnsafeMutablePointer<Double>?
-                if gradientBlocks[i] > 0, before >= 0, let conv = modules[before] as? Conv2d, conv.bias != nil {
-                    sums = conv.biasGradient.images(inputs[i].shape[0], channels: conv.outChannels)
-                }
+            switch plan.backward(at: i, gradientBlock: gradientBlocks[i]) {
+            case .pool(let pool, let throughReLU, let before, let biasOf):
+                let sums = biasOf.map { $0.biasGradient.images(inputs[i].shape[0], channels: $0.outChannels) }
                 g = try pool.backward(inputs[i], g, throughReLU: throughReLU, block: gradientBlocks[i], blockedGradOutput: block > 0, channelSums: sums)
                 biasSummed = sums != nil
                 block = gradientBlocks[i]
                 i = before
-            } else if let conv = modules[i] as? Conv2d {
+            case .convolution(let conv):
+                let sides = BlockedSides(input: inputBlocks[i] > 0, output: block > 0)
                 if i == 0 && deferring { return try conv.backwardDeferringInputGradient(inputs[0], g, blocked: sides, biasSummed: biasSummed) }
                 g = try conv.backward(inputs[i], g, blocked: sides, biasSummed: biasSummed)
                 biasSummed = false
                 block = inputBlocks[i]
                 i -= 1
-            } else {
-                guard block == 0 else { throw DescentError("nn.Sequential.backward", "internal: a channel-blocked gradient reached \(modules[i].description)") }
-                if i == 0 && deferring { return try modules[0].backwardDeferringInputGradient(inputs[0], g) }
-                g = try modules[i].backward(inputs[i], g)
+            case .plain(let m):
+                guard block == 0 else { throw DescentError("nn.Sequential.backward", "internal: a channel-blocked gradient reached \(m.description)") }
+                if i == 0 && deferring { return try m.backwardDeferringInputGradient(inputs[0], g) }
+                g = try m.backward(inputs[i], g)
                 i -= 1
             }
         }
         return DeferredGradient(g)
-    }
-
-    /// Whether module `i + 1` is a plain ReLU that module `i`'s forward can apply itself.
-    private func fusesReLU(after i: Int) -> Bool {
-        i + 1 < modules.count && type(of: modules[i + 1]) == ReLU.self
     }
 }

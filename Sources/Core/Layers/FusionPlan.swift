@@ -1,0 +1,92 @@
+/// Which of `Sequential`'s modules run as one pass, and in which layout the tensors between
+/// them travel: the container is a loop that asks this plan for each step, so the knowledge of
+/// fusions and oneDNN's channel-blocked layout lives here and in the layers that offer it
+/// (`Conv2d.blocks`, `MaxPool2d.takesBlocked`), and a new layer never sees a block size.
+///
+/// Forward: a `Conv2d` followed by a `ReLU` is one convolution with a ReLU post-op; between a
+/// convolution and a 2x2 `MaxPool2d`, and a pool and the next convolution, tensors stay blocked
+/// when both sides offer the same block; an NCHW pool hands its output blocked to a convolution
+/// when its gradient can come back blocked (to the convolution before it, the RGB first layer's
+/// weight gradient). Backward: a `ReLU` followed by a `MaxPool2d` is one pass, and a blocked pool
+/// after a convolution sums that convolution's bias gradient as it writes.
+struct FusionPlan {
+    let modules: [Module]
+
+    /// What forward runs next. `block` is a layout's channel block (0: NCHW).
+    enum ForwardStep {
+        /// The convolution at the index, with the ReLU after it when `fusedReLU`; `output` is
+        /// its output's layout.
+        case convolution(Conv2d, fusedReLU: Bool, output: Int)
+        /// The max pool at the index; `output` is its output's layout, `gradient` the layout of
+        /// the gradient its backward returns (and the ReLU before it passes on).
+        case pool(MaxPool2d, output: Int, gradient: Int)
+        /// Any other module, NCHW in and out.
+        case plain(Module)
+    }
+
+    /// The step at module `i`, for an input of `shape` in layout `block`; `inputs` are the
+    /// inputs of modules 0...i in this forward.
+    func forward(at i: Int, shape: [Int], block: Int, inputs: [Tensor]) -> ForwardStep {
+        if let conv = modules[i] as? Conv2d {
+            let fused = fusesReLU(after: i), next = fused ? i + 2 : i + 1
+            let offered = conv.blocks(inputShape: shape, fusedReLU: fused)
+            var output = 0
+            if let b = offered.output, next < modules.count, let pool = modules[next] as? MaxPool2d,
+               let out = try? conv.outputShape(shape), pool.takesBlocked(inputShape: out, block: b) {
+                output = b
+            }
+            return .convolution(conv, fusedReLU: fused, output: output)
+        }
+        if let pool = modules[i] as? MaxPool2d {
+            // Blocked out when the next convolution takes that format; from an NCHW input only
+            // when the gradient can go back blocked too.
+            let nextBlock = i + 1 < modules.count ? (modules[i + 1] as? Conv2d).flatMap { conv in
+                (try? pool.outputShape(shape)).flatMap { conv.blocks(inputShape: $0, fusedReLU: fusesReLU(after: i + 1)).input }
+            } ?? 0 : 0
+            if block > 0 { return .pool(pool, output: nextBlock == block ? block : 0, gradient: block) }
+            if nextBlock > 0, pool.takesBlocked(inputShape: shape, block: nextBlock),
+               takesBlockedGradient(before: i, inputs: inputs, block: nextBlock) {
+                return .pool(pool, output: nextBlock, gradient: nextBlock)
+            }
+            return .pool(pool, output: 0, gradient: 0)
+        }
+        return .plain(modules[i])
+    }
+
+    /// Whether the module before pool `i` is a ReLU, which the pool's backward passes through.
+    func poolFollowsReLU(_ i: Int) -> Bool { i >= 1 && type(of: modules[i - 1]) == ReLU.self }
+
+    /// What backward runs at module `i` (the last module not yet run backward).
+    enum BackwardStep {
+        /// The pool at `i` (and the ReLU before it when `throughReLU`); `before` is the next
+        /// module backward runs; `biasOf` the convolution whose bias gradient a blocked pool sums.
+        case pool(MaxPool2d, throughReLU: Bool, before: Int, biasOf: Conv2d?)
+        case convolution(Conv2d)
+        case plain(Module)
+    }
+
+    func backward(at i: Int, gradientBlock: Int) -> BackwardStep {
+        if let pool = modules[i] as? MaxPool2d {
+            let throughReLU = poolFollowsReLU(i)
+            let before = i - (throughReLU ? 2 : 1)
+            var biasOf: Conv2d? = nil
+            if gradientBlock > 0, before >= 0, let conv = modules[before] as? Conv2d, conv.bias != nil { biasOf = conv }
+            return .pool(pool, throughReLU: throughReLU, before: before, biasOf: biasOf)
+        }
+        if let conv = modules[i] as? Conv2d { return .convolution(conv) }
+        return .plain(modules[i])
+    }
+
+    /// Whether module `i + 1` is a plain ReLU that module `i`'s forward can apply itself.
+    private func fusesReLU(after i: Int) -> Bool {
+        i + 1 < modules.count && type(of: modules[i + 1]) == ReLU.self
+    }
+
+    /// Whether the module feeding pool `i` (past a ReLU) is a convolution that reads its output
+    /// gradient in the blocked format with `block`.
+    private func takesBlockedGradient(before i: Int, inputs: [Tensor], block: Int) -> Bool {
+        let j = poolFollowsReLU(i) ? i - 2 : i - 1
+        guard j >= 0, let conv = modules[j] as? Conv2d else { return false }
+        return conv.blocks(inputShape: inputs[j].shape, fusedReLU: j + 2 == i).gradOutput == block
+    }
+}
