@@ -1,7 +1,4 @@
-#include "ckernels.h"
-#if defined(__x86_64__)
-#include <immintrin.h>
-#endif
+#include "multiversion.h"
 #include <math.h>
 
 /* Each operation rounds on its own, as the unfused expression does: never contract into FMA. */
@@ -54,19 +51,18 @@ static void program_sse(int code, const float *a, const float *b, const float *c
 }
 
 #if defined(__x86_64__)
-__attribute__((target("avx2")))
-static void program_avx2(int code, const float *a, const float *b, const float *c, float *d, size_t n, float s, float t) {
+TARGET_AVX2 static void program_avx2(int code, const float *a, const float *b, const float *c, float *d, size_t n, float s, float t) {
     DESCENT_PROGRAM_BODY(for (size_t i = 0; i < n; i += 8) _mm256_storeu_ps(d + i, _mm256_sqrt_ps(_mm256_loadu_ps(a + i)));)
 }
 #endif
 
 #if defined(__x86_64__)
-__attribute__((target("avx512f")))
-static void program_avx512(int code, const float *a, const float *b, const float *c, float *d, size_t n, float s, float t) {
+TARGET_AVX512 static void program_avx512(int code, const float *a, const float *b, const float *c, float *d, size_t n, float s, float t) {
     DESCENT_PROGRAM_BODY(for (size_t i = 0; i < n; i += 16) _mm512_storeu_ps(d + i, _mm512_sqrt_ps(_mm512_loadu_ps(a + i)));)
 }
 #endif
 
+/* Not DISPATCH: the AVX-512 body also needs n to be a multiple of 16. */
 void descent_program_op(int code, const float *a, const float *b, const float *c, float *d, size_t n, float s, float t) {
 #if defined(__x86_64__)
     int has = descent_vector_level();
@@ -74,4 +70,14 @@ void descent_program_op(int code, const float *a, const float *b, const float *c
     if (has) { program_avx2(code, a, b, c, d, n, s, t); return; }
 #endif
     program_sse(code, a, b, c, d, n, s, t);
+}
+
+void descent_sqrt_f32(const float *a, float *d, size_t n) {
+#if defined(__SSE__)
+    for (size_t i = 0; i < n; i += 4)
+        _mm_storeu_ps(d + i, _mm_sqrt_ps(_mm_loadu_ps(a + i)));
+#else
+    for (size_t i = 0; i < n; i++)
+        d[i] = __builtin_sqrtf(a[i]);
+#endif
 }

@@ -1,14 +1,13 @@
-#include "ckernels.h"
-#if defined(__x86_64__)
-#include <immintrin.h>
-#endif
+#include "multiversion.h"
 
 /* Batch norm's loops (BatchNorm2d.swift). The elementwise ones use the same operations in the
  * same order as the Swift expressions they replace, never fused into FMAs, so the AVX-512 and AVX2
  * bodies give the portable bits. */
 #pragma clang fp contract(off)
 
-/* Batch norm's per-channel sums in Double over eight lanes (lane j takes the elements whose
+/* Batch norm's per-channel sums in Double over eight lanes (hand-written: the compiler does not
+ * widen Float to Double lanes in one pass; the Double sums made the main job's one-thread run 15%
+ * faster) (lane j takes the elements whose
  * index is j mod 8), accumulated into lanes[0..<16] across calls. The order is fixed, and every
  * product is exact in Double (of two floats), so the AVX-512, AVX2 and portable bodies give the
  * same bits; a single running Double sum was one dependent add per element (14% of the
@@ -20,14 +19,13 @@
         lanes[8 + (i & 7)] += b; \
     }
 
-static void sums_portable(const float *x, size_t n, double *lanes) { SUMS_BODY((double)x[i], (double)x[i] * (double)x[i]) }
-static void gradient_sums_portable(const float *g, const float *x, float mu, float inv, size_t n, double *lanes) {
+static void sums_baseline(const float *x, size_t n, double *lanes) { SUMS_BODY((double)x[i], (double)x[i] * (double)x[i]) }
+static void gradient_sums_baseline(const float *g, const float *x, float mu, float inv, size_t n, double *lanes) {
     SUMS_BODY((double)g[i], (double)g[i] * (double)((x[i] - mu) * inv))
 }
 
 #if defined(__x86_64__)
-__attribute__((target("avx512f")))
-static void sums_avx512(const float *x, size_t n, double *lanes) {
+TARGET_AVX512 static void sums_avx512(const float *x, size_t n, double *lanes) {
     __m512d s = _mm512_loadu_pd(lanes), ss = _mm512_loadu_pd(lanes + 8);
     size_t i = 0;
     for (; i + 8 <= n; i += 8) {
@@ -37,11 +35,10 @@ static void sums_avx512(const float *x, size_t n, double *lanes) {
     }
     _mm512_storeu_pd(lanes, s);
     _mm512_storeu_pd(lanes + 8, ss);
-    sums_portable(x + i, n - i, lanes);   /* i is a multiple of 8: lanes line up */
+    sums_baseline(x + i, n - i, lanes);   /* i is a multiple of 8: lanes line up */
 }
 
-__attribute__((target("avx512f")))
-static void gradient_sums_avx512(const float *g, const float *x, float mu, float inv, size_t n, double *lanes) {
+TARGET_AVX512 static void gradient_sums_avx512(const float *g, const float *x, float mu, float inv, size_t n, double *lanes) {
     __m512d s = _mm512_loadu_pd(lanes), sx = _mm512_loadu_pd(lanes + 8);
     __m256 m = _mm256_set1_ps(mu), k = _mm256_set1_ps(inv);
     size_t i = 0;
@@ -53,15 +50,14 @@ static void gradient_sums_avx512(const float *g, const float *x, float mu, float
     }
     _mm512_storeu_pd(lanes, s);
     _mm512_storeu_pd(lanes + 8, sx);
-    gradient_sums_portable(g + i, x + i, mu, inv, n - i, lanes);
+    gradient_sums_baseline(g + i, x + i, mu, inv, n - i, lanes);
 }
 
 /* The same eight Double lanes in two AVX2 registers (lanes 0-3 and 4-7). */
-#define AVX2 __attribute__((target("avx2")))
-AVX2 static inline __m256d low4(__m256 v) { return _mm256_cvtps_pd(_mm256_castps256_ps128(v)); }
-AVX2 static inline __m256d high4(__m256 v) { return _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)); }
+TARGET_AVX2 static inline __m256d low4(__m256 v) { return _mm256_cvtps_pd(_mm256_castps256_ps128(v)); }
+TARGET_AVX2 static inline __m256d high4(__m256 v) { return _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)); }
 
-AVX2 static void sums_avx2(const float *x, size_t n, double *lanes) {
+TARGET_AVX2 static void sums_avx2(const float *x, size_t n, double *lanes) {
     __m256d s0 = _mm256_loadu_pd(lanes), s1 = _mm256_loadu_pd(lanes + 4);
     __m256d ss0 = _mm256_loadu_pd(lanes + 8), ss1 = _mm256_loadu_pd(lanes + 12);
     size_t i = 0;
@@ -77,10 +73,10 @@ AVX2 static void sums_avx2(const float *x, size_t n, double *lanes) {
     _mm256_storeu_pd(lanes + 4, s1);
     _mm256_storeu_pd(lanes + 8, ss0);
     _mm256_storeu_pd(lanes + 12, ss1);
-    sums_portable(x + i, n - i, lanes);
+    sums_baseline(x + i, n - i, lanes);
 }
 
-AVX2 static void gradient_sums_avx2(const float *g, const float *x, float mu, float inv, size_t n, double *lanes) {
+TARGET_AVX2 static void gradient_sums_avx2(const float *g, const float *x, float mu, float inv, size_t n, double *lanes) {
     __m256d s0 = _mm256_loadu_pd(lanes), s1 = _mm256_loadu_pd(lanes + 4);
     __m256d sx0 = _mm256_loadu_pd(lanes + 8), sx1 = _mm256_loadu_pd(lanes + 12);
     __m256 m = _mm256_set1_ps(mu), k = _mm256_set1_ps(inv);
@@ -97,65 +93,27 @@ AVX2 static void gradient_sums_avx2(const float *g, const float *x, float mu, fl
     _mm256_storeu_pd(lanes + 4, s1);
     _mm256_storeu_pd(lanes + 8, sx0);
     _mm256_storeu_pd(lanes + 12, sx1);
-    gradient_sums_portable(g + i, x + i, mu, inv, n - i, lanes);
+    gradient_sums_baseline(g + i, x + i, mu, inv, n - i, lanes);
 }
 #endif
 
-void descent_sums(const float *x, size_t n, double *lanes) {
-#if defined(__x86_64__)
-    switch (descent_vector_level()) {
-    case 2: sums_avx512(x, n, lanes); return;
-    case 1: sums_avx2(x, n, lanes); return;
-    }
-#endif
-    sums_portable(x, n, lanes);
-}
+void descent_sums(const float *x, size_t n, double *lanes) { DISPATCH(sums, (x, n, lanes)); }
 
 void descent_gradient_sums(const float *g, const float *x, float mu, float inv, size_t n, double *lanes) {
-#if defined(__x86_64__)
-    switch (descent_vector_level()) {
-    case 2: gradient_sums_avx512(g, x, mu, inv, n, lanes); return;
-    case 1: gradient_sums_avx2(g, x, mu, inv, n, lanes); return;
-    }
-#endif
-    gradient_sums_portable(g, x, mu, inv, n, lanes);
+    DISPATCH(gradient_sums, (g, x, mu, inv, n, lanes));
 }
 
 /* y = x * scale + shift; gx = k * ((m * gy - sg) - ((x - mu) * inv) * sgx). Compiled for the
  * baseline, AVX2 and AVX-512 (the compiler vectorizes them; fp contract is off, so no FMA). */
-#define APPLY(name) \
-    static void name(const float *x, float *y, size_t n, float scale, float shift) { \
-        for (size_t i = 0; i < n; i++) y[i] = x[i] * scale + shift; \
-    }
-#define GRADIENT(name) \
-    static void name(const float *gy, const float *x, float *gx, size_t n, float mu, float inv, float m, float sg, float sgx, float k) { \
-        for (size_t i = 0; i < n; i++) gx[i] = k * ((m * gy[i] - sg) - ((x[i] - mu) * inv) * sgx); \
-    }
-APPLY(apply_portable)
-GRADIENT(gradient_portable)
-#if defined(__x86_64__)
-AVX2 APPLY(apply_avx2)
-AVX2 GRADIENT(gradient_avx2)
-__attribute__((target("avx512f"))) APPLY(apply_avx512)
-__attribute__((target("avx512f"))) GRADIENT(gradient_avx512)
-#endif
+MULTIVERSION(void, apply, (const float *x, float *y, size_t n, float scale, float shift), {
+    for (size_t i = 0; i < n; i++) y[i] = x[i] * scale + shift;
+})
+MULTIVERSION(void, gradient, (const float *gy, const float *x, float *gx, size_t n, float mu, float inv, float m, float sg, float sgx, float k), {
+    for (size_t i = 0; i < n; i++) gx[i] = k * ((m * gy[i] - sg) - ((x[i] - mu) * inv) * sgx);
+})
 
-void descent_bn_apply(const float *x, float *y, size_t n, float scale, float shift) {
-#if defined(__x86_64__)
-    switch (descent_vector_level()) {
-    case 2: apply_avx512(x, y, n, scale, shift); return;
-    case 1: apply_avx2(x, y, n, scale, shift); return;
-    }
-#endif
-    apply_portable(x, y, n, scale, shift);
-}
+void descent_bn_apply(const float *x, float *y, size_t n, float scale, float shift) { DISPATCH(apply, (x, y, n, scale, shift)); }
 
 void descent_bn_gradient(const float *gy, const float *x, float *gx, size_t n, float mu, float inv, float m, float sg, float sgx, float k) {
-#if defined(__x86_64__)
-    switch (descent_vector_level()) {
-    case 2: gradient_avx512(gy, x, gx, n, mu, inv, m, sg, sgx, k); return;
-    case 1: gradient_avx2(gy, x, gx, n, mu, inv, m, sg, sgx, k); return;
-    }
-#endif
-    gradient_portable(gy, x, gx, n, mu, inv, m, sg, sgx, k);
+    DISPATCH(gradient, (gy, x, gx, n, mu, inv, m, sg, sgx, k));
 }

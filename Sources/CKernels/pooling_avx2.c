@@ -1,16 +1,19 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 #include "pooling_rule.h"
+#include "multiversion.h"
+
+/* Hand-written: the window's max-and-code selection and the 8x8 register transposes of the
+ * blocked layout do not come out of a compiled loop (reference CNN with oneDNN held to AVX2,
+ * one thread: 18 -> 22.5 steps/s over the portable bodies, commit f14d70c). */
 
 /* The 2x2 max pool's AVX2 bodies: 8 windows (NCHW) or 8 channels of a blocked pixel at a time,
  * for CPUs without AVX-512 (where oneDNN picks 8-channel blocks) and for 16-channel blocks
  * below DESCENT_VECTOR_LEVEL=2. */
 
-#define AVX2 __attribute__((target("avx2")))
-
 /* Per lane, the maximum of four candidates (the first wins) and its code; returns 0, leaving
  * them unset, when a lane holds a NaN (or +Inf with -Inf): the caller takes the portable path. */
-AVX2 static inline int max4_8(__m256 v0, __m256 v1, __m256 v2, __m256 v3, __m256 *best_out, __m256i *code_out) {
+TARGET_AVX2 static inline int max4_8(__m256 v0, __m256 v1, __m256 v2, __m256 v3, __m256 *best_out, __m256i *code_out) {
     __m256 sum = _mm256_add_ps(_mm256_add_ps(v0, v1), _mm256_add_ps(v2, v3));
     if (_mm256_movemask_ps(_mm256_cmp_ps(sum, sum, _CMP_UNORD_Q))) return 0;
     __m256 best = v0, pos = _mm256_setzero_ps();
@@ -30,18 +33,18 @@ AVX2 static inline int max4_8(__m256 v0, __m256 v1, __m256 v2, __m256 v3, __m256
 }
 
 /* The 8 codes (0-7, one per 32-bit lane) as 8 bytes at p. */
-AVX2 static inline void store_codes8(unsigned char *p, __m256i c) {
+TARGET_AVX2 static inline void store_codes8(unsigned char *p, __m256i c) {
     __m128i words = _mm_packus_epi32(_mm256_castsi256_si128(c), _mm256_extracti128_si256(c, 1));
     _mm_storel_epi64((__m128i *)p, _mm_packus_epi16(words, words));
 }
 
-AVX2 static inline __m256i load_codes8(const unsigned char *p) {
+TARGET_AVX2 static inline __m256i load_codes8(const unsigned char *p) {
     return _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)p));
 }
 
 /* The 8 windows whose rows start at p0 and p1 (NCHW): their candidates are the even and odd
  * lanes of 16 floats from each row. */
-AVX2 static inline int windows8(const float *p0, const float *p1, __m256 *best_out, __m256i *code_out) {
+TARGET_AVX2 static inline int windows8(const float *p0, const float *p1, __m256 *best_out, __m256i *code_out) {
     __m256 a0 = _mm256_loadu_ps(p0), a1 = _mm256_loadu_ps(p0 + 8), b0 = _mm256_loadu_ps(p1), b1 = _mm256_loadu_ps(p1 + 8);
     /* shuffle_ps works within 128-bit halves; permute4x64 puts the 64-bit pairs back in order. */
 #define EVEN(a, b) _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0))), 0xd8))
@@ -52,7 +55,7 @@ AVX2 static inline int windows8(const float *p0, const float *p1, __m256 *best_o
     return ok;
 }
 
-AVX2 int pool_forward_row_avx2(const float *r0, const float *r1, float *d, unsigned char *code, int ow) {
+TARGET_AVX2 int pool_forward_row_avx2(const float *r0, const float *r1, float *d, unsigned char *code, int ow) {
     int ox = 0;
     for (; ox + 8 <= ow; ox += 8) {
         __m256 best;
@@ -68,7 +71,7 @@ AVX2 int pool_forward_row_avx2(const float *r0, const float *r1, float *d, unsig
 }
 
 /* r[i] lane j <- r[j] lane i. */
-AVX2 static inline void transpose8(__m256 *r) {
+TARGET_AVX2 static inline void transpose8(__m256 *r) {
     __m256 t[8], u[8];
     for (int i = 0; i < 8; i += 2) { t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]); t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]); }
     for (int i = 0; i < 8; i += 4) {
@@ -85,7 +88,7 @@ AVX2 static inline void transpose8(__m256 *r) {
 
 /* NCHW in, blocked out: per group of 8 channels, 8 windows of each, transposed in registers so
  * each pixel's 8 channels are stored together in their lanes of the block. */
-AVX2 void pool_forward_to_blocked_avx2(const float *x, float *y, unsigned char *code, int h, int w, int block) {
+TARGET_AVX2 void pool_forward_to_blocked_avx2(const float *x, float *y, unsigned char *code, int h, int w, int block) {
     int oh = h / 2, ow = w / 2;
     size_t plane = (size_t)h * w;
     for (int first = 0; first < block; first += 8) {
@@ -119,7 +122,7 @@ AVX2 void pool_forward_to_blocked_avx2(const float *x, float *y, unsigned char *
 
 /* The gradients of 8 windows with codes c, as backward_window_portable gives them: s[p] holds
  * +0 + g * m where the window's maximum is at position p, +0 elsewhere; returns +0 + g * m. */
-AVX2 static inline __m256 window_gradients8(__m256 g, __m256i c, int through_relu, __m256 s[4]) {
+TARGET_AVX2 static inline __m256 window_gradients8(__m256 g, __m256i c, int through_relu, __m256 s[4]) {
     if (through_relu) {
         __m256i positive = _mm256_cmpeq_epi32(_mm256_and_si256(c, _mm256_set1_epi32(4)), _mm256_set1_epi32(4));
         g = _mm256_mul_ps(g, _mm256_and_ps(_mm256_castsi256_ps(positive), _mm256_set1_ps(1.0f)));
@@ -130,7 +133,7 @@ AVX2 static inline __m256 window_gradients8(__m256 g, __m256i c, int through_rel
     return g;
 }
 
-AVX2 int pool_backward_row_avx2(const float *g, const unsigned char *code, int through_relu, float *o0, float *o1, int ow) {
+TARGET_AVX2 int pool_backward_row_avx2(const float *g, const unsigned char *code, int through_relu, float *o0, float *o1, int ow) {
     int ox = 0;
     for (; ox + 8 <= ow; ox += 8) {
         __m256 s[4];
@@ -146,7 +149,7 @@ AVX2 int pool_backward_row_avx2(const float *g, const unsigned char *code, int t
     return ox;
 }
 
-AVX2 void pool_forward_blocked_avx2(const float *x, float *y, unsigned char *code, int h, int w, int block) {
+TARGET_AVX2 void pool_forward_blocked_avx2(const float *x, float *y, unsigned char *code, int h, int w, int block) {
     int oh = h / 2, ow = w / 2;
     size_t below = (size_t)w * block;
     for (int oy = 0; oy < oh; oy++)
@@ -170,11 +173,11 @@ AVX2 void pool_forward_blocked_avx2(const float *x, float *y, unsigned char *cod
 /* Every window's four pixels; the odd last column and row are the caller's. With sums, each
  * lane's gradient summed in window order (window_sums.c): a window adds its one nonzero.
  * Streaming stores where gx is 64-byte aligned (a tensor's storage is), as on AVX-512. */
-AVX2 static inline void store8(float *p, __m256 v, int stream) {
+TARGET_AVX2 static inline void store8(float *p, __m256 v, int stream) {
     if (stream) _mm256_stream_ps(p, v); else _mm256_storeu_ps(p, v);
 }
 
-AVX2 void pool_backward_blocked_avx2(const float *gy, const unsigned char *code, int through_relu, float *gx, int h, int w, int block,
+TARGET_AVX2 void pool_backward_blocked_avx2(const float *gy, const unsigned char *code, int through_relu, float *gx, int h, int w, int block,
                                      double *sums) {
     int oh = h / 2, ow = w / 2, stream = ((size_t)gx & 63) == 0;
     __m256d acc[4] = {_mm256_setzero_pd(), _mm256_setzero_pd(), _mm256_setzero_pd(), _mm256_setzero_pd()};

@@ -1,4 +1,4 @@
-#include "ckernels.h"
+#include "multiversion.h"
 
 /* A convolution's bias gradient: per channel, the sum of its output gradient over the image,
  * in Double and in one fixed order, "window order": the 2x2 tiles row by row (each tile's
@@ -53,18 +53,8 @@
 #define FOUR_ADD(i) { size_t j = (i); s0 += p[j]; s1 += p[plane + j]; s2 += p[2 * plane + j]; s3 += p[3 * plane + j]; }
 #define ONE_ADD(i) { s0 += p[i]; }
 
-static void sums_baseline(const float *g, int channels, int h, int w, int block, double *sums) { BODY }
-#if defined(__x86_64__)
-__attribute__((target("avx2"))) static void sums_avx2(const float *g, int channels, int h, int w, int block, double *sums) { BODY }
-__attribute__((target("avx512f"))) static void sums_avx512(const float *g, int channels, int h, int w, int block, double *sums) { BODY }
-#endif
+MULTIVERSION(void, sums, (const float *g, int channels, int h, int w, int block, double *sums), { BODY })
 
 void descent_window_sums(const float *g, int channels, int h, int w, int block, double *sums) {
-#if defined(__x86_64__)
-    switch (descent_vector_level()) {
-    case 2: sums_avx512(g, channels, h, w, block, sums); return;
-    case 1: sums_avx2(g, channels, h, w, block, sums); return;
-    }
-#endif
-    sums_baseline(g, channels, h, w, block, sums);
+    DISPATCH(sums, (g, channels, h, w, block, sums));
 }
