@@ -118,19 +118,63 @@ enum TensorBindings {
         }
     }
 
-    /// A binary operator: tensor op tensor, tensor op number, number op tensor.
-    static func binary(_ tt: @escaping (Tensor, Tensor) throws -> Tensor,
+    /// A binary operator: tensor op tensor (same shape, on the fast path, or NumPy-broadcast
+    /// with `elementwise`: a row or column vector against a matrix), tensor op number, number op tensor.
+    static func binary(_ name: String, _ elementwise: @escaping (Float, Float) -> Float, _ tt: @escaping (Tensor, Tensor) throws -> Tensor,
                        _ ts: @escaping (Tensor, Float) -> Tensor, _ st: @escaping (Float, Tensor) -> Tensor) -> LuaFunction {
         { vm, a in
             if lua_type(a.L, 1) == LUA_TNUMBER {
                 return push(vm, st(Float(try a.number(1)), try a.tensor(2)))
             }
             let t = try a.tensor(1)
+            if let x = try Userdata.tensor(vm, at: 2), x.shape != t.shape {
+                guard Tensor.broadcastShape(t.shape, x.shape) != nil else {
+                    throw a.fail(2, "tensor of shape \(formatShape(t.shape)) or one that broadcasts to it expected, got \(formatShape(x.shape))")
+                }
+                return push(vm, try t.broadcasting(x, name, elementwise))
+            }
             switch try operand(a, 2, like: t.shape) {
             case .tensor(let x): return push(vm, try tt(t, x))
             case .scalar(let s): return push(vm, ts(t, s))
             }
         }
+    }
+
+    /// `t:sum()` / `t:mean()` (a number), or with a 1-based `dim` (and `keepdim`) a tensor.
+    static func reduction(_ all: @escaping (Tensor) -> Double, _ along: @escaping (Tensor, Int, Bool) throws -> Tensor) -> LuaFunction {
+        { vm, a in
+            let t = try a.tensor(1)
+            guard !a.isNil(2) else { return number(vm, all(t)) }
+            let d = try a.integer(2, "dimension (integer)")
+            guard d >= 1, d <= t.rank else { throw a.fail(2, "dimension out of range: \(d) not in 1..\(t.rank)") }
+            let keep: Bool
+            switch vm.value(at: 3) {
+            case .nil: keep = false
+            case .bool(let b): keep = b
+            default: throw a.fail(3, "keepdim (boolean) expected, got \(a.typeName(3))")
+            }
+            return push(vm, try along(t, d - 1, keep))
+        }
+    }
+
+    /// `t:reshape(shape)` and `t:view(shape)`: the same storage with another shape (one extent may be -1).
+    static func reshapeFunction(_ vm: LuaVM, _ a: Arguments) throws -> Int32 {
+        let t = try a.tensor(1)
+        var shape: [Int] = []
+        if lua_type(a.L, 2) == LUA_TTABLE || lua_type(a.L, 2) == LUA_TNUMBER {
+            // reshape allows one -1: read the raw numbers rather than a non-negative shape.
+            let v = vm.value(at: 2)
+            let items: [LuaValue] = { if case .array(let x) = v { return x }; return (2...a.count).map { vm.value(at: $0) } }()
+            for (k, x) in items.enumerated() {
+                guard let d = x.number?.exactInteger(in: -1...(1 << 40)) else {
+                    throw a.fail(2, "shape of integers from -1 to 2^40 expected, got \(x) at index \(k + 1)")
+                }
+                shape.append(d)
+            }
+        } else {
+            throw a.fail(2, "shape (table of integers) expected, got \(a.typeName(2))")
+        }
+        do { return push(vm, try t.reshape(shape)) } catch let e as DescentError { throw a.fail(2, e.message) }
     }
 
     static func number(_ vm: LuaVM, _ v: Double) -> Int32 {
@@ -163,25 +207,9 @@ enum TensorBindings {
         }),
         ("clone", unary { $0.clone() }),
         ("zeros_like", unary { $0.zerosLike() }),
-        ("reshape", { vm, a in
-            let t = try a.tensor(1)
-            var shape: [Int] = []
-            if lua_type(a.L, 2) == LUA_TTABLE || lua_type(a.L, 2) == LUA_TNUMBER {
-                // reshape allows one -1: read the raw numbers rather than a non-negative shape.
-                let v = vm.value(at: 2)
-                let items: [LuaValue] = { if case .array(let x) = v { return x }; return (2...a.count).map { vm.value(at: $0) } }()
-                for (k, x) in items.enumerated() {
-                    guard let d = x.number?.exactInteger(in: -1...(1 << 40)) else {
-                        throw a.fail(2, "shape of integers from -1 to 2^40 expected, got \(x) at index \(k + 1)")
-                    }
-                    shape.append(d)
-                }
-            } else {
-                throw a.fail(2, "shape (table of integers) expected, got \(a.typeName(2))")
-            }
-            do { return push(vm, try t.reshape(shape)) } catch let e as DescentError { throw a.fail(2, e.message) }
-        }),
+        ("reshape", { vm, a in try reshapeFunction(vm, a) }),
         ("totable", { vm, a in totable(vm, try a.tensor(1)); return 1 }),
+        ("view", { vm, a in try reshapeFunction(vm, a) }),
         ("save", { vm, a in try NPY.save(try a.tensor(1), to: try a.string(2)); lua_settop(a.L, 1); return 1 }),
         ("sqrt", unary { $0.sqrt() }),
         ("abs", unary { $0.abs() }),
@@ -195,8 +223,27 @@ enum TensorBindings {
             guard lo <= hi else { throw a.fail(3, "upper bound >= lower bound (\(lo)) expected, got \(hi)") }
             return push(vm, t.clamp(Float(lo), Float(hi)))
         }),
-        ("maximum", binary({ try $0.maximum($1) }, { $0.maximum($1) }, { s, t in t.maximum(s) })),
-        ("minimum", binary({ try $0.minimum($1) }, { $0.minimum($1) }, { s, t in t.minimum(s) })),
+        ("maximum", binary("maximum", { $0.isNaN || $1.isNaN ? .nan : Swift.max($0, $1) }, { try $0.maximum($1) }, { $0.maximum($1) }, { s, t in t.maximum(s) })),
+        ("minimum", binary("minimum", { $0.isNaN || $1.isNaN ? .nan : Swift.min($0, $1) }, { try $0.minimum($1) }, { $0.minimum($1) }, { s, t in t.minimum(s) })),
+        ("matmul", { vm, a in
+            let x = try a.tensor(1), y = try a.tensor(2)
+            for (k, m) in [(Int32(1), x), (2, y)] where m.rank != 2 { throw a.fail(k, "matrix (rank 2) expected, got shape \(formatShape(m.shape))") }
+            do { return push(vm, try Tensor.matmul(x, y)) } catch let e as DescentError { throw a.fail(2, e.message) }
+        }),
+        ("t", { vm, a in
+            let t = try a.tensor(1)
+            guard t.rank == 2 else { throw a.fail(1, "matrix (rank 2) expected, got shape \(formatShape(t.shape)); use transpose(i, j)") }
+            return push(vm, try t.transposed(0, 1))
+        }),
+        ("transpose", { vm, a in
+            let t = try a.tensor(1)
+            let i = try a.integer(2, "dimension (integer)"), j = try a.integer(3, "dimension (integer)")
+            for (k, d) in [(Int32(2), i), (3, j)] where !(1..<t.rank + 1).contains(d) {
+                throw a.fail(k, "dimension out of range: \(d) not in 1..\(t.rank)")
+            }
+            return push(vm, try t.transposed(i - 1, j - 1))
+        }),
+        ("rms", { vm, a in number(vm, try a.tensor(1).rms()) }),
         ("copy_", { vm, a in
             let t = try a.tensor(1)
             try t.copy_(try a.tensor(2, shaped: t.shape))
@@ -248,8 +295,8 @@ enum TensorBindings {
             lua_settop(a.L, 1)
             return 1
         }),
-        ("sum", { vm, a in number(vm, try a.tensor(1).sum()) }),
-        ("mean", { vm, a in number(vm, try a.tensor(1).mean()) }),
+        ("sum", reduction({ $0.sum() }, { try $0.sum(dim: $1, keepdim: $2) })),
+        ("mean", reduction({ $0.mean() }, { try $0.mean(dim: $1, keepdim: $2) })),
         ("min", { vm, a in number(vm, Double(try a.tensor(1).min())) }),
         ("max", { vm, a in number(vm, Double(try a.tensor(1).max())) }),
         ("norm", { vm, a in number(vm, try a.tensor(1).norm()) }),
@@ -261,10 +308,10 @@ enum TensorBindings {
     ]
 
     static let metamethods: [(String, LuaFunction)] = [
-        ("__add", binary({ try $0.adding($1) }, { $0.adding($1) }, { s, t in t.adding(s) })),
-        ("__sub", binary({ try $0.subtracting($1) }, { $0.adding(-$1) }, { s, t in t.subtracted(from: s) })),
-        ("__mul", binary({ try $0.multiplying($1) }, { $0.multiplying($1) }, { s, t in t.multiplying(s) })),
-        ("__div", binary({ try $0.dividing($1) }, { $0.dividing($1) }, { s, t in t.divided(into: s) })),
+        ("__add", binary("add", +, { try $0.adding($1) }, { $0.adding($1) }, { s, t in t.adding(s) })),
+        ("__sub", binary("sub", -, { try $0.subtracting($1) }, { $0.adding(-$1) }, { s, t in t.subtracted(from: s) })),
+        ("__mul", binary("mul", *, { try $0.multiplying($1) }, { $0.multiplying($1) }, { s, t in t.multiplying(s) })),
+        ("__div", binary("div", /, { try $0.dividing($1) }, { $0.dividing($1) }, { s, t in t.divided(into: s) })),
         ("__unm", unary { $0.negated() }),
         ("__len", { vm, a in lua_pushinteger(vm.L, lua_Integer(try a.tensor(1).shape.first ?? 1)); return 1 }),
         ("__eq", { vm, a in

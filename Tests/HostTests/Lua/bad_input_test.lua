@@ -20,7 +20,7 @@ local cases = {
   {"bad argument #3 to 'clamp_' (upper bound >= lower bound (1.0) expected, got 0.0)", t.clamp_, t, 1, 0},
   {"bad argument #3 to 'clamp' (upper bound (number) expected, got no value)", t.clamp, t, 1},
   {"bad argument #2 to 'dot' (tensor of shape [3,4] expected, got [4,3])", t.dot, t, u},
-  {"bad argument #2 to 'maximum' (tensor of shape [3,4] expected, got [4,3])", t.maximum, t, u},
+  {"bad argument #2 to 'maximum' (tensor of shape [3,4] or one that broadcasts to it expected, got [4,3])", t.maximum, t, u},
   {"bad argument #2 to 'get' (2 indices expected for shape [3,4], got 1)", t.get, t, 1},
   {"bad argument #3 to 'get' (index out of range: 5 not in 1..4)", t.get, t, 1, 5},
   {"bad argument #2 to 'get' (index (integer) expected, got 1.5)", t.get, t, 1.5, 1},

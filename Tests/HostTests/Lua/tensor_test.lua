@@ -56,3 +56,37 @@ check_error("Fortran-order arrays are not supported", tensor.load, FIXTURES .. "
 check_error("truncated data", tensor.load, FIXTURES .. "/bad_truncated.npy")
 check_error("no_such.npy: no such file", tensor.load, FIXTURES .. "/no_such.npy")
 check(type(clock()) == "number")
+
+-- Matrix ops (issue 23): matmul against hand-computed products, transposes, dimension
+-- reductions, broadcasting of row and column vectors, rms, view.
+local A = tensor.from{{1, 2, 3}, {4, 5, 6}}           -- [2,3]
+local B = tensor.from{{1, 0}, {0, 1}, {2, -1}}         -- [3,2]
+check(A:matmul(B) == tensor.from{{7, -1}, {16, -1}}, "matmul")
+check(A:t() == tensor.from{{1, 4}, {2, 5}, {3, 6}}, "t()")
+check(A:transpose(1, 2) == A:t(), "transpose(1, 2) of a matrix")
+local C = tensor.from{{{1, 2}, {3, 4}}, {{5, 6}, {7, 8}}}   -- [2,2,2]
+check(C:transpose(1, 3) == tensor.from{{{1, 5}, {3, 7}}, {{2, 6}, {4, 8}}}, "transpose(1, 3)")
+check(C:transpose(2, 2) == C, "transpose of a dimension with itself")
+check(A:sum(1) == tensor.from{5, 7, 9}, "sum over rows")
+check(A:sum(2) == tensor.from{6, 15}, "sum over columns")
+check(A:sum(2, true) == tensor.from{{6}, {15}}, "keepdim")
+check(A:mean(1, true) == tensor.from{{2.5, 3.5, 4.5}}, "mean keepdim")
+check_eq(A:sum(), 21); check_eq(A:mean(), 3.5)
+check(A + tensor.from{{10, 20, 30}} == tensor.from{{11, 22, 33}, {14, 25, 36}}, "row vector broadcast")
+check(A * tensor.from{{2}, {3}} == tensor.from{{2, 4, 6}, {12, 15, 18}}, "column vector broadcast")
+check(A / A:sum(2, true) == tensor.from{{1 / 6, 2 / 6, 3 / 6}, {4 / 15, 5 / 15, 6 / 15}}, "normalise rows")
+check(A - tensor.from{1, 1, 1} == tensor.from{{0, 1, 2}, {3, 4, 5}}, "1-D against a matrix")
+check(tensor.from{{1}, {2}} + tensor.from{{10, 20}} == tensor.from{{11, 21}, {12, 22}}, "outer broadcast")
+check(A:maximum(tensor.from{{2}, {5}}) == tensor.from{{2, 2, 3}, {5, 5, 6}}, "maximum broadcasts")
+check_close(tensor.from{3, 4}:rms(), math.sqrt(12.5), 1e-7, "rms")
+local V = A:view{3, 2}
+V:set(100, 1, 1)
+check_eq(A:get(1, 1), 100, "view shares storage")
+check_error("bad argument #2 to 'matmul' (inner dimensions must agree: [2,3] x [2,3])", A.matmul, A, A)
+check_error("bad argument #1 to 't' (matrix (rank 2) expected, got shape [2,2,2]; use transpose(i, j))", C.t, C)
+check_error("bad argument #3 to 'transpose' (dimension out of range: 4 not in 1..3)", C.transpose, C, 1, 4)
+check_error("bad argument #2 to 'sum' (dimension out of range: 3 not in 1..2)", A.sum, A, 3)
+check_error("bad argument #3 to 'mean' (keepdim (boolean) expected, got number)", A.mean, A, 1, 1)
+check_error("bad argument #2 to '__add' (tensor of shape [2,3] or one that broadcasts to it expected, got [2,2])", function() return A + tensor.zeros{2, 2} end)
+check_error("bad argument #1 to 'matmul' (matrix (rank 2) expected, got shape [3])", tensor.zeros{3}.matmul, tensor.zeros{3}, A)
+check_error("cannot allocate 40000000000 bytes", function() return tensor.zeros{100000, 1} + tensor.zeros{1, 100000} end)
