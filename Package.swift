@@ -65,7 +65,8 @@ let package = Package(
             path: "Tests/HostTests", resources: [.copy("Lua"), .copy("Fixtures")]),
         // Shared by the Plugins and Studies tests: a registry with the bundled plugins, plugin files on disk.
         .target(name: "DescentTestSupport", dependencies: ["DescentPlugins", "DescentHost"], path: "Tests/Support"),
-        .testTarget(name: "DescentPluginsTests", dependencies: ["DescentPlugins", "DescentHost", "DescentCore", "DescentTestSupport"], path: "Tests/PluginsTests"),
+        .testTarget(name: "DescentPluginsTests", dependencies: ["DescentPlugins", "DescentHost", "DescentCore", "DescentTestSupport"], path: "Tests/PluginsTests",
+                    exclude: ["Fixtures/optax/make_fixtures.py"], resources: [.copy("Fixtures")]),
         .testTarget(name: "DescentStudiesTests", dependencies: ["DescentStudies", "DescentPlugins", "DescentHost", "DescentCore", "DescentTestSupport"], path: "Tests/StudiesTests"),
         .testTarget(
             name: "DescentEndToEndTests", dependencies: ["descent"], path: "Tests/EndToEndTests"),

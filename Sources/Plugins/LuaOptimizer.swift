@@ -23,6 +23,8 @@ final class LuaOptimizer: Optimizer {
     private var infos: [LuaReference] = []
     /// Whether the plugin updates a whole step at once (`step`) rather than one parameter (`update`).
     private var wholeStep = false
+    /// The evaluation point (`average(param, state, hyper)`), when the plugin keeps one.
+    private var evaluationPoint: LuaEvaluationPoint?
 
     init(_ plugin: Plugin, overrides: [(String, HyperValue)]) throws {
         self.plugin = plugin
@@ -31,6 +33,21 @@ final class LuaOptimizer: Optimizer {
         for (key, value) in hyper.pairs { try Self.check(name, key, value) }
         let (vm, table) = try plugin.lua()
         wholeStep = try vm.fieldType(table, "step") == "function"
+        if try vm.fieldType(table, "average") == "function" { evaluationPoint = LuaEvaluationPoint() }
+        try checkWithPlugin(hyper)
+    }
+
+    /// The plugin's own `check(hyper)`, when it has one: ranges it knows (`beta2 < 1`, `ns_steps
+    /// >= 1`), checked when the optimizer is made and on every change, not at the first step.
+    private func checkWithPlugin(_ h: Hyperparameters) throws {
+        let (vm, table) = try plugin.lua()
+        guard try vm.fieldType(table, "check") == "function" else { return }
+        let hyperTable = try vm.strictTable(HyperMarshal.entries(h), owner: name)
+        do {
+            _ = try vm.call(table, "check", [.reference(hyperTable)])
+        } catch let e as LuaError {
+            throw DescentError(name, e.message)
+        }
     }
 
     /// The checks natives make of every optimizer: numbers finite, the learning rate >= 0.
@@ -44,7 +61,10 @@ final class LuaOptimizer: Optimizer {
 
     func setHyper(_ key: String, _ value: HyperValue) throws {
         try Self.check(name, key, value)
-        try hyper.set(key, value)
+        var h = hyper
+        try h.set(key, value)
+        try checkWithPlugin(h)
+        hyper = h
     }
 
     /// An error naming where the failing function is defined.
@@ -199,5 +219,54 @@ final class LuaOptimizer: Optimizer {
         // Shapes and names come from the parameters of the next step.
         paramShapes = []
         infos = []
+    }
+}
+
+extension LuaOptimizer: AveragingOptimizer {
+    var ownAverage: WeightAverage? {
+        evaluationPoint?.optimizer = self
+        return evaluationPoint
+    }
+
+    /// The plugin's evaluation point for parameter `i`: `average(param, state, hyper)`.
+    fileprivate func average(_ i: Int, _ p: Tensor) throws -> Tensor {
+        let (vm, table) = try plugin.lua()
+        let hyperTable = try vm.strictTable(HyperMarshal.entries(hyper), owner: name)
+        let returned: LuaValue
+        do {
+            returned = try vm.call(table, "average", [.value(.tensor(p)), .reference(stateTables[i]), .reference(hyperTable)])[0]
+        } catch {
+            throw context("average", "failed on parameter \(i + 1) of shape \(formatShape(p.shape))", error)
+        }
+        guard case .tensor(let x) = returned, x.shape == p.shape else {
+            throw fail("average", "must return a tensor of the parameter's shape \(formatShape(p.shape)), returned \(returned)")
+        }
+        return x
+    }
+
+    fileprivate var parameterCount: Int { stateTables.count }
+}
+
+/// A Lua optimizer's evaluation point as a `WeightAverage`: the first `swap` puts the plugin's
+/// `average` of each parameter in its place (keeping the live values), the second puts the live
+/// values back (as `optim.ema`'s averages swap).
+final class LuaEvaluationPoint: WeightAverage {
+    weak var optimizer: LuaOptimizer?
+    private var live: [Tensor]?
+
+    func swap(_ params: [Tensor]) throws {
+        guard let optimizer else { return }
+        if let live {
+            guard live.count == params.count else { throw DescentError(optimizer.name, "\(live.count) parameters expected, got \(params.count)") }
+            for (p, y) in zip(params, live) { try p.copy_(y) }
+            self.live = nil
+            return
+        }
+        guard optimizer.parameterCount == params.count else {
+            throw DescentError(optimizer.name, optimizer.parameterCount == 0 ? "no evaluation point yet: step first" : "\(optimizer.parameterCount) parameters expected, got \(params.count)")
+        }
+        let points = try params.enumerated().map { try optimizer.average($0.offset, $0.element) }
+        live = params.map { $0.clone() }
+        for (p, x) in zip(params, points) { try p.copy_(x) }
     }
 }

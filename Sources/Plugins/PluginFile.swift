@@ -17,7 +17,7 @@ enum PluginFile {
     static let functions: [PluginKind: (required: [String], optional: [String])] = [
         // Exactly one of update (per parameter), step (a whole step) or build (an optimizer
         // composed with optim.chain, optim.lookahead, ...).
-        .optimizer: ([], ["init", "update", "step", "build"]),
+        .optimizer: ([], ["init", "update", "step", "build", "check", "average"]),
         .transform: (["update"], ["init"]),
         .schedule: (["at"], []),
         .model: (["build"], []),

@@ -3,7 +3,7 @@
 /// update (TF `ExponentialMovingAverage` without its step-dependent decay). Training uses the
 /// live weights; `swap(_:)` exchanges them with the averages for evaluation (call it again to
 /// swap back), as studies do with `eval_averaged = true`.
-public final class ParameterAverage: NativeTransform {
+public final class ParameterAverage: NativeTransform, WeightAverage {
     private var averages: [Tensor] = []
 
     public init(decay: Double) throws {
@@ -51,12 +51,25 @@ public final class ParameterAverage: NativeTransform {
     }
 }
 
+/// Weights to evaluate with instead of the live ones (`optim.ema`'s averages, Schedule-Free's
+/// x): `swap` exchanges them with the parameters, and a second `swap` exchanges them back.
+public protocol WeightAverage: AnyObject {
+    func swap(_ params: [Tensor]) throws
+}
+
+/// An optimizer that keeps an evaluation point of its own (a Lua plugin with `average`).
+public protocol AveragingOptimizer {
+    var ownAverage: WeightAverage? { get }
+}
+
 extension Optimizer {
-    /// The weight averages of an `optim.ema` in this optimizer's chain (also inside a lookahead).
-    public var weightAverage: ParameterAverage? {
+    /// The weights to evaluate with: an `optim.ema` in this optimizer's chain (also inside a
+    /// lookahead), or the optimizer's own evaluation point.
+    public var weightAverage: WeightAverage? {
         switch self {
         case let c as OptimizerChain: return c.average ?? c.inner.weightAverage
         case let l as Lookahead: return l.inner.weightAverage
+        case let a as AveragingOptimizer: return a.ownAverage
         default: return nil
         }
     }
