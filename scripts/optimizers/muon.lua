@@ -10,9 +10,9 @@
 --     A = X X^T;  X <- a X + (b A + c A A) X      (a, b, c = 3.4445, -4.7750, 2.0315)
 --   p <- p - lr (sqrt(max(1, rows/cols)) X + weight_decay p)
 -- every other parameter (biases, 4-D kernels): optax.adamw(nesterov=True) with adam_beta1,
--- adam_beta2, eps, no decay, the same lr:
+-- adam_beta2, eps, no decay, lr times adam_lr_ratio (1: the same lr, Optax's default):
 --   m, v as Adam;  n = beta1 m / (1 - beta1^(t+1)) + (1 - beta1) g / (1 - beta1^t)
---   p <- p - lr n / (sqrt(v / (1 - beta2^t)) + eps)
+--   p <- p - lr adam_lr_ratio n / (sqrt(v / (1 - beta2^t)) + eps)
 -- form "jordan" (Keller Jordan's reference PyTorch Muon): no bias correction (m <- beta m +
 -- (1 - beta) g, n = beta m + (1 - beta) g), 4-D kernels flattened to [out, in*kh*kw] and
 -- orthogonalised too, decay p <- p (1 - lr weight_decay) before the step.
@@ -55,7 +55,7 @@ return {
   name = "muon",
   doc = "Muon: Nesterov momentum orthogonalised by Newton-Schulz on matrices, AdamW elsewhere (Jordan et al. 2024; optax.contrib.muon)",
   defaults = { lr = 0.02, momentum = 0.95, ns_steps = 5, eps = 1e-8, weight_decay = 0,
-               adam_beta1 = 0.9, adam_beta2 = 0.999, form = "optax" },
+               adam_beta1 = 0.9, adam_beta2 = 0.999, adam_lr_ratio = 1, form = "optax" },
   check = function(h)
     if not (h.momentum >= 0 and h.momentum < 1) then error("momentum must be in [0, 1), got " .. tostring(h.momentum), 0) end
     if not (h.ns_steps >= 1 and h.ns_steps <= 100 and h.ns_steps == math.floor(h.ns_steps)) then
@@ -66,6 +66,7 @@ return {
     for _, k in ipairs { "adam_beta1", "adam_beta2" } do
       if not (h[k] >= 0 and h[k] < 1) then error(k .. " must be in [0, 1), got " .. tostring(h[k]), 0) end
     end
+    if not (h.adam_lr_ratio >= 0) then error("adam_lr_ratio must be >= 0, got " .. tostring(h.adam_lr_ratio), 0) end
     if h.form ~= "optax" and h.form ~= "jordan" then error('form must be "optax" or "jordan", got "' .. tostring(h.form) .. '"', 0) end
   end,
   init = function(p, h)
@@ -76,7 +77,7 @@ return {
     if not state.momentum_buffer then
       local b1 = h.adam_beta1
       adam_kernel {
-        p = p, g = g, m = state.exp_avg, v = state.exp_avg_sq, lr = h.lr, epsilon = h.eps,
+        p = p, g = g, m = state.exp_avg, v = state.exp_avg_sq, lr = h.lr * h.adam_lr_ratio, epsilon = h.eps,
         beta1 = b1, beta2 = h.adam_beta2, v_scale = 1 / (1 - h.adam_beta2 ^ t),
         m_now = b1 / (1 - b1 ^ (t + 1)), g_now = (1 - b1) / (1 - b1 ^ t),
       }
