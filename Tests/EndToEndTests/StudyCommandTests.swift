@@ -20,6 +20,17 @@ final class StudyCommandTests: XCTestCase {
         XCTAssertTrue(r.out.contains("step 6/6"), "plain progress lines when not on a terminal:\n\(r.out)")
     }
 
+    /// The modern optimizers' study in smoke mode, with --jobs (Schedule-Free evaluated at x in
+    /// a worker).
+    func testModernOptimizersQuick() throws {
+        let dir = out()
+        let r = try cli.descent(["run", "scripts/experiments/modern_optimizers.lua", "--quick", "--jobs", "2", "--out", dir])
+        XCTAssertEqual(r.status, 0, r.err)
+        for run in ["tfod_momentum", "tfod_adam", "muon", "schedule_free_adamw", "adafactor", "lamb"] {
+            XCTAssertNotNil(r.out.range(of: "\n\(run) +ok ", options: .regularExpression), "\(run):\n\(r.out)")
+        }
+    }
+
     func testJobsRunWorkersAndReportRebuilds() throws {
         let dir = out()
         let marks = NSTemporaryDirectory() + "descent-e2e-marks-\(UUID().uuidString)"
