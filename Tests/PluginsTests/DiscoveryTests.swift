@@ -82,7 +82,7 @@ final class DiscoveryTests: PluginTestCase {
             "error: \(dir)/dup.lua: duplicate optimizer name 'good', already defined by \(dir)/a_good.lua in the same directory (skipped)",
             "error: \(dir)/nothing.lua: must return a plugin table {kind = ..., name = ..., ...}, returned nil (skipped)",
             "error: \(dir)/raises.lua: error while loading: ", "raises.lua:1: cannot load this",
-            "error: \(dir)/typo.lua: unknown field 'defualts' in optimizer 'typo' (known: build, defaults, doc, init, kind, name, step, update) (skipped)",
+            "error: \(dir)/typo.lua: unknown field 'defualts' in optimizer 'typo' (known: average, build, check, defaults, doc, init, kind, name, step, update) (skipped)",
             "error: \(dir)/exits.lua: error while loading: ", "exits.lua:1: os.exit is not available to plugins",
             "error: \(dir)/clobbers.lua: error while loading: ", "clobbers.lua:1: plugins cannot change tensor.zeros (the API is shared by every script)",
         ]
