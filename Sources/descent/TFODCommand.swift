@@ -26,6 +26,9 @@ struct TFODCommand: ParsableCommand {
         @Option(help: "The run's name.")
         var name = "pipeline"
 
+        @Option(help: "Steps to train, in place of the file's num_steps (needed when it is 0 or absent).")
+        var steps: Int?
+
         func validate() throws {
             if tf1 && tf2 { throw ValidationError("--tf1 and --tf2 exclude each other") }
         }
@@ -33,7 +36,7 @@ struct TFODCommand: ParsableCommand {
         func run() throws {
             let version: PipelineImport.Version = tf1 ? .tf1 : .tf2
             do {
-                print(PipelineImport.lua(try PipelineImport.load(config, version: version), name: name, source: config, version: version), terminator: "")
+                print(PipelineImport.lua(try PipelineImport.load(config, version: version, steps: steps), name: name, source: config, version: version), terminator: "")
             } catch {
                 warn("\(error)")
                 throw ExitCode(1)

@@ -100,6 +100,47 @@ final class PipelineImportTests: PluginTestCase {
         }
     }
 
+    /// The whole text format, not only what the importer maps: adjacent string literals, C
+    /// escapes, capitalised booleans, `2.0f`, comments between tokens, `<>` blocks, `:`-less
+    /// messages, lists; and num_steps 0 given by --steps.
+    func testTextFormatAsProtobufWritesIt() throws {
+        let text = #"""
+            model < ssd { num_classes: 2 } >   # a comment after a block
+            eval_config: { metrics_set: "coco_detection_metrics" metrics_set: "a," "b" # between
+              "c\x41\101\n" }
+            train_config {
+              batch_size: 8
+              num_steps: 0
+              use_bfloat16: True
+              sync_replicas: False
+              optimizer { momentum_optimizer: {
+                learning_rate: { constant_learning_rate { learning_rate: 2.0e-2f } }
+                momentum_optimizer_value: .9 }
+                use_moving_average: false }
+              data_augmentation_options: [{ random_horizontal_flip {} }]
+            }
+            """#
+        let proto = try TextProto(text, path: "p")
+        guard case .message(let eval)? = proto.fields.first(where: { $0.name == "eval_config" })?.value else { return XCTFail("no eval_config") }
+        let sets = eval.compactMap { f -> String? in if case .scalar(let s) = f.value { return s } else { return nil } }
+        XCTAssertEqual(sets, ["coco_detection_metrics", "a,bcAA\n"])
+        XCTAssertThrowsError(try PipelineImport.parse(text, path: "p.config", version: .tf1)) {
+            XCTAssertTrue("\($0)".contains("give a number of steps (--steps N, or tfod.import(path, {steps = N}))"), "\($0)")
+        }
+        let r = try PipelineImport.parse(text, path: "p.config", version: .tf1, steps: 120)
+        XCTAssertEqual(r.run["steps"], .integer(120))
+        XCTAssertEqual(r.run["batch"], .integer(8))
+        XCTAssertTrue(r.notes.contains("train_config.num_steps: 0 replaced by 120 (--steps)"), "\(r.notes)")
+        guard case .table(let hyper)? = r.run["hyper"] else { return XCTFail("no hyper: \(r.run)") }
+        XCTAssertEqual(hyper["momentum"], .number(0.9))
+        XCTAssertEqual(TextProto.number("2.0e-2f"), 0.02)
+        XCTAssertEqual(TextProto.number("0x1F"), 31)
+        XCTAssertEqual(TextProto.number("-inf"), -.infinity)
+        XCTAssertTrue(TextProto.number("nan")?.isNaN == true)
+        XCTAssertEqual([TextProto.bool("True"), TextProto.bool("t"), TextProto.bool("False"), TextProto.bool("0"), TextProto.bool("yes")], [true, true, false, false, nil])
+        XCTAssertThrowsError(try TextProto("a: \"\\q\"", path: "p")) { XCTAssertTrue("\($0)".contains("unknown escape"), "\($0)") }
+    }
+
     /// The imported run trains, from a script, with its steps cut for the test.
     func testImportedRunTrains() throws {
         let (vm, registry) = boot()

@@ -62,20 +62,20 @@ public enum PipelineImport {
 
         func number(_ name: String, _ fallback: Double) throws -> Double {
             guard let f = try single(name) else { return fallback }
-            guard case .scalar(let s) = f.value, let v = Double(s), v.isFinite else { throw fail(f, "a finite number expected") }
+            guard case .scalar(let s) = f.value, let v = TextProto.number(s), v.isFinite else { throw fail(f, "a finite number expected") }
             return v
         }
 
         func integer(_ name: String, _ fallback: Int) throws -> Int {
             guard let f = try single(name) else { return fallback }
-            guard case .scalar(let s) = f.value, let v = Double(s)?.exactInteger(in: 0...(1 << 40)) else { throw fail(f, "a non-negative integer expected") }
+            guard case .scalar(let s) = f.value, let v = TextProto.number(s)?.exactInteger(in: 0...(1 << 40)) else { throw fail(f, "a non-negative integer expected") }
             return v
         }
 
         func bool(_ name: String, _ fallback: Bool) throws -> Bool {
             guard let f = try single(name) else { return fallback }
-            guard case .scalar(let s) = f.value, ["true", "false"].contains(s) else { throw fail(f, "true or false expected") }
-            return s == "true"
+            guard case .scalar(let s) = f.value, let b = TextProto.bool(s) else { throw fail(f, "true or false expected") }
+            return b
         }
 
         /// The one block of `names` present (a proto `oneof`).
@@ -88,12 +88,13 @@ public enum PipelineImport {
         }
     }
 
-    public static func load(_ path: String, version: Version) throws -> Result {
+    /// `steps`, when given, replaces the file's `num_steps` (which may be 0: "train forever").
+    public static func load(_ path: String, version: Version, steps: Int? = nil) throws -> Result {
         let text = String(decoding: try AtomicFile.read(path), as: UTF8.self)
-        return try parse(text, path: path, version: version)
+        return try parse(text, path: path, version: version, steps: steps)
     }
 
-    public static func parse(_ text: String, path: String, version: Version) throws -> Result {
+    public static func parse(_ text: String, path: String, version: Version, steps override: Int? = nil) throws -> Result {
         let top = Message(fields: try TextProto(text, path: path).fields, path: "", file: path)
         guard let train = try top.message("train_config").map({ Message(fields: $0.fields, path: "train_config", file: path) }) else {
             throw DescentError.file(path, "no train_config block (is this a TF Object Detection API pipeline.config?)")
@@ -104,8 +105,16 @@ public enum PipelineImport {
         for f in train.fields where ignored.contains(f.name) { notes.append("train_config.\(f.name): not imported (does not change the optimization)") }
         run["batch"] = .integer(try train.integer("batch_size", 32))
         let steps = try train.integer("num_steps", 0)
-        guard steps > 0 else { throw DescentError.file(path, "train_config.num_steps: 0 (or absent) trains forever in the TF OD API; give a number of steps") }
-        run["steps"] = .integer(steps)
+        if let override {
+            guard override >= 1, override <= 1 << 31 else { throw DescentError.argument("tfod import", "steps", "must be from 1 to 2^31, got \(override)") }
+            if steps != override { notes.append("train_config.num_steps: \(steps) replaced by \(override) (--steps)") }
+            run["steps"] = .integer(override)
+        } else {
+            guard steps > 0 else {
+                throw DescentError.file(path, "train_config.num_steps: 0 (or absent) trains forever in the TF OD API; give a number of steps (--steps N, or tfod.import(path, {steps = N}))")
+            }
+            run["steps"] = .integer(steps)
+        }
         for block in train.all("data_augmentation_options") {
             guard case .message(let options) = block.value else { throw train.fail(block, "a { ... } block expected") }
             for o in options {

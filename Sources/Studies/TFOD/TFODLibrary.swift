@@ -1,24 +1,32 @@
+import DescentCore
 import DescentHost
 
 /// The `tfod` global of study scripts.
 struct TFODLibrary: LuaLibrary {
     var globals: [String] { ["tfod"] }
 
-    /// `tfod.import(path [, {tf = 1 or 2}])`: a TF OD API pipeline.config's train_config as a
+    /// `tfod.import(path [, {tf = 1 or 2, steps = N}])`: a TF OD API pipeline.config's train_config as a
     /// run table (`study:run(tfod.import("pipeline.config"))`); TF2 unless `tf = 1`.
     func open(in vm: LuaVM) throws {
         try vm.load("tfod = { import = ... }", name: "=tfod")
         vm.pushFunction("tfod.import") { vm, a in
             let path = try a.path(1)
             var version = PipelineImport.Version.tf2
+            var steps: Int? = nil
             switch vm.value(at: 2) {
             case .nil: break
-            case .table(let t) where t.keys.allSatisfy({ $0 == "tf" }):
-                guard let v = t["tf"]?.number, let parsed = PipelineImport.Version(rawValue: Int(exactly: v) ?? 0) else { throw a.fail(2, "tf must be 1 or 2") }
-                version = parsed
-            default: throw a.fail(2, "options {tf = 1 or 2} expected")
+            case .table(let t) where t.keys.allSatisfy({ $0 == "tf" || $0 == "steps" }):
+                if let v = t["tf"] {
+                    guard let parsed = v.number.flatMap({ Int(exactly: $0) }).flatMap(PipelineImport.Version.init) else { throw a.fail(2, "tf must be 1 or 2") }
+                    version = parsed
+                }
+                if let v = t["steps"] {
+                    guard let n = v.number?.exactInteger(in: 1...(1 << 31)) else { throw a.fail(2, "steps must be an integer from 1 to 2^31, got \(v)") }
+                    steps = n
+                }
+            default: throw a.fail(2, "options {tf = 1 or 2, steps = N} expected")
             }
-            vm.push(.table(try PipelineImport.load(path, version: version).run))
+            vm.push(.table(try PipelineImport.load(path, version: version, steps: steps).run))
             return 1
         }
         try vm.pcall(arguments: 1, results: 0)

@@ -1,8 +1,9 @@
 import DescentCore
 
 /// Protocol buffers' text format, as TF Object Detection API `pipeline.config` files are
-/// written: `name: value`, `name { ... }` or `name: { ... }` (also `< >`), `name: [a, b]`,
-/// `#` comments, quoted strings. Only structure: field names and the text of each value; the
+/// written: `name: value`, `name { ... }` or `name: { ... }` (also `< >`), `name: [a, b]` and
+/// `name: [{ ... }, { ... }]`, `#` comments, quoted strings with C escapes, adjacent string
+/// literals joined. Only structure: field names and the text of each value; the
 /// importer knows what each field means. Nesting is bounded (`maximumDepth`).
 struct TextProto {
     struct Field {
@@ -18,6 +19,30 @@ struct TextProto {
     }
 
     static let maximumDepth = 64
+
+    /// A scalar's text as a number, as the text format writes them: `1e-3`, `.5`, `2.0f`,
+    /// `-inf`, `nan`, `0x1F`.
+    static func number(_ text: String) -> Double? {
+        var t = text
+        if t.hasPrefix("0x") || t.hasPrefix("0X") { return Int(t.dropFirst(2), radix: 16).map(Double.init) }
+        if t.hasPrefix("-0x") || t.hasPrefix("-0X") { return Int(t.dropFirst(3), radix: 16).map { -Double($0) } }
+        if t.count > 1, t.last == "f" || t.last == "F", !t.lowercased().hasSuffix("inf") { t.removeLast() }
+        switch t.lowercased() {
+        case "inf", "infinity", "+inf": return .infinity
+        case "-inf", "-infinity": return -.infinity
+        case "nan": return .nan
+        default: return Double(t)
+        }
+    }
+
+    /// A scalar's text as a boolean: `true`, `True`, `t`, `1` and their opposites.
+    static func bool(_ text: String) -> Bool? {
+        switch text {
+        case "true", "True", "t", "1": return true
+        case "false", "False", "f", "0": return false
+        default: return nil
+        }
+    }
 
     let fields: [Field]
 
@@ -55,27 +80,70 @@ struct TextProto {
             return String(String.UnicodeScalarView(chars[start..<i]))
         }
 
+        /// A string literal, with C escapes (`\n`, `\"`, `\101`, `\x41`); adjacent literals
+        /// (`"a," "b"`, separated by white space or comments only) are one string.
         mutating func quoted() throws -> String {
+            var out = String.UnicodeScalarView()
+            repeat {
+                out.append(contentsOf: try literal().unicodeScalars)
+                let (at, atLine) = (i, line)
+                skipBlanks()
+                if i < chars.count, chars[i] == "\"" || chars[i] == "'" { continue }
+                (i, line) = (at, atLine)
+                break
+            } while true
+            return String(out)
+        }
+
+        /// White space and comments, not the separators `,` and `;`.
+        mutating func skipBlanks() {
+            while i < chars.count {
+                let c = chars[i]
+                if c == "\n" { line += 1; i += 1 }
+                else if c == " " || c == "\t" || c == "\r" { i += 1 }
+                else if c == "#" { while i < chars.count, chars[i] != "\n" { i += 1 } }
+                else { break }
+            }
+        }
+
+        mutating func literal() throws -> String {
             let quote = chars[i]
             i += 1
-            var out = String.UnicodeScalarView()
+            var bytes: [UInt8] = []
+            func digits(_ radix: UInt32, max: Int) -> UInt32? {
+                var v: UInt32 = 0, n = 0
+                while n < max, i < chars.count, let d = Character(chars[i]).hexDigitValue, UInt32(d) < radix {
+                    v = v * radix + UInt32(d); i += 1; n += 1
+                }
+                return n > 0 ? v : nil
+            }
             while i < chars.count, chars[i] != quote {
-                if chars[i] == "\n" { throw fail("unterminated string") }
-                if chars[i] == "\\", i + 1 < chars.count {
+                let c = chars[i]
+                if c == "\n" { throw fail("unterminated string") }
+                guard c == "\\", i + 1 < chars.count else {
+                    bytes += Array(String(c).utf8)
                     i += 1
-                    switch chars[i] {
-                    case "n": out.append("\n")
-                    case "t": out.append("\t")
-                    default: out.append(chars[i])
-                    }
-                } else {
-                    out.append(chars[i])
+                    continue
                 }
                 i += 1
+                let e = chars[i]
+                let simple: [Unicode.Scalar: UInt8] = ["n": 10, "t": 9, "r": 13, "a": 7, "b": 8, "f": 12, "v": 11, "\\": 92, "'": 39, "\"": 34, "?": 63]
+                if let b = simple[e] {
+                    bytes.append(b)
+                    i += 1
+                } else if e == "x" || e == "X" {
+                    i += 1
+                    guard let v = digits(16, max: 2) else { throw fail("\\x needs hex digits") }
+                    bytes.append(UInt8(v))
+                } else if let v = digits(8, max: 3), v < 256 {
+                    bytes.append(UInt8(v))
+                } else {
+                    throw fail("unknown escape '\\\(e)' in a string")
+                }
             }
             guard i < chars.count else { throw fail("unterminated string") }
             i += 1
-            return String(out)
+            return String(decoding: bytes, as: UTF8.self)
         }
 
         mutating func scalar() throws -> String {
@@ -111,7 +179,14 @@ struct TextProto {
                         skipSpace()
                         guard i < chars.count else { throw fail("']' expected") }
                         if chars[i] == "]" { i += 1; break }
-                        fields.append(Field(name: name, value: .scalar(try scalar()), line: line))
+                        if chars[i] == "{" || chars[i] == "<" {   // a list of messages
+                            let end: Unicode.Scalar = chars[i] == "{" ? "}" : ">"
+                            let at = line
+                            i += 1
+                            fields.append(Field(name: name, value: .message(try message(until: end, depth: depth + 1)), line: at))
+                        } else {
+                            fields.append(Field(name: name, value: .scalar(try scalar()), line: line))
+                        }
                     }
                 default:
                     guard colon else { throw fail("':' or '{' expected after '\(name)'") }
