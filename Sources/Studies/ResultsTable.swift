@@ -106,7 +106,7 @@ struct ResultsTable {
 
     var csv: String {
         let header = ["rank", "run", "status"] + columns.map(Self.text)
-            + ["final_loss", "best_loss", "metric", "best_metric", "steps", "steps_to_threshold", "seconds", "config_hash"]
+            + ["final_loss", "best_loss", "metric", "best_metric", "steps_trained", "steps_to_threshold", "seconds", "config_hash"]
         var out = header.map(Self.field).joined(separator: ",") + "\n"
         for (i, r) in rows.enumerated() {
             let s = r.summary

@@ -97,6 +97,8 @@ final class ResultsFilesTests: PluginTestCase {
         for column in ["momentum", "lr", "batch", "final_loss", "best_loss", "best_metric", "steps_to_threshold", "seconds", "config_hash"] {
             XCTAssertTrue(header.contains(column), column)
         }
+        XCTAssertEqual(header.filter { $0 == "steps" }.count, 1, "one column per name (pandas would read steps.1)")
+        XCTAssertEqual(csv[1][header.firstIndex(of: "steps_trained")!], csv[1][header.firstIndex(of: "steps")!])
         let m = header.firstIndex(of: "momentum")!, best = header.firstIndex(of: "best_metric")!
         XCTAssertEqual(Set(csv.dropFirst().map { $0[m] }), ["0.5", "0.9"])
         XCTAssertGreaterThanOrEqual(Double(csv[1][best])!, Double(csv[2][best])!, "ranked by the metric")
