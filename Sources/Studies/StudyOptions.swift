@@ -33,6 +33,24 @@ public struct StudyOptions {
         }
     }
 
+    /// `--shard auto`: this task's shard from a Slurm job array's environment, 0- or 1-based
+    /// arrays alike (`SLURM_ARRAY_TASK_ID` less `SLURM_ARRAY_TASK_MIN`, of
+    /// `SLURM_ARRAY_TASK_COUNT`); an error names what is missing or wrong.
+    public static func shardFromScheduler(_ env: [String: String] = ProcessInfo.processInfo.environment) throws -> (index: Int, count: Int) {
+        let names = ["SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_MIN", "SLURM_ARRAY_TASK_COUNT"]
+        let missing = names.filter { env[$0] == nil }
+        guard missing.isEmpty else {
+            throw DescentError("--shard auto", "not inside a Slurm job array: \(missing.joined(separator: ", ")) unset (use sbatch --array, or --shard i/n)")
+        }
+        guard let id = Int(env[names[0]]!), let low = Int(env[names[1]]!), let count = Int(env[names[2]]!), count >= 1 else {
+            throw DescentError("--shard auto", "integers expected in \(names.map { "\($0)=\(env[$0]!)" }.joined(separator: " "))")
+        }
+        guard (0..<count).contains(id - low) else {
+            throw DescentError("--shard auto", "task \(id) is not one of \(count) tasks from \(low) (an array with a step, such as --array=0-6:2, is not supported)")
+        }
+        return (id - low + 1, count)
+    }
+
     /// Parses `i/n` with 1 <= i <= n.
     public static func parseShard(_ text: String) -> (index: Int, count: Int)? {
         let parts = text.split(separator: "/")

@@ -26,7 +26,8 @@ struct RunCommand: ParsableCommand {
             throw ValidationError(TrailingRunArguments.message(for: error))
         }
         let options = self.options.merged(with: trailing.options)
-        let study = options.study
+        let study: StudyOptions
+        do { study = try options.study() } catch { throw ValidationError("\(error)") }
         var arguments = trailing.scriptArguments
         // The first `--` ended the options; it is not the script's.
         if let end = arguments.firstIndex(of: "--") { arguments.remove(at: end) }

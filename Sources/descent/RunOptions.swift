@@ -15,7 +15,7 @@ struct RunOptions: ParsableArguments {
     @Option(help: "Run independent runs of a study in N parallel processes.")
     var jobs: Int?
 
-    @Option(help: ArgumentHelp("Run only every n-th run, starting with the i-th (for job arrays); `descent report` merges shards.", valueName: "i/n"))
+    @Option(help: ArgumentHelp("Run only every n-th run, starting with the i-th (for job arrays; `auto` reads a Slurm array's variables); `descent report` merges shards.", valueName: "i/n|auto"))
     var shard: String?
 
     @Flag(help: "A very short smoke version of every run of a study.")
@@ -30,7 +30,7 @@ struct RunOptions: ParsableArguments {
     func validate() throws {
         if let jobs, jobs < 1 { throw ValidationError("--jobs: a positive integer expected, got \(jobs)") }
         if let out { do { try StudyOptions.checkOutDirectory(out) } catch { throw ValidationError("\(error)") } }
-        if let shard, StudyOptions.parseShard(shard) == nil { throw ValidationError("--shard: i/n with 1 <= i <= n expected, got '\(shard)'") }
+        if let shard, shard != "auto", StudyOptions.parseShard(shard) == nil { throw ValidationError("--shard: i/n with 1 <= i <= n, or auto, expected, got '\(shard)'") }
     }
 
     /// These options followed by `later` ones: lists add up, single values and flags are overridden.
@@ -49,11 +49,11 @@ struct RunOptions: ParsableArguments {
 
     /// Study options; `--jobs` workers are `descent worker` processes with the same plugin
     /// directories, each given its run on standard input.
-    var study: StudyOptions {
+    func study() throws -> StudyOptions {
         var o = StudyOptions()
         o.outDirectory = out ?? "runs"
         o.jobs = jobs ?? 1
-        o.shard = shard.flatMap(StudyOptions.parseShard)
+        o.shard = shard == "auto" ? try StudyOptions.shardFromScheduler() : shard.flatMap(StudyOptions.parseShard)
         o.quick = quick
         o.fresh = fresh
         let plugins = self.plugins.directories.flatMap { ["--plugins", $0] }

@@ -31,6 +31,38 @@ final class StudyCommandTests: XCTestCase {
         }
     }
 
+    /// `sbatch --array=0-1 ... --shard auto`, then `descent report`: each task trains its half,
+    /// the report merges them; outside an array, auto is refused with what is missing.
+    func testShardAutoFollowsASlurmArray() throws {
+        let dir = out()
+        let study = try cli.script("""
+            local e = experiment { name = "arr", model = "detector", model_args = { width = 4, depth = 0 },
+              dataset = "street_scenes", dataset_args = { train = 16, val = 4 }, size = 32, steps = 2, batch = 4, eval_every = 0 }
+            e:sweep { optimizer = "momentum", vary = { momentum = { 0.1, 0.3, 0.5, 0.7 } } }
+            """)
+        var environment = ProcessInfo.processInfo.environment
+        for key in environment.keys where key.hasPrefix("SLURM_") { environment[key] = nil }
+        for task in 0...1 {
+            let env = ["SLURM_ARRAY_TASK_ID": "\(task)", "SLURM_ARRAY_TASK_MIN": "0", "SLURM_ARRAY_TASK_COUNT": "2"]
+            let r = try cli.descent(["run", study, "--shard", "auto", "--out", dir], environment: env)
+            XCTAssertEqual(r.status, 0, r.err)
+        }
+        let report = try cli.descent(["report", dir + "/arr"])
+        XCTAssertEqual(report.status, 0, report.err)
+        XCTAssertEqual(report.out.components(separatedBy: "  ok  ").count - 1, 4, report.out)
+        let p = Process()
+        p.executableURL = CLI.binary
+        p.arguments = ["run", study, "--shard", "auto", "--out", out()]
+        p.environment = environment
+        let err = Pipe()
+        (p.standardOutput, p.standardError) = (FileHandle.nullDevice, err)
+        try p.run()
+        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        XCTAssertNotEqual(p.terminationStatus, 0)
+        XCTAssertTrue(text.contains("--shard auto: not inside a Slurm job array: SLURM_ARRAY_TASK_ID, SLURM_ARRAY_TASK_MIN, SLURM_ARRAY_TASK_COUNT unset"), text)
+    }
+
     func testJobsRunWorkersAndReportRebuilds() throws {
         let dir = out()
         let marks = NSTemporaryDirectory() + "descent-e2e-marks-\(UUID().uuidString)"

@@ -35,6 +35,21 @@ final class ExperimentTests: PluginTestCase {
           optimizer = "adam", schedule = "constant", schedule_args = { base = 0.001 } }
         """
 
+    /// `--shard auto` from a Slurm array, 0- or 1-based.
+    func testShardFromSlurmArrays() throws {
+        func env(_ id: Int, _ low: Int, _ count: Int) -> [String: String] {
+            ["SLURM_ARRAY_TASK_ID": "\(id)", "SLURM_ARRAY_TASK_MIN": "\(low)", "SLURM_ARRAY_TASK_COUNT": "\(count)"]
+        }
+        XCTAssertTrue(try StudyOptions.shardFromScheduler(env(0, 0, 4)) == (1, 4))
+        XCTAssertTrue(try StudyOptions.shardFromScheduler(env(3, 0, 4)) == (4, 4))
+        XCTAssertTrue(try StudyOptions.shardFromScheduler(env(1, 1, 4)) == (1, 4))
+        XCTAssertTrue(try StudyOptions.shardFromScheduler(env(4, 1, 4)) == (4, 4))
+        XCTAssertThrowsError(try StudyOptions.shardFromScheduler(env(6, 0, 4))) { XCTAssertTrue("\($0)".contains("task 6 is not one of 4 tasks from 0"), "\($0)") }
+        XCTAssertThrowsError(try StudyOptions.shardFromScheduler(["SLURM_ARRAY_TASK_ID": "1"])) {
+            XCTAssertTrue("\($0)".contains("SLURM_ARRAY_TASK_MIN, SLURM_ARRAY_TASK_COUNT unset"), "\($0)")
+        }
+    }
+
     /// The study fields are one list: every field is a known key, has its place in config.json,
     /// and a sweep varying it sets the field (the Lua DSL's list comes from the same table), not a
     /// hyperparameter of that name.
