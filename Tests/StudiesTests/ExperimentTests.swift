@@ -35,6 +35,15 @@ final class ExperimentTests: PluginTestCase {
           optimizer = "adam", schedule = "constant", schedule_args = { base = 0.001 } }
         """
 
+    /// Sweeping lr under a schedule would train identical runs: an error saying what to vary.
+    func testSweepingLRUnderAScheduleIsAnError() throws {
+        XCTAssertThrowsError(try study(Self.tiny + "e:sweep { optimizer = 'adam', vary = { lr = { 0.1, 0.01 } } }", out: tmp())) {
+            XCTAssertTrue("\($0)".contains("varies lr, but schedule 'constant' sets lr every step"), "\($0)")
+            XCTAssertTrue("\($0)".contains("schedule_args.base"), "\($0)")
+        }
+        try study(Self.tiny + "e:sweep { optimizer = 'adam', schedule = false, steps = 1, eval_every = 0, vary = { lr = { 0.1, 0.01 } } }", out: tmp())
+    }
+
     /// `--shard auto` from a Slurm array, 0- or 1-based.
     func testShardFromSlurmArrays() throws {
         func env(_ id: Int, _ low: Int, _ count: Int) -> [String: String] {

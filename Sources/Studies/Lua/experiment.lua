@@ -63,6 +63,16 @@ function Experiment:sweep(s)
     keys[#keys + 1] = k
   end
   table.sort(keys)
+  -- A schedule sets lr every step: sweeping lr under one would train identical runs.
+  local schedule = s.schedule
+  if schedule == nil then schedule = self.defaults.schedule end
+  for _, k in ipairs(keys) do
+    if (k == "lr" or k == "hyper.lr") and schedule then
+      error("sweep{...}: varies lr, but schedule '" .. tostring(schedule) .. "' sets lr every step, so the runs would be identical;"
+        .. " vary the schedule's rate instead (schedule_args.peak_value for warmup_cosine, schedule_args.base for cosine_decay,"
+        .. " exponential_decay or constant), or set schedule = false", 2)
+    end
+  end
   local combos = {{}}
   for _, k in ipairs(keys) do
     local next_combos = {}
