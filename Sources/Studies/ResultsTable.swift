@@ -74,7 +74,10 @@ struct ResultsTable {
     static func settings(_ config: [String: Any]) -> [String: SettingValue] {
         var settings: [String: SettingValue] = [:]
         for f in runFields { if let v = config[f].flatMap(SettingValue.init) { settings[f] = v } }
-        for (k, v) in config["hyper"] as? [String: Any] ?? [:] { settings[k] = SettingValue(v) }
+        // While a schedule sets the rate, the optimizer's own lr (its default) says nothing:
+        // the column stays empty and schedule.* holds the truth.
+        let scheduled = config["schedule"] is String
+        for (k, v) in config["hyper"] as? [String: Any] ?? [:] where !(scheduled && k == "lr") { settings[k] = SettingValue(v) }
         for (k, v) in config["schedule_args"] as? [String: Any] ?? [:] { settings["schedule." + k] = SettingValue(v) }
         return settings
     }

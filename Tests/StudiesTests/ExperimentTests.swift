@@ -44,6 +44,23 @@ final class ExperimentTests: PluginTestCase {
         try study(Self.tiny + "e:sweep { optimizer = 'adam', schedule = false, steps = 1, eval_every = 0, vary = { lr = { 0.1, 0.01 } } }", out: tmp())
     }
 
+    /// Under a schedule, results.csv's lr column is empty (the optimizer's default lr never
+    /// trained anything) and schedule.* holds the rate; without one it holds the lr.
+    func testLRColumnFollowsTheSchedule() throws {
+        let out = tmp()
+        try study(Self.tiny + """
+            e:run { name = "scheduled", steps = 1, eval_every = 0 }
+            e:run { name = "plain", schedule = false, hyper = { lr = 0.05 }, steps = 1, eval_every = 0 }
+            """, out: out)
+        let rows = try String(contentsOfFile: out + "/tiny/results.csv", encoding: .utf8).split(separator: "\n")
+            .map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        let lr = rows[0].firstIndex(of: "lr")!, base = rows[0].firstIndex(of: "schedule.base")!, run = rows[0].firstIndex(of: "run")!
+        let byName = Dictionary(uniqueKeysWithValues: rows.dropFirst().map { ($0[run], $0) })
+        XCTAssertEqual(byName["scheduled"]?[lr], "")
+        XCTAssertEqual(byName["scheduled"]?[base], "0.001")
+        XCTAssertEqual(byName["plain"]?[lr], "0.05")
+    }
+
     /// `--shard auto` from a Slurm array, 0- or 1-based.
     func testShardFromSlurmArrays() throws {
         func env(_ id: Int, _ low: Int, _ count: Int) -> [String: String] {
