@@ -80,14 +80,13 @@ static void handle(int sig, void (*handler)(int)) {
 }
 
 static void add_terminations(void) {
+    const int terminations[] = {SIGTERM, SIGHUP, SIGQUIT};
     sigset_t more;
     sigemptyset(&more);
-    sigaddset(&more, SIGTERM);
-    sigaddset(&more, SIGHUP);
-    sigaddset(&more, SIGQUIT);
-    sigaddset(&listened, SIGTERM);
-    sigaddset(&listened, SIGHUP);
-    sigaddset(&listened, SIGQUIT);
+    for (unsigned k = 0; k < sizeof terminations / sizeof terminations[0]; k++) {
+        sigaddset(&more, terminations[k]);
+        sigaddset(&listened, terminations[k]);
+    }
     pthread_sigmask(SIG_BLOCK, &more, NULL);
 }
 

@@ -44,9 +44,7 @@ public final class TensorStorage {
     /// allocate through this; what a script asks for goes through `checked`.
     public convenience init(count: Int, zeroed: Bool = true) {
         let bytes = Self.capacity(count)
-        guard let raw = StoragePool.shared.take(bytes) ?? StoragePool.allocate(bytes) else {
-            fatalError("out of memory allocating \(bytes) bytes for a tensor")
-        }
+        guard let raw = Self.acquire(bytes) else { fatalError("out of memory allocating \(bytes) bytes for a tensor") }
         self.init(count: count, raw: raw, capacityBytes: bytes, zeroed: zeroed)
     }
 
@@ -54,11 +52,12 @@ public final class TensorStorage {
     /// script or a file asked for must never end the host).
     public static func checked(count: Int, zeroed: Bool = true, _ op: String) throws -> TensorStorage {
         let bytes = capacity(count)
-        guard let raw = StoragePool.shared.take(bytes) ?? StoragePool.allocate(bytes) else {
-            throw DescentError(op, "out of memory allocating \(bytes) bytes for a tensor")
-        }
+        guard let raw = acquire(bytes) else { throw DescentError(op, "out of memory allocating \(bytes) bytes for a tensor") }
         return TensorStorage(count: count, raw: raw, capacityBytes: bytes, zeroed: zeroed)
     }
+
+    /// A pooled buffer of `bytes`, else a fresh one; nil when the system has none.
+    private static func acquire(_ bytes: Int) -> UnsafeMutableRawPointer? { StoragePool.shared.take(bytes) ?? StoragePool.allocate(bytes) }
 
     private static func capacity(_ count: Int) -> Int { (max(count, 1) * MemoryLayout<Float>.stride + 63) / 64 * 64 }
 
