@@ -7,8 +7,9 @@ import Foundation
 /// `e:go()`, and the globals `run{...}` / `sweep{...}` acting on the latest experiment.
 ///
 /// Declaring runs only records them; `e:go()` executes the pending ones (all validated first)
-/// and returns every result so far by run name — so a study can pick the best of a sweep and
-/// run it again. Whatever is still pending when the script ends runs then (`finish`).
+/// and returns every result so far by run name, and the statistics of every setting by name
+/// (a run declared with `seeds` is a setting of several runs) — so a study can pick the best of
+/// a sweep and run it again. Whatever is still pending when the script ends runs then (`finish`).
 public final class ExperimentAPI {
     public let runner: StudyRunner
     private var finisher: LuaReference?
@@ -51,7 +52,9 @@ public final class ExperimentAPI {
             let place: String? = if case .string(let p) = vm.value(at: 6) { p } else { nil }
             let summaries = try runner.execute(experiment: name, defaults: defaults, runs: runs, places: places, at: place, onStep: hook)
             vm.push(.array(summaries.map { s in .table(Self.lua(s)) }))
-            return 1
+            let table = SettingsTable(ResultsTable(try Report.runs(in: runner.options.outDirectory + "/" + name)))
+            vm.push(.table(Dictionary(uniqueKeysWithValues: table.settings.map { ($0.name, .table(Self.lua($0))) })))
+            return 2
         }
         // The run fields, from the one list of them (`RunSpec.fields`): sweeps tell a field from a hyperparameter.
         vm.push(.array(RunSpec.fields.map { .string($0.key) }))
@@ -68,6 +71,20 @@ public final class ExperimentAPI {
         if let v = s.bestLoss { t["best_loss"] = .number(v) }
         if let v = s.bestMetric { t["best_metric"] = .number(v) }
         if let v = s.stepsToThreshold { t["steps_to_threshold"] = .integer(v) }
+        if let v = s.setting { t["setting"] = .string(v) }
+        if let v = s.seed { t["seed"] = .integer(v) }
+        return t
+    }
+
+    /// A setting's statistics as settings.csv has them, and its runs (one per seed).
+    static func lua(_ s: SettingsTable.Setting) -> [String: LuaValue] {
+        var t: [String: LuaValue] = ["setting": .string(s.name), "seeds": .integer(s.rows.count), "diverged": .integer(s.diverged),
+                                     "runs": .array(s.rows.map { .string($0.run.name) })]
+        for (m, e) in s.estimates {
+            if let v = e.mean { t[m + "_mean"] = .number(v) }
+            if let v = e.std { t[m + "_std"] = .number(v) }
+            if let v = e.ci95 { t[m + "_ci95"] = .number(v) }
+        }
         return t
     }
 

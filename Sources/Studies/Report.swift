@@ -3,7 +3,7 @@ import DescentCore
 import Foundation
 
 /// The files of an experiment directory rebuilt from its runs (`descent report DIR` calls it
-/// too): `results.csv` (`ResultsTable`), `report.html` (`ReportPage`: one offline file with
+/// too): `results.csv` (`ResultsTable`), `settings.csv` (`SettingsTable`), `report.html` (`ReportPage`: one offline file with
 /// interactive charts) and `loss.svg` (`ReportSVG`, for papers and slides).
 public enum Report {
     struct Run {
@@ -58,10 +58,11 @@ public enum Report {
     public static func write(experimentDirectory dir: String, title: String? = nil) throws -> (path: String, summaries: [RunSummary]) {
         let runs = try runs(in: dir)
         let path = dir + "/report.html"
-        let table = ResultsTable(runs)
-        try AtomicFile.write(try ReportPage.html(table, title: title ?? URL(fileURLWithPath: dir).lastPathComponent), to: path)
+        let table = ResultsTable(runs), settings = SettingsTable(table)
+        try AtomicFile.write(try ReportPage.html(table, settings, title: title ?? URL(fileURLWithPath: dir).lastPathComponent), to: path)
         try AtomicFile.write(ReportSVG.loss(table.rows.map(\.run)), to: dir + "/loss.svg")
         try AtomicFile.write(table.csv, to: dir + "/results.csv")
+        try AtomicFile.write(settings.csv, to: dir + "/settings.csv")
         return (path, table.rows.map(\.summary))
     }
 

@@ -35,59 +35,125 @@ enum ReportPage {
 
     static func json(_ v: Double?) -> Any { v.flatMap { $0.isFinite ? $0 : nil } ?? NSNull() }
 
-    static func data(_ table: ResultsTable) -> [String: Any] {
+    /// What a chart line or sweep point stands for: a run, or (with seeds) a setting's mean.
+    struct Unit {
+        let name: String
+        let settings: [String: ResultsTable.SettingValue]
+        let given: Set<String>
+        let metric: Double?, finalLoss: Double?
+        /// Half-widths of the 95% intervals (settings with seeds).
+        var metricError: Double? = nil, finalLossError: Double? = nil
+    }
+
+    static func data(_ table: ResultsTable, _ settings: SettingsTable) -> [String: Any] {
         var runs: [[String: Any]] = []
-        var seen: [[Double]: String] = [:]
-        for (i, row) in table.rows.enumerated() {
-            let rows = row.run.rows
-            let losses = rows.map(\.loss)
-            var run: [String: Any] = [
-                "name": row.run.name, "color": color(i), "dash": dash(i),
-                "steps": rows.map(\.step), "loss": losses.map { json($0) }, "smooth": Report.smooth(losses).map { json($0) },
-                "lr": rows.map { json($0.lr) },
-            ]
-            let evaluated = rows.filter { $0.metric != nil || $0.valLoss != nil }
-            run["eval_steps"] = evaluated.map(\.step)
-            run["metric"] = evaluated.map { json($0.metric) }
-            run["val_loss"] = evaluated.map { json($0.valLoss) }
-            // Identical curves (a run repeated under another name) would hide one another: say so.
-            let key = losses + rows.map(\.lr)
-            if !rows.isEmpty, let first = seen[key] { run["same"] = first } else { seen[key] = row.run.name }
-            runs.append(run)
+        let units: [Unit]
+        if settings.seeded {
+            for (i, setting) in settings.settings.enumerated() {
+                var run = SettingCurves.entry(setting)
+                (run["name"], run["color"], run["dash"]) = (setting.name, color(i), dash(i))
+                runs.append(run)
+            }
+            units = settings.settings.map { s in
+                let m = s.estimates["best_metric"]!, f = s.estimates["final_loss"]!
+                return Unit(name: s.name, settings: s.settings, given: s.rows[0].given, metric: m.mean, finalLoss: f.mean,
+                            metricError: m.ci95, finalLossError: f.ci95)
+            }
+        } else {
+            var seen: [[Double]: String] = [:]
+            for (i, row) in table.rows.enumerated() {
+                let rows = row.run.rows
+                let losses = rows.map(\.loss)
+                var run: [String: Any] = [
+                    "name": row.run.name, "color": color(i), "dash": dash(i),
+                    "steps": rows.map(\.step), "loss": losses.map { json($0) }, "smooth": Report.smooth(losses).map { json($0) },
+                    "lr": rows.map { json($0.lr) },
+                ]
+                let evaluated = rows.filter { $0.metric != nil || $0.valLoss != nil }
+                run["eval_steps"] = evaluated.map(\.step)
+                run["metric"] = evaluated.map { json($0.metric) }
+                run["val_loss"] = evaluated.map { json($0.valLoss) }
+                // Identical curves (a run repeated under another name) would hide one another: say so.
+                let key = losses + rows.map(\.lr)
+                if !rows.isEmpty, let first = seen[key] { run["same"] = first } else { seen[key] = row.run.name }
+                runs.append(run)
+            }
+            units = table.rows.map { Unit(name: $0.run.name, settings: $0.settings, given: $0.given, metric: $0.summary.bestMetric, finalLoss: $0.summary.finalLoss) }
         }
         var sweeps: [[String: Any]] = []
-        for key in table.varied {
-            let rows = table.rows.filter { $0.given.contains(key) && $0.settings[key] != nil }
+        for key in varied(table, settings) {
+            let rows = units.filter { $0.given.contains(key) && $0.settings[key] != nil }
             guard rows.count >= 2 else { continue }
             let values = rows.map { $0.settings[key]! }
-            var sweep: [String: Any] = ["key": key, "metric": rows.map { json($0.summary.bestMetric) }, "final_loss": rows.map { json($0.summary.finalLoss) }]
-            let numbers = values.compactMap(\.number)
+            // A seed names a draw, not a quantity: its axis has categories.
+            let numbers = key == "seed" ? [] : values.compactMap(\.number)
+            let order = numbers.count == values.count ? numbers.indices.sorted { numbers[$0] < numbers[$1] } : Array(rows.indices)
+            var sweep: [String: Any] = ["key": key, "runs": order.map { rows[$0].name },
+                                        "metric": order.map { json(rows[$0].metric) }, "final_loss": order.map { json(rows[$0].finalLoss) }]
+            if settings.seeded {
+                sweep["metric_err"] = order.map { json(rows[$0].metricError) }
+                sweep["final_loss_err"] = order.map { json(rows[$0].finalLossError) }
+            }
             if numbers.count == values.count {
-                let order = numbers.indices.sorted { numbers[$0] < numbers[$1] }
                 sweep["x"] = order.map { numbers[$0] }
-                sweep["runs"] = order.map { rows[$0].run.name }
-                sweep["metric"] = order.map { json(rows[$0].summary.bestMetric) }
-                sweep["final_loss"] = order.map { json(rows[$0].summary.finalLoss) }
                 sweep["log"] = logAxis(key, numbers)
             } else {
                 var categories: [String] = []
                 for v in values where !categories.contains(v.description) { categories.append(v.description) }
                 sweep["categories"] = categories
                 sweep["x"] = values.map { categories.firstIndex(of: $0.description)! }
-                sweep["runs"] = rows.map(\.run.name)
             }
             sweeps.append(sweep)
         }
-        return ["metric": table.metricName, "runs": runs, "sweeps": sweeps]
+        return ["metric": table.metricName, "runs": runs, "sweeps": sweeps, "seeded": settings.seeded]
     }
 
-    static func html(_ table: ResultsTable, title: String) throws -> String {
+    /// The varied settings the report shows: with seeds, those that tell settings apart.
+    static func varied(_ table: ResultsTable, _ settings: SettingsTable) -> [String] {
+        settings.seeded ? table.varied.filter { $0 != "seed" } : table.varied
+    }
+
+    /// The settings ranked by their means, with the 95% intervals, and whether the best two
+    /// are separable: shown above the runs when a study has seeds.
+    static func settingsSection(_ settings: SettingsTable, varied: [String], metricName: String) -> String {
+        guard settings.seeded else { return "" }
+        let e = Report.escape
+        func cell(_ est: SeedStatistics.Estimate?) -> String {
+            guard let est, let mean = est.mean else { return "<td>-</td>" }
+            return "<td>\(Report.fmt(mean))" + (est.ci95.map { " <small>± \(Report.fmt($0))</small>" } ?? "") + "</td>"
+        }
+        var rows = ""
+        for (i, s) in settings.settings.enumerated() {
+            rows += "<tr><td>\(i + 1)</td><td class=\"run\"><i style=\"background:\(color(i))\"></i>\(e(s.name))</td><td>\(s.rows.count)</td>"
+            rows += varied.map { "<td>\(e(s.settings[$0]?.description ?? "-"))</td>" }.joined()
+            rows += cell(s.estimates["best_metric"]) + cell(s.estimates["final_loss"]) + cell(s.estimates["best_loss"])
+            rows += cell(s.estimates["steps_to_threshold"]) + "<td>\(s.diverged)</td></tr>\n"
+        }
+        let header = ["rank", "setting", "seeds"] + varied + ["best \(metricName)", "final loss", "best loss", "steps to threshold", "diverged seeds"]
+        return """
+            <h2>Settings: mean <small>± 95% interval (Student t) over seeds</small></h2>
+            <p class="verdict">\(e(settings.separation ?? ""))</p>
+            <div class="scroll"><table class="settings">
+            <thead><tr>\(header.map { "<th>\(e($0))</th>" }.joined())</tr></thead>
+            <tbody>
+            \(rows)</tbody>
+            </table></div>
+            <p>Every setting trains once per seed, with the same seeds: a seed draws the initial weights, the order of the batches and the augmentation (and, for synthetic datasets, the images). Curves show each setting's mean with a band from its lowest to its highest seed; settings.csv holds the standard deviations. Each run is below.</p>
+            <h2>Runs</h2>
+
+            """
+    }
+
+    static func html(_ table: ResultsTable, _ settings: SettingsTable, title: String) throws -> String {
         let e = Report.escape
         let varied = table.varied
         var rows = ""
+        // With seeds the charts draw settings: a run takes its setting's colour.
+        let settingIndex = Dictionary(uniqueKeysWithValues: settings.settings.enumerated().map { ($1.name, $0) })
         for (i, r) in table.rows.enumerated() {
             let s = r.summary
-            rows += "<tr class=\"\(s.status.rawValue)\"><td>\(i + 1)</td><td class=\"run\"><i style=\"background:\(color(i))\"></i>\(e(r.run.name))</td><td>\(s.status.rawValue)</td>"
+            let c = color(settings.seeded ? settingIndex[r.setting] ?? i : i)
+            rows += "<tr class=\"\(s.status.rawValue)\"><td>\(i + 1)</td><td class=\"run\"><i style=\"background:\(c)\"></i>\(e(r.run.name))</td><td>\(s.status.rawValue)</td>"
             rows += varied.map { "<td>\(e(r.settings[$0]?.description ?? "-"))</td>" }.joined()
             rows += "<td>\(Report.fmt(s.finalLoss))</td><td>\(Report.fmt(s.bestLoss))</td><td>\(Report.fmt(s.bestMetric))</td>"
             let perClass = s.finalPerClass.map { ap in ap.keys.sorted().map { "\(e($0)) \(Report.fmt(ap[$0]))" }.joined(separator: ", ") }
@@ -97,7 +163,7 @@ enum ReportPage {
         let header = ["rank", "run", "status"] + varied + ["final loss", "best loss", "best \(table.metricName)", "AP per class", "steps to threshold", "time", "error"]
         let definitions = definitions.map { "<dt>\(e($0.0))</dt><dd>\(e($0.1))</dd>" }.joined()
             + (varied.isEmpty ? "" : "<dt>\(varied.map(e).joined(separator: ", "))</dt><dd>the settings that differ between runs (all of them are in results.csv and each run's config.json)</dd>")
-        let payload = String(decoding: try JSONSerialization.data(withJSONObject: data(table), options: [.sortedKeys]), as: UTF8.self)
+        let payload = String(decoding: try JSONSerialization.data(withJSONObject: data(table, settings), options: [.sortedKeys]), as: UTF8.self)
             .replacingOccurrences(of: "<", with: "\\u003c")   // no </script> or <!-- in the data
         let script = try EmbeddedLua.source("report.js", in: embeddedLua)
         let style = try EmbeddedLua.source("report.css", in: embeddedLua)
@@ -116,11 +182,11 @@ enum ReportPage {
             <h1>\(e(title))</h1>
             <p>\(count) run\(count == 1 ? "" : "s"), ranked by best \(e(table.metricName)). Every run starts from the same initial weights and sees the same batches unless the study varies them. Hover a chart for values; drag across it to zoom, double-click to zoom out; click a run below to hide or show it.</p>
             <noscript><p class="warn">The charts need JavaScript; results.csv and each run's metrics.csv hold the numbers.</p></noscript>
-            <table>
+            \(settingsSection(settings, varied: Self.varied(table, settings), metricName: table.metricName))<div class="scroll"><table>
             <thead><tr>\(header.map { "<th>\(e($0))</th>" }.joined())</tr></thead>
             <tbody>
             \(rows)</tbody>
-            </table>
+            </table></div>
             <dl class="defs">\(definitions)</dl>
             <div id="legend" class="legend"></div>
             <h2>Against the varied settings</h2>

@@ -15,6 +15,8 @@ struct ResultsTable {
         /// The settings the study script gave this run (not defaults): what a study varies.
         let given: Set<String>
         let hash: String
+        /// The setting this run is one seed of (`seeds`); a run without seeds is its own.
+        var setting: String { run.config["setting"] as? String ?? run.name }
     }
 
     /// A setting's value: numbers compare and plot, text names things.
@@ -108,23 +110,28 @@ struct ResultsTable {
     }
 
     var csv: String {
-        let header = ["rank", "run", "status"] + columns.map(Self.text)
+        let header = ["rank", "run", "setting", "status"] + columns.map(Self.text)
             + ["final_loss", "best_loss", "metric", "best_metric", "steps_trained", "steps_to_threshold", "seconds", "config_hash"]
         var out = header.map(Self.field).joined(separator: ",") + "\n"
         for (i, r) in rows.enumerated() {
             let s = r.summary
-            func n(_ v: Double?) -> String { v.map { $0.isFinite ? String(format: "%.6g", $0) : "\($0)" } ?? "" }
-            let settings = columns.map { c -> String in
-                guard let v = r.settings[c] else { return "" }
-                if case .text(let t) = v { return Self.text(t) }
-                return v.description
-            }
-            let cells = [String(i + 1), Self.text(r.run.name), s.status.rawValue] + settings
+            func n(_ v: Double?) -> String { v.map(Self.number) ?? "" }
+            let settings = columns.map { c in r.settings[c].map(Self.cell) ?? "" }
+            let cells = [String(i + 1), Self.text(r.run.name), Self.text(r.setting), s.status.rawValue] + settings
                 + [n(s.finalLoss), n(s.bestLoss), metricName, n(s.bestMetric), String(s.steps), s.stepsToThreshold.map(String.init) ?? "",
                    String(format: "%.1f", s.seconds), r.hash]
             out += cells.map(Self.field).joined(separator: ",") + "\n"
         }
         return out
+    }
+
+    /// A measure as results.csv writes it (6 significant digits; `inf`, `nan`).
+    static func number(_ v: Double) -> String { v.isFinite ? String(format: "%.6g", v) : "\(v)" }
+
+    /// A setting's cell: a number, or text made safe for spreadsheets.
+    static func cell(_ v: SettingValue) -> String {
+        if case .text(let t) = v { return text(t) }
+        return v.description
     }
 
     /// Text that a spreadsheet would run as a formula (`=cmd|...`, `+`, `-`, `@`, a leading tab

@@ -66,12 +66,12 @@ struct RunExecutor {
     /// `on_step`) sees every step; returning false ends the run early (status ok), throwing marks
     /// it failed. A stop request (SIGINT, SIGTERM) ends the run between steps with a checkpoint,
     /// status `interrupted`.
-    func execute(into dir: String, configuration: (plugins: [String: Any], hash: String),
+    func execute(into dir: String, configuration: RunConfiguration,
                  onStep: ((StepRecord, Module, Optimizer) throws -> Bool)? = nil) throws -> RunSummary {
         try RunDirectory.locked(dir) { try train(into: dir, configuration: configuration, onStep: onStep) }
     }
 
-    private func train(into dir: String, configuration: (plugins: [String: Any], hash: String),
+    private func train(into dir: String, configuration: RunConfiguration,
                        onStep: ((StepRecord, Module, Optimizer) throws -> Bool)?) throws -> RunSummary {
         let trainer = Trainer(model: setup.model, criterion: setup.criterion, optimizer: optimizer, schedule: schedule)
         let threads = Parallel.threads
@@ -92,9 +92,10 @@ struct RunExecutor {
             (state, resumed) = (RunState(seed: spec.seed), false)
         }
         let recorder = try RunRecorder(dir: dir, config: config(configuration), configHash: configuration.hash, metricName: setup.metricName,
-                                       group: spec.name, state: &state, resumed: resumed)
+                                       group: configuration.settingHash, state: &state, resumed: resumed)
         var summary = RunSummary(name: spec.name, status: .ok, metricName: setup.metricName)
         summary.configHash = configuration.hash
+        if let setting = spec.setting { (summary.setting, summary.seed) = (setting, spec.seed) }
         let start = Date(), before = state.seconds
         func elapsed() -> Double { before + Date().timeIntervalSince(start) }
         func checkpoint() throws {
@@ -208,7 +209,7 @@ struct RunExecutor {
 
     /// config.json: the settings as resolved (defaults included; what the script gave is under
     /// `*_given`), versions, machine, plugins and the configuration hash.
-    private func config(_ configuration: (plugins: [String: Any], hash: String)) -> [String: Any] {
+    private func config(_ configuration: RunConfiguration) -> [String: Any] {
         var config = spec.json
         config["hyper_given"] = config["hyper"]
         config["hyper"] = RunFiles.plain(resolvedHyper)
@@ -218,6 +219,7 @@ struct RunExecutor {
         config["machine"] = ["cpu": Machine.cpuModel, "threads": Parallel.threads]
         config["plugins"] = configuration.plugins
         config["config_hash"] = configuration.hash
+        config["setting_hash"] = configuration.settingHash
         return config
     }
 }

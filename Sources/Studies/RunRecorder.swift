@@ -24,8 +24,16 @@ final class RunRecorder {
             state.eventsBytes = try EventLog.append([], to: eventsPath, at: state.eventsBytes)
         } else {
             state.eventsBytes = try EventLog.append(EventLog.fileVersion(wallTime: state.started)
-                + EventLog.sessionStart(ResultsTable.settings(config), group: group, wallTime: state.started), to: eventsPath, at: 0)
+                + EventLog.sessionStart(Self.hparams(config), group: group, wallTime: state.started), to: eventsPath, at: 0)
         }
+    }
+
+    /// The settings TensorBoard's HParams shows for the run. The seeds of a setting are sessions
+    /// of one group (named by the setting's hash), which TensorBoard aggregates: no seed column.
+    static func hparams(_ config: [String: Any]) -> [String: ResultsTable.SettingValue] {
+        var h = ResultsTable.settings(config)
+        if config["setting"] is String { h["seed"] = nil }
+        return h
     }
 
     /// A new start: nothing of an earlier attempt may pass for this one's results.

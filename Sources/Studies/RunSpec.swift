@@ -17,6 +17,10 @@ public struct RunSpec: Equatable {
     public var steps = 300
     public var batch = 16
     public var seed = 1
+    /// `seeds = {1, 2, 3}` (or `seeds = 3`): the run trains once per seed (`expandedBySeed`).
+    public var seeds: [Int]? = nil
+    /// For one seed's run of a seeded setting: the setting's name (the run is `<setting>@s<seed>`).
+    public var setting: String? = nil
     public var optimizer = "adam"
     public var hyper: [String: HyperValue] = [:]
     public var schedule: String? = nil
@@ -50,7 +54,7 @@ public struct RunSpec: Equatable {
     /// What decides a run's results: the resolved settings (not its name, nor how often it is
     /// checkpointed) and the source hash of each Lua plugin it uses. Equal hashes mean a
     /// finished run need not train again.
-    func configuration(registry: PluginRegistry) -> (plugins: [String: Any], hash: String) {
+    func configuration(registry: PluginRegistry) -> RunConfiguration {
         var plugins: [String: Any] = [:]
         for (kind, name) in [(PluginKind.optimizer, optimizer), (.schedule, schedule), (.model, model), (.dataset, dataset)] {
             guard let name, let p = registry.plugin(kind, name) else { continue }
@@ -59,9 +63,33 @@ public struct RunSpec: Equatable {
             plugins[kind.rawValue] = entry
         }
         var identity = json
-        for k in ["run", "experiment", "checkpoint_every"] { identity[k] = nil }
+        for k in ["run", "experiment", "checkpoint_every", "setting"] { identity[k] = nil }
         identity["plugins"] = plugins.mapValues { ($0 as! [String: Any]).filter { $0.key != "origin" } }
-        let bytes = (try? JSONSerialization.data(withJSONObject: identity, options: [.sortedKeys])) ?? Data()
-        return (plugins, SHA256.hex(bytes))
+        func hash(_ d: [String: Any]) -> String {
+            SHA256.hex((try? JSONSerialization.data(withJSONObject: d, options: [.sortedKeys])) ?? Data())
+        }
+        // The setting's hash: what its seeds share (TensorBoard's HParams group).
+        var setting = identity
+        setting["seed"] = nil
+        return RunConfiguration(plugins: plugins, hash: hash(identity), settingHash: hash(setting))
     }
+
+    /// The runs this one stands for: itself, or with `seeds` one per seed, named
+    /// `<name>@s<seed>`, each with its setting's name.
+    var expandedBySeed: [RunSpec] {
+        guard let seeds else { return [self] }
+        return seeds.map { s in
+            var r = self
+            (r.seeds, r.seed, r.setting, r.name) = (nil, s, name, "\(name)@s\(s)")
+            return r
+        }
+    }
+}
+
+/// A run's plugins (name, origin, source hash by kind) and its configuration hashes: `hash`
+/// identifies the run's results, `settingHash` what the seeds of its setting share.
+struct RunConfiguration {
+    let plugins: [String: Any]
+    let hash: String
+    let settingHash: String
 }

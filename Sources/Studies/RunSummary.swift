@@ -22,6 +22,9 @@ public struct RunSummary: Equatable {
     public var finalPerClass: [String: Double]?
     /// The configuration hash of the run these results belong to (see `RunSpec.configuration`).
     public var configHash: String?
+    /// For one seed of a setting declared with `seeds`: the setting's name and the seed.
+    public var setting: String?
+    public var seed: Int?
 
     var json: [String: Any] {
         var d: [String: Any] = ["run": name, "status": status.rawValue, "steps": steps, "metric": metricName, "seconds": seconds]
@@ -32,6 +35,8 @@ public struct RunSummary: Equatable {
         d["steps_to_threshold"] = stepsToThreshold
         d["ap_per_class"] = finalPerClass
         d["config_hash"] = configHash
+        d["setting"] = setting
+        d["seed"] = seed
         return d
     }
 
@@ -50,5 +55,7 @@ public struct RunSummary: Equatable {
                   bestMetric: d["best_metric"] as? Double, stepsToThreshold: d["steps_to_threshold"] as? Int, seconds: d["seconds"] as? Double ?? 0)
         finalPerClass = d["ap_per_class"] as? [String: Double]
         configHash = d["config_hash"] as? String
+        setting = d["setting"] as? String
+        seed = d["seed"] as? Int
     }
 }

@@ -11,10 +11,11 @@ struct StudyField {
     /// The key in config.json (`name` is stored as `run`).
     let jsonKey: String
     let apply: (inout RunSpec, LuaValue, FieldReader) throws -> Void
-    let value: (RunSpec) -> Any
+    /// nil: not written (a field absent from config.json does not change the configuration hash).
+    let value: (RunSpec) -> Any?
 
     init(_ key: String, jsonKey: String? = nil, apply: @escaping (inout RunSpec, LuaValue, FieldReader) throws -> Void,
-         value: @escaping (RunSpec) -> Any) {
+         value: @escaping (RunSpec) -> Any?) {
         self.key = key
         self.jsonKey = jsonKey ?? key
         self.apply = apply
@@ -32,6 +33,25 @@ struct FieldReader {
     func integer(_ v: LuaValue, min lo: Int, max hi: Int = 1 << 31) throws -> Int {
         guard let d = v.number?.exactInteger(in: lo...hi) else { throw fail("\(key) must be an integer from \(lo) to \(hi), got \(v)") }
         return d
+    }
+
+    /// `seeds = N` (seeds 1 to N) or a list of distinct seeds; `false`: none.
+    func seeds(_ v: LuaValue) throws -> [Int]? {
+        let list: [Int]
+        switch v {
+        case .bool(false): return nil
+        case .array(let a) where !a.isEmpty:
+            guard a.count <= 1000 else { throw fail("\(key) lists \(a.count) seeds; at most 1000") }
+            list = try a.map { x in
+                guard let s = x.number?.exactInteger(in: 0...Int(Int32.max)) else { throw fail("\(key) must list integers from 0 to \(Int32.max), got \(x)") }
+                return s
+            }
+        default:
+            guard v.number != nil else { throw fail("\(key) must be a count of seeds (1 to 1000) or a list of seeds, got \(v)") }
+            list = Array(1...(try integer(v, min: 1, max: 1000)))
+        }
+        guard Set(list).count == list.count else { throw fail("\(key) lists a seed twice: \(list.map(String.init).joined(separator: ", "))") }
+        return list
     }
 
     func name(_ v: LuaValue) throws -> String {
@@ -76,7 +96,9 @@ extension RunSpec {
         StudyField("size", apply: { s, v, r in s.size = try r.integer(v, min: 1, max: 4096) }, value: { $0.size }),
         StudyField("steps", apply: { s, v, r in s.steps = try r.integer(v, min: 1) }, value: { $0.steps }),
         StudyField("batch", apply: { s, v, r in s.batch = try r.integer(v, min: 1, max: 1 << 20) }, value: { $0.batch }),
-        StudyField("seed", apply: { s, v, r in s.seed = try r.integer(v, min: 0, max: Int(Int32.max)) }, value: { $0.seed }),
+        // Naming one seed trains that seed, also where the experiment gave `seeds`.
+        StudyField("seed", apply: { s, v, r in s.seed = try r.integer(v, min: 0, max: Int(Int32.max)); s.seeds = nil }, value: { $0.seed }),
+        StudyField("seeds", apply: { s, v, r in s.seeds = try r.seeds(v) }, value: { $0.seeds }),
         StudyField("optimizer", apply: { s, v, r in s.optimizer = try r.name(v); s.hyper = [:] }, value: { $0.optimizer }),
         StudyField("hyper", apply: { s, v, r in s.hyper.merge(try r.hypers(v)) { $1 } }, value: { RunFiles.plain($0.hyper) }),
         StudyField("schedule", apply: { s, v, r in
@@ -127,6 +149,7 @@ extension RunSpec {
         for k in t.keys where !Self.keys.contains(k) {
             throw DescentError(context, "unknown field '\(k)' (known: \(Self.keys.sorted().joined(separator: ", ")))")
         }
+        if t["seed"] != nil, t["seeds"] != nil { throw DescentError(context, "give seed (one run) or seeds (one run per seed), not both") }
         for field in Self.fields {
             if let v = t[field.key] { try field.apply(&self, v, FieldReader(key: field.key, context: context)) }
         }
@@ -136,6 +159,7 @@ extension RunSpec {
     var json: [String: Any] {
         var out: [String: Any] = ["experiment": experiment]
         for field in Self.fields { out[field.jsonKey] = field.value(self) }
+        out["setting"] = setting
         return out
     }
 }

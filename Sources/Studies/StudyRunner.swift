@@ -20,26 +20,29 @@ public final class StudyRunner {
         self.options = options
     }
 
-    /// A run name is a directory name: ASCII letters, digits, `_`, `-`, `.`; never `.`, `..`, a
+    /// A run name is a directory name: ASCII letters, digits, `_`, `-`, `.`, `@` (a seed's run:
+    /// `<setting>@s<seed>`); never `.`, `..`, a
     /// hidden name or an option-like one, and never a path.
     static func isRunName(_ name: String) -> Bool {
         guard let first = name.unicodeScalars.first, first != ".", first != "-", name.utf8.count <= 200 else { return false }
-        return name.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "_-.".unicodeScalars.contains($0)) }
+        return name.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "_-.@".unicodeScalars.contains($0)) }
     }
 
     /// Executes a worker's job (see `WorkerJob`) and returns its summary. The parent prepared the
     /// run's directory (skip, resume or start).
     public func execute(job: WorkerJob) throws -> RunSummary {
         options.quick = job.quick
-        guard let spec = try resolve(experiment: job.experiment, defaults: job.defaultsValues, runs: [job.runValues], places: []).first else {
+        guard let spec = try resolve(experiment: job.experiment, defaults: job.defaultsValues, runs: [job.runValues], places: []).first?.spec else {
             throw DescentError("worker", "the job holds no run")
         }
         return try RunExecutor(spec, registry: registry).execute(into: job.directory + "/" + spec.name, configuration: spec.configuration(registry: registry))
     }
 
-    /// Resolves `runs` (each a table of overrides) against the experiment's `defaults`. Errors
+    /// Resolves `runs` (each a table of overrides) against the experiment's `defaults`, a run
+    /// with `seeds` into one run per seed; each with the index of the run it came from. Errors
     /// start with `places[k]`, where the script declared run k (`my_study.lua:12`).
-    func resolve(experiment: String, defaults: [String: LuaValue], runs: [[String: LuaValue]], places: [String], at place: String? = nil) throws -> [RunSpec] {
+    func resolve(experiment: String, defaults: [String: LuaValue], runs: [[String: LuaValue]], places: [String],
+                 at place: String? = nil) throws -> [(spec: RunSpec, declared: Int)] {
         var base = RunSpec(experiment: experiment, name: "")
         do {
             try base.apply(defaults.filter { $0.key != "name" }, context: "experiment '\(experiment)'")
@@ -47,30 +50,33 @@ public final class StudyRunner {
             throw place.map { ContextError($0, error) } ?? error
         }
         var seen = Set<String>()
-        return try runs.enumerated().map { i, overrides in
+        return try runs.enumerated().flatMap { i, overrides in
             do {
-                return try resolve(run: i, overrides, base: base, seen: &seen)
+                return try resolve(run: i, overrides, base: base, seen: &seen).map { ($0, i) }
             } catch {
                 throw i < places.count ? ContextError(places[i], error) : error
             }
         }
     }
 
-    private func resolve(run i: Int, _ overrides: [String: LuaValue], base: RunSpec, seen: inout Set<String>) throws -> RunSpec {
+    private func resolve(run i: Int, _ overrides: [String: LuaValue], base: RunSpec, seen: inout Set<String>) throws -> [RunSpec] {
         let experiment = base.experiment
         var spec = base
         spec.name = "run\(i + 1)"
         try spec.apply(overrides, context: "run \(i + 1) of experiment '\(experiment)'")
-        guard Self.isRunName(spec.name) else {
+        guard Self.isRunName(spec.name), !spec.name.contains("@") else {
             throw DescentError("experiment '\(experiment)'", "run name '\(spec.name)' must use letters, digits, '_', '-' and '.', and not start with '.' or '-'")
         }
-        guard seen.insert(spec.name).inserted else { throw DescentError("experiment '\(experiment)'", "two runs are named '\(spec.name)'") }
         if options.quick {
             spec.steps = min(spec.steps, 6)
             spec.evalEvery = 0
             spec.datasetArgs.merge(registry.plugin(.dataset, spec.dataset)?.quickArgs ?? [:]) { $1 }
         }
-        return spec
+        let expanded = spec.expandedBySeed
+        for r in [spec] + (spec.seeds == nil ? [] : expanded) {
+            guard seen.insert(r.name).inserted else { throw DescentError("experiment '\(experiment)'", "two runs are named '\(r.name)'") }
+        }
+        return expanded
     }
 
     /// Called after every training step of run `index` (0-based in the batch) named `run`, with
@@ -91,11 +97,12 @@ public final class StudyRunner {
                         at place: String? = nil, onStep: StepHook? = nil) throws -> [RunSummary] {
         guard Plugin.isIdentifier(experiment) else { throw DescentError("experiment", "name must be an identifier, got '\(experiment)'") }
         try StudyOptions.checkOutDirectory(options.outDirectory)
-        let specs = try resolve(experiment: experiment, defaults: defaults, runs: runs, places: places, at: place)
+        let resolved = try resolve(experiment: experiment, defaults: defaults, runs: runs, places: places, at: place)
+        let specs = resolved.map(\.spec)
         let dir = options.outDirectory + "/" + experiment
         if !experiments.contains(dir) { experiments.append(dir) }
         // Validate everything before training anything.
-        let executors = try specs.enumerated().map { k, spec in
+        let executors = try resolved.map { spec, k in
             do { return try RunExecutor(spec, registry: registry) } catch { throw k < places.count ? ContextError(places[k], error) : error }
         }
         let configurations = specs.map { $0.configuration(registry: registry) }
@@ -124,9 +131,13 @@ public final class StudyRunner {
             summaries[specs[k].name] = try executors[k].execute(into: dir + "/" + specs[k].name, configuration: configurations[k], onStep: hook)
         }
         let jobs = try workers.map { k in
-            // The run's resolved name goes with it: an unnamed run is named by its place here.
-            try WorkerJob(experiment: experiment, defaults: defaults, run: runs[k].merging(["name": .string(specs[k].name)]) { $1 },
-                          quick: options.quick, directory: dir)
+            // The run's resolved name goes with it (an unnamed run is named by its place here),
+            // and for one seed of a setting, the setting's name and that seed.
+            let spec = specs[k]
+            var named: [String: LuaValue] = ["name": .string(spec.setting ?? spec.name)]
+            if spec.setting != nil { named["seeds"] = .array([.integer(spec.seed)]) }
+            return try WorkerJob(experiment: experiment, defaults: defaults, run: runs[resolved[k].declared].merging(named) { $1 },
+                                 quick: options.quick, directory: dir)
         }
         if StopRequest.signal == nil {
             try runWorkers(workers.map { (specs[$0], configurations[$0].hash) }, jobs, dir: dir).forEach { summaries[$0.name] = $0 }

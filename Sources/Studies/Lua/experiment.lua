@@ -146,7 +146,7 @@ function Experiment:go()
     defaults.on_step = nil
     -- Errors about a run start where it was declared; others point at the caller's e:go()
     -- (or the end of the script), never at this file.
-    local ok, res = pcall(execute, self.name, defaults, plain, hook, places, self.place)
+    local ok, res, settings = pcall(execute, self.name, defaults, plain, hook, places, self.place)
     if not ok then
       local msg = tostring(res):gsub("^experiment:%d+: ", "")
       local declared = false
@@ -155,8 +155,9 @@ function Experiment:go()
       error(msg, declared and 0 or 2)
     end
     for _, s in ipairs(res) do self.results[s.run] = s end
+    self.settings = settings
   end
-  return self.results
+  return self.results, self.settings or {}
 end
 
 function run(r)

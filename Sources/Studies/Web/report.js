@@ -50,7 +50,8 @@
   }
 
   // A line (or point) chart: spec = {title, x, y, logX, logY, points, categories, series: [{name,
-  // color, dash, width, opacity, x: [], y: [], hover}]}.
+  // color, dash, width, opacity, x: [], y: [], hover, lo: [], hi: [] (a band: a setting's lowest
+  // and highest seed), err: [] (error bars: half-widths of 95% intervals)}]}.
   function chart(host, spec) {
     var box = document.createElement("div");
     box.className = "chart";
@@ -72,6 +73,8 @@
           if (X === null || Y === null) return;
           if (view && (X < view[0] || X > view[1])) return;
           xs.push(X); ys.push(Y);
+          [s.lo && s.lo[i], s.hi && s.hi[i], s.err && s.err[i] !== null ? s.y[i] - s.err[i] : null,
+           s.err && s.err[i] !== null ? s.y[i] + s.err[i] : null].forEach(function (v) { var E = ty(v); if (v !== null && v !== undefined && E !== null) ys.push(E); });
         });
       });
       el("text", {x: L, y: 18, "class": "title"}, svg).textContent = spec.title;
@@ -100,6 +103,25 @@
       el("rect", {x: L, y: T, width: W - L - R, height: H - T - B}, el("clipPath", {id: clip}, svg));
       var plot = el("g", {"clip-path": "url(#" + clip + ")"}, svg);
       shown.forEach(function (s) {
+        if (!s.lo || !s.hi) return;
+        var upper = [], lower = [];
+        s.x.forEach(function (x, i) {
+          var X = tx(x), a = ty(s.lo[i]), b = ty(s.hi[i]);
+          if (X === null || a === null || b === null) return;
+          upper.push(px(X).toFixed(1) + "," + py(b).toFixed(1));
+          lower.unshift(px(X).toFixed(1) + "," + py(a).toFixed(1));
+        });
+        if (upper.length) el("polygon", {points: upper.concat(lower).join(" "), fill: s.color, "fill-opacity": 0.13, stroke: "none"}, plot);
+      });
+      shown.forEach(function (s) {
+        if (s.err) s.x.forEach(function (x, i) {
+          var X = tx(x), Y = ty(s.y[i]);
+          if (X === null || Y === null || s.err[i] === null) return;
+          var a = ty(s.y[i] - s.err[i]), b = ty(s.y[i] + s.err[i]);
+          if (a === null || b === null) return;
+          el("line", {x1: px(X), x2: px(X), y1: py(a), y2: py(b), stroke: s.color, "stroke-width": 1.5, "class": "errorbar"}, plot);
+          [a, b].forEach(function (v) { el("line", {x1: px(X) - 5, x2: px(X) + 5, y1: py(v), y2: py(v), stroke: s.color, "stroke-width": 1.5}, plot); });
+        });
         var pts = [];
         s.x.forEach(function (x, i) {
           var X = tx(x), Y = ty(s.y[i]);
@@ -174,7 +196,7 @@
     return data.runs.map(function (r) {
       var p = pick(r);
       return {run: r.name, name: r.name + (r.same ? " (= " + r.same + ")" : ""), color: r.color, dash: r.dash,
-              x: p[0], y: p[1], width: (opts || {}).width, opacity: (opts || {}).opacity};
+              x: p[0], y: p[1], lo: p[2], hi: p[3], width: (opts || {}).width, opacity: (opts || {}).opacity};
     });
   }
   var charts = [];
@@ -184,8 +206,10 @@
   function lossSpec() {
     var raw = runSeries(function (r) { return [r.steps, r.loss]; }, {width: 1, opacity: 0.22});
     raw.forEach(function (s) { s.hover = false; s.dash = ""; });
-    return {title: "Training loss (faint: raw; solid: smoothed, EMA 0.9)", x: "step", y: "loss", logY: logLoss,
-            series: raw.concat(runSeries(function (r) { return [r.steps, r.smooth]; }))};
+    var title = data.seeded ? "Training loss: mean of seeds (band: lowest to highest; faint: raw)"
+                            : "Training loss (faint: raw; solid: smoothed, EMA 0.9)";
+    return {title: title, x: "step", y: "loss", logY: logLoss,
+            series: raw.concat(runSeries(function (r) { return [r.steps, r.smooth, r.smooth_lo, r.smooth_hi]; }))};
   }
   var lossBox = null;
   function addLoss() {
@@ -198,13 +222,13 @@
   charts.push({redraw: addLoss});
   var toggle = document.getElementById("log-loss");
   if (toggle) toggle.onchange = function () { logLoss = toggle.checked; addLoss(); };
-  add("curves", {title: "Validation loss", x: "step", y: "val_loss", series: runSeries(function (r) { return [r.eval_steps, r.val_loss]; })});
-  add("curves", {title: "Validation " + data.metric, x: "step", y: data.metric, series: runSeries(function (r) { return [r.eval_steps, r.metric]; })});
+  add("curves", {title: "Validation loss", x: "step", y: "val_loss", series: runSeries(function (r) { return [r.eval_steps, r.val_loss, r.val_loss_lo, r.val_loss_hi]; })});
+  add("curves", {title: "Validation " + data.metric, x: "step", y: data.metric, series: runSeries(function (r) { return [r.eval_steps, r.metric, r.metric_lo, r.metric_hi]; })});
   add("curves", {title: "Learning rate", x: "step", y: "lr", series: runSeries(function (r) { return [r.steps, r.lr]; })});
   data.sweeps.forEach(function (s) {
     var series = function (key) {
       return [{run: "", name: key === "metric" ? "best " + data.metric : "final loss", color: key === "metric" ? "#1f77b4" : "#d62728",
-               x: s.x, y: s[key], labels: s.runs}];
+               x: s.x, y: s[key], err: s[key + "_err"], labels: s.runs}];
     };
     add("sweeps", {title: "Best " + data.metric + " vs " + s.key, x: s.key, y: data.metric, points: true, logX: s.log, categories: s.categories, series: series("metric")});
     add("sweeps", {title: "Final loss vs " + s.key, x: s.key, y: "final loss", points: true, logX: s.log, categories: s.categories, series: series("final_loss")});
