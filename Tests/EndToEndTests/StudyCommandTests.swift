@@ -31,6 +31,30 @@ final class StudyCommandTests: XCTestCase {
         }
     }
 
+    /// A seeded study with `--jobs 2`: each seed's run trains in a worker under its own name, and
+    /// the result equals the same study run in one process.
+    func testSeededStudyWithWorkers() throws {
+        let study = try cli.script("""
+            local e = experiment { name = "sj", model = "cnn", dataset = "shapes", dataset_args = { train = 16, val = 8 }, size = 16,
+              steps = 3, batch = 4, eval_every = 0, seeds = { 4, 7 } }
+            e:run { name = "adam", optimizer = "adam" }
+            e:run { name = "mom", optimizer = "momentum" }
+            """)
+        let (a, b) = (out(), out())
+        let parallel = try cli.descent(["run", study, "--jobs", "2", "--out", a])
+        XCTAssertEqual(parallel.status, 0, parallel.err)
+        let serial = try cli.descent(["run", study, "--out", b])
+        XCTAssertEqual(serial.status, 0, serial.err)
+        for run in ["adam@s4", "adam@s7", "mom@s4", "mom@s7"] {
+            let metrics = { (dir: String) in
+                try String(contentsOfFile: "\(dir)/sj/\(run)/metrics.csv", encoding: .utf8).split(separator: "\n").map { $0.split(separator: ",").prefix(3).joined(separator: ",") }
+            }
+            XCTAssertEqual(try metrics(a), try metrics(b), run)
+        }
+        let settings = try String(contentsOfFile: a + "/sj/settings.csv", encoding: .utf8)
+        XCTAssertEqual(settings.split(separator: "\n").count, 3, settings)
+    }
+
     /// `sbatch --array=0-1 ... --shard auto`, then `descent report`: each task trains its half,
     /// the report merges them; outside an array, auto is refused with what is missing.
     func testShardAutoFollowsASlurmArray() throws {

@@ -93,7 +93,7 @@ final class ResultsFilesTests: PluginTestCase {
         }
         let csv = try String(contentsOfFile: out + "/mom/results.csv", encoding: .utf8).split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
         let header = csv[0]
-        XCTAssertEqual(Array(header.prefix(3)), ["rank", "run", "status"])
+        XCTAssertEqual(Array(header.prefix(4)), ["rank", "run", "setting", "status"])
         for column in ["momentum", "lr", "batch", "final_loss", "best_loss", "best_metric", "steps_to_threshold", "seconds", "config_hash"] {
             XCTAssertTrue(header.contains(column), column)
         }
