@@ -72,6 +72,29 @@ public enum Report {
         (dir + "/report.html", ResultsTable(try runs(in: dir)).rows.map(\.summary))
     }
 
+    /// With seeds, the settings ranked by their means (± the 95% half-width) and whether the
+    /// best two are separable, as plain text; nil for a study without seeds.
+    public static func settingsText(experimentDirectory dir: String) -> String? {
+        guard let runs = try? runs(in: dir) else { return nil }
+        let table = SettingsTable(ResultsTable(runs))
+        guard table.seeded else { return nil }
+        func cell(_ e: SeedStatistics.Estimate?) -> String {
+            guard let e, let mean = e.mean else { return "-" }
+            return fmt(mean) + (e.ci95.map { " ± " + fmt($0) } ?? "")
+        }
+        let header = ["setting", "seeds", "final loss", "best metric", "steps to thr."]
+        let rows = table.settings.map { s in
+            [s.name, String(s.rows.count), cell(s.estimates["final_loss"]), cell(s.estimates["best_metric"]), cell(s.estimates["steps_to_threshold"])]
+        }
+        return aligned([header] + rows) + (table.separation.map { "\n" + $0 } ?? "")
+    }
+
+    static func aligned(_ rows: [[String]]) -> String {
+        let widths = rows[0].indices.map { c in rows.map { $0[c].count }.max()! }
+        return rows.map { r in r.indices.map { r[$0].padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ") }
+            .joined(separator: "\n")
+    }
+
     /// The results table as plain text (printed at the end of a study).
     public static func table(_ summaries: [RunSummary]) -> String {
         let header = ["run", "status", "final loss", "best loss", "best metric", "steps to thr.", "time"]
@@ -79,9 +102,7 @@ public enum Report {
             [s.name, s.status.rawValue, fmt(s.finalLoss), fmt(s.bestLoss),
              s.bestMetric.map { "\(s.metricName) \(fmt($0))" } ?? "-", s.stepsToThreshold.map(String.init) ?? "-", String(format: "%.1f s", s.seconds)]
         }
-        let widths = header.indices.map { c in ([header] + rows).map { $0[c].count }.max()! }
-        return ([header] + rows).map { r in r.indices.map { r[$0].padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ") }
-            .joined(separator: "\n")
+        return aligned([header] + rows)
     }
 
     static func fmt(_ v: Double?) -> String { v.map { String(format: "%.4g", $0) } ?? "-" }

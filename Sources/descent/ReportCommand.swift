@@ -13,7 +13,8 @@ struct ReportCommand: ParsableCommand {
     func run() throws {
         do {
             let (path, summaries) = try Report.write(experimentDirectory: directory)
-            print(Report.table(summaries) + "\nreport: \(path)")
+            let settings = Report.settingsText(experimentDirectory: directory).map { "\n\n" + $0 } ?? ""
+            print(Report.table(summaries) + settings + "\nreport: \(path)")
         } catch {
             warn("\(error)")
             throw ExitCode(1)

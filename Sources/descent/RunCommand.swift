@@ -39,7 +39,8 @@ struct RunCommand: ParsableCommand {
         func summarize() {
             for dir in session?.experiments.runner.experiments ?? [] {
                 guard let (path, summaries) = try? Report.summaries(experimentDirectory: dir) else { continue }
-                print("\n" + Report.table(summaries) + "\nreport: \(path)")
+                let settings = Report.settingsText(experimentDirectory: dir).map { "\n\n" + $0 } ?? ""
+                print("\n" + Report.table(summaries) + settings + "\nreport: \(path)")
             }
         }
         do {
