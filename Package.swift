@@ -32,6 +32,10 @@ let package = Package(
             // stb_image: JPEG/PNG decoding for the image datasets (libstb.so and stb.pc in Debian).
             name: "CStb", path: "Sources/CStb", pkgConfig: "stb",
             providers: [.apt(["libstb-dev"])]),
+        .systemLibrary(
+            // zlib: gzip-compressed IDX files and the deflated members of .npz archives.
+            name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]),
         .target(name: "CKernels", path: "Sources/CKernels", cSettings: [.unsafeFlags(["-O2"], .when(configuration: .debug))]),
         .target(name: "CProcess", path: "Sources/CProcess"),
         .target(name: "CLuaInterrupt", dependencies: ["CLua"], path: "Sources/CLuaInterrupt"),
@@ -40,7 +44,7 @@ let package = Package(
         .plugin(name: "EmbedLua", capability: .buildTool(), dependencies: ["embed-lua"], path: "BuildPlugins/EmbedLua"),
         // Optimised in debug builds too: the numeric core is what every test runs, and its SIMD
         // code is ~100x slower unoptimised.
-        .target(name: "DescentCore", dependencies: ["CDNNL", "CKernels", "CProcess", "CStb"], path: "Sources/Core",
+        .target(name: "DescentCore", dependencies: ["CDNNL", "CKernels", "CProcess", "CStb", "CZlib"], path: "Sources/Core",
                 swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         // Without run-time exclusivity checks: every call from Lua reads and swaps the VM's state
         // (LuaVM.call), and those checks were 10% of a `t:add_`.

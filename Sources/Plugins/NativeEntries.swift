@@ -46,9 +46,13 @@ enum NativeEntries {
                   train: 1024, val: 128) { try StreetScenes(size: $0, count: $1, seed: $2) },
         synthetic("shapes", "Synthetic shapes (circle, square, triangle, cross, ring) with noise (classification)",
                   train: 2048, val: 256) { try Shapes(size: $0, count: $1, seed: $2) },
-        files("idx", "MNIST-format IDX files: images, labels, val_images, val_labels (paths)", ["images", "labels", "val_images", "val_labels"]) { p in
+        files("idx", "MNIST-format IDX files, plain or gzip (.gz): images, labels, val_images, val_labels (paths)", ["images", "labels", "val_images", "val_labels"]) { p, _ in
             (try FileDatasets.idx(images: p("images"), labels: p("labels")), try FileDatasets.idx(images: p("val_images"), labels: p("val_labels")))
         },
+        mnistLayout("fashion_mnist", "Fashion-MNIST (28x28 grey, 10 classes; the 10k test images validate) from Debian's dataset-fashion-mnist, or path: a directory of its four IDX files (.gz or not); train, val: use the first N images (0: all)",
+                    path: "/usr/share/datasets/fashion-mnist", classes: FileDatasets.fashionClassNames),
+        mnistLayout("mnist", "MNIST from path: a directory of train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte (.gz or not); the 10k test images validate; train, val: use the first N images (0: all)",
+                    path: "", classes: nil),
         Plugin(kind: .dataset, name: "cifar10", origin: .native, doc: "CIFAR-10 binary batches: files, val_files (a path or a list of paths)",
                defaults: [("files", .string("")), ("val_files", .string(""))], table: nil, builder: .dataset { r in
             func files(_ k: String) throws -> [String] {
@@ -64,8 +68,15 @@ enum NativeEntries {
             }
             return (try FileDatasets.cifar10(try files("files")), try FileDatasets.cifar10(try files("val_files")))
         }),
-        files("npy", "Images [N,C,H,W] and labels [N] as .npy pairs: images, labels, val_images, val_labels", ["images", "labels", "val_images", "val_labels"]) { p in
-            (try FileDatasets.npy(images: p("images"), labels: p("labels")), try FileDatasets.npy(images: p("val_images"), labels: p("val_labels")))
+        files("npy", "Images [N,H,W], [N,C,H,W] or [N,H,W,C] (layout: auto, nchw or nhwc; uint8 scaled to [0, 1]) and labels [N] as .npy pairs: images, labels, val_images, val_labels",
+              ["images", "labels", "val_images", "val_labels"], options: [("layout", .string("auto"))]) { p, o in
+            (try FileDatasets.npy(images: p("images"), labels: p("labels"), layout: try o("layout")),
+             try FileDatasets.npy(images: p("val_images"), labels: p("val_labels"), layout: try o("layout")))
+        },
+        files("npz", "An .npz archive (np.savez; Keras' mnist.npz): path; the arrays images, labels, val_images, val_labels (default x_train, y_train, x_test, y_test); layout as npy",
+              ["path"], options: [("images", .string("x_train")), ("labels", .string("y_train")), ("val_images", .string("x_test")),
+                                  ("val_labels", .string("y_test")), ("layout", .string("auto"))]) { p, o in
+            try FileDatasets.npz(p("path"), keys: try ["images", "labels", "val_images", "val_labels"].map(o), layout: try o("layout"))
         },
         Plugin(kind: .dataset, name: "image_folder", origin: .native,
                doc: "Classification from image files (JPEG, PNG, ...): train (and val) folders with one sub-folder per class, resized to size x size; without val, val_fraction of each class is held out",
@@ -133,14 +144,38 @@ enum NativeEntries {
         return plugin
     }
 
-    /// A set read from files named by `keys` (all required).
-    private static func files(_ name: String, _ doc: String, _ keys: [String],
-                              _ load: @escaping (_ path: (String) throws -> String) throws -> (Dataset, Dataset)) -> Plugin {
-        Plugin(kind: .dataset, name: name, origin: .native, doc: doc, defaults: keys.map { ($0, .string("")) }, table: nil, builder: .dataset { r in
-            try load { k in
+    /// A set read from files named by `keys` (all required), with text `options` (defaults given).
+    private static func files(_ name: String, _ doc: String, _ keys: [String], options: [(String, HyperValue)] = [],
+                              _ load: @escaping (_ path: (String) throws -> String, _ option: (String) throws -> String) throws -> (Dataset, Dataset)) -> Plugin {
+        Plugin(kind: .dataset, name: name, origin: .native, doc: doc, defaults: keys.map { ($0, .string("")) } + options, table: nil, builder: .dataset { r in
+            try load({ k in
                 guard case .string(let p)? = r.args[k], !p.isEmpty else { throw DescentError("dataset '\(name)'", "'\(k)' (a file path) is required") }
                 return p
-            }
+            }, { k in
+                guard case .string(let v)? = r.args[k], !v.isEmpty else { throw DescentError("dataset '\(name)'", "'\(k)' must be a non-empty string, got \(r.args[k].map { "\($0)" } ?? "nothing")") }
+                return v
+            })
         })
+    }
+
+    /// A set in MNIST's directory layout (`FileDatasets.mnistLayout`): `path` (default `path`),
+    /// and `train`/`val` counts to use the first images only (`--quick` uses few).
+    private static func mnistLayout(_ name: String, _ doc: String, path: String, classes: [String]?) -> Plugin {
+        var plugin = Plugin(kind: .dataset, name: name, origin: .native, doc: doc,
+                            defaults: [("path", .string(path)), ("train", .number(0)), ("val", .number(0))], table: nil, builder: .dataset { r in
+            func count(_ k: String) throws -> Int? {
+                guard let n = r.args[k]?.number?.exactInteger(in: 0...10_000_000) else {
+                    throw DescentError("dataset '\(name)'", "\(k) must be an integer from 0 (all) to 10000000, got \(r.args[k].map { "\($0)" } ?? "nothing")")
+                }
+                return n == 0 ? nil : n
+            }
+            guard case .string(let dir)? = r.args["path"], !dir.isEmpty else {
+                throw DescentError("dataset '\(name)'", "'path' (the directory holding train-images-idx3-ubyte[.gz] and the other three files) is required")
+            }
+            let (train, val) = try FileDatasets.mnistLayout(dir, name: name, classNames: classes, train: try count("train"), val: try count("val"))
+            return (train, val)
+        })
+        plugin.quickArgs = ["train": .integer(256), "val": .integer(64)]
+        return plugin
     }
 }

@@ -219,6 +219,9 @@ struct RunExecutor {
         config["machine"] = ["cpu": Machine.cpuModel, "threads": Parallel.threads]
         config["plugins"] = configuration.plugins
         config["config_hash"] = configuration.hash
+        // The size trained at: a file dataset's own (which `size` did not set), for results.csv.
+        let shape = setup.train.imageShape
+        if shape.count == 3 { config["size"] = shape[1] == shape[2] ? shape[1] as Any : "\(shape[1])x\(shape[2])" }
         config["setting_hash"] = configuration.settingHash
         return config
     }

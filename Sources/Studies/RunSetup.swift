@@ -16,6 +16,11 @@ final class RunSetup {
     /// The run's datasets and model, built by their registry entries.
     init(_ spec: RunSpec, registry: PluginRegistry) throws {
         (train, val) = try registry.makeDataset(spec.dataset, DatasetRequest(args: spec.datasetArgs, size: spec.size, seed: UInt64(spec.seed)))
+        // `size` is never recorded while ignored: a dataset whose files fix the size refuses another.
+        let shape = train.imageShape
+        if spec.sizeGiven, shape.count == 3, shape[1] != spec.size || shape[2] != spec.size {
+            throw DescentError("dataset '\(spec.dataset)'", "size = \(spec.size), but its images are \(shape[1])x\(shape[2]) (its files fix the size); remove size from this run")
+        }
         let detection: Bool
         if case .boxes = try train.sample(0).annotation { detection = true } else { detection = false }
         let built = try registry.makeModel(spec.model, ModelRequest(args: spec.modelArgs.mapValues { .number($0) }, input: train.imageShape,

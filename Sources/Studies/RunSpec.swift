@@ -12,8 +12,10 @@ public struct RunSpec: Equatable {
     public var modelArgs: [String: Double] = [:]
     public var dataset = "street_scenes"
     public var datasetArgs: [String: LuaValue] = [:]
-    /// Square input side for synthetic datasets.
+    /// Square input side for synthetic datasets (and those that resize, as image_folder).
     public var size = 64
+    /// Whether the study set `size`: a dataset whose files fix another size is then an error.
+    public var sizeGiven = false
     public var steps = 300
     public var batch = 16
     public var seed = 1

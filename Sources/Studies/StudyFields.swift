@@ -93,7 +93,7 @@ extension RunSpec {
         StudyField("model_args", apply: { s, v, r in s.modelArgs.merge(try r.numbers(v)) { $1 } }, value: { $0.modelArgs }),
         StudyField("dataset", apply: { s, v, r in s.dataset = try r.name(v); s.datasetArgs = [:] }, value: { $0.dataset }),
         StudyField("dataset_args", apply: { s, v, r in s.datasetArgs.merge(try r.table(v)) { $1 } }, value: { $0.datasetArgs.mapValues(plainJSON) }),
-        StudyField("size", apply: { s, v, r in s.size = try r.integer(v, min: 1, max: 4096) }, value: { $0.size }),
+        StudyField("size", apply: { s, v, r in s.size = try r.integer(v, min: 1, max: 4096); s.sizeGiven = true }, value: { $0.size }),
         StudyField("steps", apply: { s, v, r in s.steps = try r.integer(v, min: 1) }, value: { $0.steps }),
         StudyField("batch", apply: { s, v, r in s.batch = try r.integer(v, min: 1, max: 1 << 20) }, value: { $0.batch }),
         // Naming one seed trains that seed, also where the experiment gave `seeds`.

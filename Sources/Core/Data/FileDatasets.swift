@@ -1,24 +1,34 @@
 import Foundation
 
-/// Datasets read from files: MNIST-format IDX, CIFAR-10 binary batches, and `.npy` pairs.
-/// Pixel values are scaled to [0, 1]. A missing or malformed file is an error naming the path,
-/// what was expected and what was found.
+/// Datasets read from files as people have them on disk: MNIST-format IDX (plain or gzip),
+/// MNIST-layout directories (Fashion-MNIST, MNIST), CIFAR-10 binary batches, `.npy` pairs and
+/// `.npz` archives (Keras' `mnist.npz`). Byte pixels are scaled to [0, 1]. A missing or
+/// malformed file is an error naming the path, what was expected, what was found and, for a
+/// format Descent does not read, how to convert it.
 public enum FileDatasets {
-    /// IDX images (magic 0x00000803, u8, [N, H, W]) and labels (0x00000801, u8, [N]).
-    public static func idx(images: String, labels: String, name: String = "idx") throws -> ArrayDataset {
-        let img = try AtomicFile.read(images), lab = try AtomicFile.read(labels)
+    /// IDX images (magic 0x00000803, u8, [N, H, W]) and labels (0x00000801, u8, [N]), each
+    /// plain or gzip-compressed; the first `limit` items when given.
+    public static func idx(images: String, labels: String, name: String = "idx", classNames: [String]? = nil, limit: Int? = nil) throws -> ArrayDataset {
+        let img = try Inflate.readMaybeGzip(images), lab = try Inflate.readMaybeGzip(labels)
         let imageDims = try idxHeader(img, path: images, magic: 0x0803, rank: 3)
         let labelDims = try idxHeader(lab, path: labels, magic: 0x0801, rank: 1)
-        let (n, h, w) = (imageDims[0], imageDims[1], imageDims[2])
-        guard labelDims[0] == n else {
-            throw DescentError.file(labels, "\(n) labels expected (one per image in \(images)), found \(labelDims[0])")
+        let (h, w) = (imageDims[1], imageDims[2])
+        guard labelDims[0] == imageDims[0] else {
+            throw DescentError.file(labels, "\(imageDims[0]) labels expected (one per image in \(images)), found \(labelDims[0])")
         }
-        let pixels = [UInt8](img), marks = [UInt8](lab)
-        let samples = (0..<n).map { i in
-            Sample(image: pixels[16 + i * h * w ..< 16 + (i + 1) * h * w].map { Float($0) / 255 }, annotation: .label(Int(marks[8 + i])))
+        let n = min(imageDims[0], limit ?? .max)
+        let samples: [Sample] = img.withUnsafeBytes { raw in
+            let pixels = raw.bindMemory(to: UInt8.self)
+            return (0..<n).map { i in
+                let image = (0..<h * w).map { Float(pixels[16 + i * h * w + $0]) / 255 }
+                return Sample(image: image, annotation: .label(Int(lab[lab.startIndex + 8 + i])))
+            }
         }
-        let classes = (marks[8...].max().map { Int($0) } ?? 0) + 1
-        return ArrayDataset(name: name, imageShape: [1, h, w], classNames: (0..<classes).map(String.init), samples: samples)
+        let largest = lab[(lab.startIndex + 8)...].max().map { Int($0) } ?? 0
+        if let classNames, largest >= classNames.count {
+            throw DescentError.file(labels, "labels 0...\(classNames.count - 1) expected for \(name), found \(largest)")
+        }
+        return ArrayDataset(name: name, imageShape: [1, h, w], classNames: classNames ?? (0...largest).map(String.init), samples: samples)
     }
 
     /// Checks an IDX header and returns its dimensions.
@@ -38,11 +48,30 @@ public enum FileDatasets {
         return dims
     }
 
+    /// A directory in MNIST's layout: `train-images-idx3-ubyte`, `train-labels-idx1-ubyte`,
+    /// `t10k-images-idx3-ubyte`, `t10k-labels-idx1-ubyte`, each possibly with `.gz`. The 10k
+    /// test images are the validation split.
+    public static func mnistLayout(_ dir: String, name: String, classNames: [String]?, train: Int?, val: Int?) throws -> (ArrayDataset, ArrayDataset) {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw DescentError.file(dir, "no such directory (\(name) expects train-images-idx3-ubyte[.gz] and the three other MNIST files in it)")
+        }
+        func file(_ stem: String) throws -> String {
+            for candidate in [stem, stem + ".gz"] where FileManager.default.fileExists(atPath: dir + "/" + candidate) { return dir + "/" + candidate }
+            throw DescentError.file(dir + "/" + stem, "missing (neither it nor \(stem).gz is in \(dir))")
+        }
+        return (try idx(images: file("train-images-idx3-ubyte"), labels: file("train-labels-idx1-ubyte"), name: name, classNames: classNames, limit: train),
+                try idx(images: file("t10k-images-idx3-ubyte"), labels: file("t10k-labels-idx1-ubyte"), name: name, classNames: classNames, limit: val))
+    }
+
+    public static let fashionClassNames = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+
     /// CIFAR-10 binary batches: records of 1 label byte + 3072 pixel bytes (3x32x32).
     public static func cifar10(_ paths: [String]) throws -> ArrayDataset {
         var samples: [Sample] = []
         for path in paths {
             let b = [UInt8](try AtomicFile.read(path))
+            if let hint = cifarFormatHint(b, path: path) { throw DescentError.file(path, hint) }
             guard !b.isEmpty, b.count % 3073 == 0 else {
                 throw DescentError.file(path, "CIFAR-10 binary batch of whole 3073-byte records expected, found \(b.count) bytes (\(b.count % 3073) left over)")
             }
@@ -56,24 +85,81 @@ public enum FileDatasets {
         return ArrayDataset(name: "cifar10", imageShape: [3, 32, 32], classNames: names, samples: samples)
     }
 
-    /// `.npy` images ([N, C, H, W] or [N, H, W]) with integer class labels ([N]).
-    public static func npy(images: String, labels: String) throws -> ArrayDataset {
-        let x = try NPY.load(images), y = try NPY.load(labels)
-        guard x.rank == 4 || x.rank == 3, x.shape[0] >= 1 else {
-            throw DescentError.file(images, "images of shape [N,C,H,W] or [N,H,W] with N >= 1 expected, found \(formatShape(x.shape))")
+    /// What a file given as a CIFAR-10 binary batch is instead, and how to get the binary one.
+    static func cifarFormatHint(_ b: [UInt8], path: String) -> String? {
+        if b.count >= 2, b[0] == 0x80, (2...5).contains(b[1]) {
+            return "a Python pickle (CIFAR-10's Python version, cifar-10-batches-py); Descent reads the binary version: "
+                + "download cifar-10-binary.tar.gz from https://www.cs.toronto.edu/~kriz/cifar.html and name its data_batch_*.bin files, "
+                + "or convert: python3 -c \"import pickle,numpy as np; d=pickle.load(open('data_batch_1','rb'),encoding='bytes'); "
+                + "np.save('x.npy', d[b'data'].reshape(-1,3,32,32)); np.save('y.npy', np.array(d[b'labels']))\" and use the npy dataset"
         }
-        guard y.rank == 1, y.count == x.shape[0] else {
-            throw DescentError.file(labels, "labels of shape [\(x.shape[0])] expected (one per image in \(images)), found \(formatShape(y.shape))")
+        if b.count >= 2, b[0] == 0x1F, b[1] == 0x8B {
+            return "a gzip file (the cifar-10-binary.tar.gz archive?); extract it (tar xzf) and name the data_batch_*.bin files"
         }
-        let shape = x.rank == 4 ? Array(x.shape.dropFirst()) : [1] + x.shape.dropFirst()
-        let per = shape.reduce(1, *)
+        return nil
+    }
+
+    /// `.npy` images and integer class labels.
+    public static func npy(images: String, labels: String, layout: String = "auto") throws -> ArrayDataset {
+        let x = try NPY.loadTyped(images), y = try NPY.loadTyped(labels)
+        return try labelled(x, images: images, y.tensor, labels: labels, layout: layout, name: "npy")
+    }
+
+    /// An `.npz` archive holding the arrays `keys` = (train images, train labels, val images,
+    /// val labels); Keras' `mnist.npz` holds `x_train`, `y_train`, `x_test`, `y_test`.
+    public static func npz(_ path: String, keys: [String], layout: String = "auto") throws -> (ArrayDataset, ArrayDataset) {
+        let arrays = try NPZ.load(path)
+        func array(_ k: String) throws -> (tensor: Tensor, dtype: String) {
+            guard let a = arrays[k] else {
+                throw DescentError.file(path, "no array '\(k)' (the archive holds \(arrays.keys.sorted().joined(separator: ", "))); name the arrays with dataset_args images, labels, val_images, val_labels")
+            }
+            return a
+        }
+        let name = "\(path) (\(keys[0]))"
+        return (try labelled(try array(keys[0]), images: name, try array(keys[1]).tensor, labels: "\(path) (\(keys[1]))", layout: layout, name: "npz"),
+                try labelled(try array(keys[2]), images: "\(path) (\(keys[2]))", try array(keys[3]).tensor, labels: "\(path) (\(keys[3]))", layout: layout, name: "npz"))
+    }
+
+    /// Images [N, H, W], [N, C, H, W] or [N, H, W, C] (`layout`: "nchw", "nhwc", or "auto":
+    /// the side of at most 4 values holds the channels) with labels [N]. Byte images (uint8)
+    /// are scaled to [0, 1], as IDX and CIFAR-10 are; other types are used as stored.
+    static func labelled(_ x: (tensor: Tensor, dtype: String), images: String, _ y: Tensor, labels: String, layout: String, name: String) throws -> ArrayDataset {
+        let t = x.tensor
+        guard t.rank == 4 || t.rank == 3, t.shape[0] >= 1 else {
+            throw DescentError.file(images, "images of shape [N,H,W], [N,C,H,W] or [N,H,W,C] with N >= 1 expected, found \(formatShape(t.shape))")
+        }
+        guard y.rank == 1, y.count == t.shape[0] else {
+            throw DescentError.file(labels, "labels of shape [\(t.shape[0])] expected (one per image in \(images)), found \(formatShape(y.shape))")
+        }
+        var channelsLast = false
+        if t.rank == 4 {
+            let first = t.shape[1] <= 4, last = t.shape[3] <= 4
+            switch layout {
+            case "nchw": channelsLast = false
+            case "nhwc": channelsLast = true
+            case "auto":
+                guard first != last else {
+                    throw DescentError.file(images, "images of shape \(formatShape(t.shape)): cannot tell channels-first (NCHW) from channels-last (NHWC); set dataset_args.layout = \"nchw\" or \"nhwc\"")
+                }
+                channelsLast = last
+            default: throw DescentError("dataset '\(name)'", "layout must be \"auto\", \"nchw\" or \"nhwc\", got \"\(layout)\"")
+            }
+        }
+        let (c, h, w) = t.rank == 3 ? (1, t.shape[1], t.shape[2]) : channelsLast ? (t.shape[3], t.shape[1], t.shape[2]) : (t.shape[1], t.shape[2], t.shape[3])
+        let per = c * h * w, scale: Float = x.dtype == "u1" ? 1 / 255 : 1
         var samples: [Sample] = []
+        samples.reserveCapacity(y.count)
         for i in 0..<y.count {
             guard let label = y.data[i].exactInteger(in: 0...maximumClassIndex) else {
                 throw DescentError.file(labels, "class labels 0...\(maximumClassIndex) expected, found \(y.data[i]) at \(i + 1)")
             }
-            samples.append(Sample(image: Array(UnsafeBufferPointer(start: x.data + i * per, count: per)), annotation: .label(label)))
+            let src = t.data + i * per
+            var image = [Float](repeating: 0, count: per)
+            for ch in 0..<c {
+                for p in 0..<h * w { image[ch * h * w + p] = (channelsLast ? src[p * c + ch] : src[ch * h * w + p]) * scale }
+            }
+            samples.append(Sample(image: image, annotation: .label(label)))
         }
-        return ArrayDataset(name: "npy", imageShape: shape, labelled: samples)
+        return ArrayDataset(name: name, imageShape: [c, h, w], labelled: samples)
     }
 }

@@ -29,7 +29,14 @@ public enum NPY {
     }
 
     /// Parses the bytes of an `.npy` file; `path` only names the file in errors.
-    public static func decode(_ data: Data, path: String) throws -> Tensor {
+    public static func decode(_ data: Data, path: String) throws -> Tensor { try decodeTyped(data, path: path).tensor }
+
+    /// An array and what it was stored as: `u1` (bytes), `f4`, ... (the dtype's kind and size).
+    public static func loadTyped(_ path: String) throws -> (tensor: Tensor, dtype: String) {
+        try decodeTyped(AtomicFile.read(path), path: path)
+    }
+
+    public static func decodeTyped(_ data: Data, path: String) throws -> (tensor: Tensor, dtype: String) {
         let bytes = [UInt8](data)
         func fail(_ reason: String) -> DescentError { .file(path, "not a valid .npy file: \(reason)") }
         guard bytes.count >= 10, Array(bytes[0..<6]) == magic else { throw fail("missing the \\x93NUMPY magic") }
@@ -78,7 +85,7 @@ public enum NPY {
             let p = raw.baseAddress! + body
             for i in 0..<t.count { t.data[i] = kind.read(p + i * kind.size) }
         }
-        return t
+        return (t, String(descr.dropFirst()))
     }
 
     /// The text of `key`'s value in a Python dict literal (the shape keeps its parentheses).
