@@ -63,7 +63,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/descent"),
-        .testTarget(name: "DescentCoreTests", dependencies: ["DescentCore", "CKernels"], path: "Tests/CoreTests"),
+        .testTarget(name: "DescentCoreTests", dependencies: ["DescentCore", "CKernels", "CZlib"], path: "Tests/CoreTests"),
         .testTarget(
             name: "DescentHostTests", dependencies: ["DescentHost", "DescentCore", "CLua"],
             path: "Tests/HostTests", resources: [.copy("Lua"), .copy("Fixtures")]),

@@ -1,7 +1,7 @@
 import XCTest
 @testable import DescentCore
 
-/// The .npy, IDX, CIFAR, checkpoint and image readers on hostile bytes: headers announcing huge arrays, malformed
+/// The .npy, .npz, gzip, IDX, CIFAR, checkpoint and image readers on hostile bytes: headers announcing huge arrays, malformed
 /// headers, and every file of a seeded byte-flip and truncation run. Each must load or throw a
 /// `DescentError` naming the path; none may trap or allocate what the file cannot hold.
 final class FileReaderFuzzTests: XCTestCase {
@@ -127,6 +127,9 @@ final class FileReaderFuzzTests: XCTestCase {
             ("npy", try Data(contentsOf: URL(fileURLWithPath: dir + "/x.npy"))),
             ("idx", Data([0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 2] + [UInt8](repeating: 7, count: 8))),
             ("cifar", Data([UInt8](repeating: 3, count: 3073))),
+            ("gz", ArchiveFixtures.deflate(ArchiveFixtures.idxImages(3, 4, 4), gzip: true)),
+            ("npz", ArchiveFixtures.zip([("x.npy", ArchiveFixtures.npy("|u1", [2, 3], [1, 2, 3, 4, 5, 6])), ("y.npy", ArchiveFixtures.npy("<f4", [1], [0, 0, 128, 63]))],
+                                        deflated: true)),
             ("png", try {
                 try ImageFile.write(try Tensor.randn([3, 8, 8], seed: 4).values.map { ($0 + 2) / 4 }, channels: 3, width: 8, height: 8, to: dir + "/x.png")
                 return try Data(contentsOf: URL(fileURLWithPath: dir + "/x.png"))
@@ -158,6 +161,8 @@ final class FileReaderFuzzTests: XCTestCase {
                     case "npy": _ = try NPY.load(path)
                     case "idx": _ = try FileDatasets.idxHeader(Data(bytes), path: path, magic: 0x0803, rank: 3)
                     case "dtar": _ = try TensorArchive.load(path)
+                    case "gz": _ = try Inflate.readMaybeGzip(path)
+                    case "npz": _ = try NPZ.load(path)
                     case "png", "jpg": _ = try ImageFile.load(path, side: 8)
                     default: _ = try FileDatasets.cifar10([path])
                     }

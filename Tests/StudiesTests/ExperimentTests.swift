@@ -35,6 +35,23 @@ final class ExperimentTests: PluginTestCase {
           optimizer = "adam", schedule = "constant", schedule_args = { base = 0.001 } }
         """
 
+    /// Fashion-MNIST fixes 28x28: `size` is refused rather than recorded while ignored, and
+    /// config.json (so results.csv) records the size trained at.
+    func testSizeOnAFileDatasetIsAnErrorAndTheTrueSizeIsRecorded() throws {
+        let fashion = """
+            local e = experiment { name = "fm", model = "cnn", model_args = { width = 4, depth = 1 }, dataset = "fashion_mnist",
+              dataset_args = { train = 64, val = 16 }, steps = 2, batch = 8, eval_every = 0 }
+            """
+        XCTAssertThrowsError(try study(fashion + "e:run { name = 'big', size = 32 }", out: tmp())) {
+            XCTAssertTrue("\($0)".contains("dataset 'fashion_mnist': size = 32, but its images are 28x28 (its files fix the size); remove size from this run"), "\($0)")
+        }
+        let out = tmp()
+        try study(fashion + "e:run { name = 'plain' }", out: out)
+        let config = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/fm/plain/config.json"))) as! [String: Any]
+        XCTAssertEqual(config["size"] as? Int, 28)
+        XCTAssertEqual((config["dataset_args"] as? [String: Any])?["train"] as? Int, 64)
+    }
+
     /// Sweeping lr under a schedule would train identical runs: an error saying what to vary.
     func testSweepingLRUnderAScheduleIsAnError() throws {
         XCTAssertThrowsError(try study(Self.tiny + "e:sweep { optimizer = 'adam', vary = { lr = { 0.1, 0.01 } } }", out: tmp())) {
