@@ -81,6 +81,7 @@ struct SettingsTable {
         guard let (d, separable) = SeedStatistics.pairedDifference(a.bySeed(m), b.bySeed(m)) else {
             return "\(a.name) and \(b.name) share fewer than two seeds with a \(m): their difference has no interval."
         }
+        if d.mean == 0, d.std == 0 { return "\(a.name) and \(b.name) tie on \(m) on every one of their \(d.count) seeds." }
         let figure = String(format: "%.4g ± %.2g (95%% interval, %d paired seeds)", d.mean!, d.ci95!, d.count)
         return separable
             ? "\(a.name) beats \(b.name) on \(m): the paired difference is \(figure), which excludes 0."
