@@ -119,4 +119,21 @@ final class LuaVMTests: XCTestCase {
             XCTAssertTrue("\($0)".contains("unknown hyperparameter 'lerning_rate'"), "\($0)")
         }
     }
+
+    /// Modules, optimizers and schedules find their methods in a table, from a Lua `__index`
+    /// (one Swift crossing per method call), and still serve their fields through Swift.
+    func testMethodsComeFromATable() throws {
+        let vm = try LuaVM.scripting()
+        try vm.run("""
+            local m, opt, s = nn.Linear{input = 2, output = 3}, optim.new('adam'), schedule.new('constant', {base = 0.1})
+            for _, o in ipairs({m, opt, s}) do
+              assert(debug.getinfo(getmetatable(o).__index, 'S').what == 'Lua', 'a Lua __index')
+            end
+            assert(m.forward == nn.Conv2d{input = 3, output = 4, kernel = 3}.forward, 'one methods table')
+            assert(m.weight:size(1) == 3 and m.gradBias:size(1) == 3 and m.training == true and m.needs_input_gradient)
+            assert(m.nothing == nil and m[1] == nil)
+            assert(opt.name == 'adam' and opt.hyper.lr == 0.001 and s.name == 'constant' and opt.step ~= nil)
+            """)
+        XCTAssertThrowsError(try vm.run("local m = nn.Linear{input = 2, output = 3}; m.forward({}, 1)")) { XCTAssertTrue("\($0)".contains("module"), "\($0)") }
+    }
 }

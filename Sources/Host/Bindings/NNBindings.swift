@@ -9,12 +9,12 @@ enum NNBindings {
         for (name, f) in constructors { vm.setFunction(name, prefix: "nn.", f) }
         lua_setglobal(L, "nn")
 
-        // Modules: methods in a table kept in the registry; __index also serves fields.
+        // Modules: methods in a table kept in the registry; __index looks there, then serves fields.
         lua_createtable(L, 0, 12)
         for (name, f) in moduleMethods { vm.setFunction(name, f) }
         lua_setfield(L, descent_registryindex(), "descent.Module.methods")
         descent_getmetatable(L, Userdata.module)
-        vm.setFunction("__index", moduleIndex)
+        try! vm.setMethodIndex(methods: "descent.Module.methods", fields: "module.__index", moduleFields)
         vm.setFunction("__newindex", moduleNewIndex)
         vm.setFunction("__tostring") { vm, a in vm.push(.string(try a.object(1, Module.self, "module").description)); return 1 }
         descent_pop(L, 1)
@@ -123,15 +123,12 @@ enum NNBindings {
         }),
     ]
 
-    /// `m.weight`, `m.bias`, `m.gradWeight`, `m.gradBias`, buffers, `m.modules`, then methods.
-    static let moduleIndex: LuaFunction = { vm, a in
+    /// The fields a module's `__index` serves after its methods: `m.weight`, `m.bias`,
+    /// `m.gradWeight`, `m.gradBias`, buffers, `m.modules`, `m.training`, `m.needs_input_gradient`.
+    static let moduleFields: LuaFunction = { vm, a in
         let m = try a.object(1, Module.self, "module")
         let L = vm.L
         if lua_type(L, 2) == LUA_TSTRING {
-            lua_getfield(L, descent_registryindex(), "descent.Module.methods")
-            lua_pushvalue(L, 2)
-            if lua_rawget(L, -2) != LUA_TNIL { return 1 }
-            descent_pop(L, 2)
             let key = try a.string(2)
             let names = m.parameterNames
             if let i = names.firstIndex(of: key) { Userdata.push(vm, m.parameters[i]); return 1 }

@@ -80,18 +80,14 @@ enum OptimBindings {
         let methods = kind + ".methods"
         lua_setfield(L, descent_registryindex(), methods)
         descent_getmetatable(L, kind)
-        vm.setFunction("__index") { vm, a in try index(vm, a, methods: methods, name: try identify(a).name, owner: 1) }
+        try! vm.setMethodIndex(methods: methods, fields: kind + ".__index") { vm, a in try fields(vm, a, name: try identify(a).name, owner: 1) }
         vm.setFunction("__tostring") { vm, a in vm.push(.string(try identify(a).text)); return 1 }
         descent_pop(L, 1)
     }
 
-    /// `__index` of optimizers and schedules: methods, then `name`, then `hyper`.
-    static func index(_ vm: LuaVM, _ a: Arguments, methods: String, name: String, owner: Int32) throws -> Int32 {
+    /// The fields of optimizers and schedules after their methods: `name`, `hyper`.
+    static func fields(_ vm: LuaVM, _ a: Arguments, name: String, owner: Int32) throws -> Int32 {
         let L = vm.L
-        lua_getfield(L, descent_registryindex(), methods)
-        lua_pushvalue(L, 2)
-        if lua_rawget(L, -2) != LUA_TNIL { return 1 }
-        descent_pop(L, 2)
         guard lua_type(L, 2) == LUA_TSTRING else { lua_pushnil(L); return 1 }
         switch try a.string(2) {
         case "name": vm.push(.string(name))
