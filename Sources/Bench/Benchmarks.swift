@@ -2,7 +2,7 @@ import DescentCore
 
 /// The sections of `descent bench`, in order.
 public enum Benchmarks {
-    public static let sections = ["sgemm", "conv", "train", "optim", "lua", "plugins", "compose", "detector"]
+    public static let sections = ["sgemm", "conv", "train", "optim", "lua", "plugins", "compose", "detector", "shared"]
 
     public static func run(_ r: BenchmarkReport, sections: [String]) throws {
         let threads = Parallel.threads
@@ -18,6 +18,7 @@ public enum Benchmarks {
             case "plugins": try PluginBenchmarks.run(r)
             case "compose": try CompositionBenchmarks.run(r)
             case "detector": try DetectorBenchmarks.run(r)
+            case "shared": try SharedMachineBenchmarks.run(r)
             default: throw DescentError("bench", "unknown section '\(s)' (known: \(Benchmarks.sections.joined(separator: ", ")))")
             }
         }

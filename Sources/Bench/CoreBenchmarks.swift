@@ -48,11 +48,12 @@ public enum CoreBenchmarks {
     public static func training(_ r: BenchmarkReport, threads: Int) throws {
         let step = try referenceStepper()
         for _ in 0..<60 { try step() }
-        let faults = Measure.minorFaults()
+        let faults = Measure.minorFaults(), cpu = Measure.cpuSeconds()
         let t = try Measure.median(runs: 20, warmup: 0, step)
-        let perStep = Double(Measure.minorFaults() - faults) / 20
+        let perStep = Double(Measure.minorFaults() - faults) / 20, cpuPerStep = (Measure.cpuSeconds() - cpu) / 20
         r.add("train", "reference CNN step, Adam (\(threads) thread\(threads == 1 ? "" : "s"))", t * 1e3, "ms",
-              String(format: "%.1f steps/s, %.1f GFLOP/s, %.1f page faults/step", 1 / t, ReferenceCNN.trainingFLOPs / t / 1e9, perStep))
+              String(format: "%.1f steps/s, %.1f GFLOP/s, %.1f ms CPU/step, %.1f page faults/step", 1 / t, ReferenceCNN.trainingFLOPs / t / 1e9,
+                     cpuPerStep * 1e3, perStep))
     }
 
     /// STREAM triad a = b + s*c over `n` floats: 12 bytes per element.

@@ -15,6 +15,13 @@ public enum Measure {
         return u.ru_minflt
     }
 
+    /// CPU seconds (user + system, all threads) this process has used so far.
+    public static func cpuSeconds() -> Double {
+        var u = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &u)
+        return Double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + Double(u.ru_utime.tv_usec + u.ru_stime.tv_usec) * 1e-6
+    }
+
     /// Median seconds of `runs` calls of `body` after `warmup` calls.
     public static func median(runs: Int, warmup: Int = 2, _ body: () throws -> Void) rethrows -> Double {
         try medians(runs: runs, warmup: warmup, count: 1) { _ in try body() }[0]

@@ -91,6 +91,7 @@ enum RunDirectory {
         do {
             try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: target).deletingLastPathComponent().path, withIntermediateDirectories: true)
             try FileManager.default.moveItem(atPath: dir, toPath: target)
+            renameEventFiles(in: target, from: "tfevents", to: asideEvents)
         } catch {
             throw DescentError.file(dir, "cannot put the results of its earlier configuration aside (\(error.localizedDescription))")
         }
@@ -99,7 +100,21 @@ enum RunDirectory {
     private static func restoreAside(_ dir: String, hash: String) -> Bool {
         let source = asidePath(dir, hash: hash)
         guard FileManager.default.fileExists(atPath: source) else { return false }
-        return (try? FileManager.default.moveItem(atPath: source, toPath: dir)) != nil
+        guard (try? FileManager.default.moveItem(atPath: source, toPath: dir)) != nil else { return false }
+        renameEventFiles(in: dir, from: asideEvents, to: "tfevents")
+        return true
+    }
+
+    /// A set-aside run's event file is renamed without "tfevents": TensorBoard reads every file
+    /// whose name holds that word in every folder under its logdir (`.aside/` too), and would
+    /// show the old configuration beside the live run of the same name.
+    static let asideEvents = "set-aside"
+
+    private static func renameEventFiles(in dir: String, from: String, to: String) {
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] where name.hasPrefix("events.out." + from + ".") {
+            let renamed = "events.out." + to + "." + name.dropFirst(("events.out." + from + ".").count)
+            try? FileManager.default.moveItem(atPath: dir + "/" + name, toPath: dir + "/" + renamed)
+        }
     }
 
     private static func remove(_ path: String) throws {

@@ -89,6 +89,13 @@ struct RunExecutor {
             progress.finish("resuming at step \(state.step) of \(spec.steps)" + same)
         } else {
             RunRecorder.clearEarlierAttempt(dir)
+            // Not more threads than other processes leave cores free: a static split of every
+            // region over a descheduled thread waits for its next time slice.
+            let chosen = min(threads, Parallel.threadsForNewRun())
+            if chosen < threads {
+                Parallel.setThreads(chosen)
+                progress.finish("other processes keep \(threads - chosen) of \(threads) cores busy: training with \(chosen) thread\(chosen == 1 ? "" : "s") (DESCENT_THREADS sets the count)")
+            }
             (state, resumed) = (RunState(seed: spec.seed), false)
         }
         let recorder = try RunRecorder(dir: dir, config: config(configuration), configHash: configuration.hash, metricName: setup.metricName,

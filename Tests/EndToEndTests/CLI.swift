@@ -3,6 +3,11 @@ import Foundation
 
 /// Runs the built `descent` as a user would, from the repository root.
 struct CLI {
+    /// Runs compared bit for bit must not pick different thread counts because something else
+    /// ran at that moment (`Parallel.threadsForNewRun`): the tests' children train with every
+    /// core unless the caller set DESCENT_THREADS.
+    init() { setenv("DESCENT_THREADS", String(ProcessInfo.processInfo.activeProcessorCount), 0) }
+
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     /// The `descent` built beside the test bundle (SwiftPM builds the executable for its tests).
     static var binary: URL { Bundle.main.bundleURL.appendingPathComponent("descent") }

@@ -136,8 +136,16 @@ final class ResumeTests: PluginTestCase {
         let aside = try FileManager.default.contentsOfDirectory(atPath: out + "/r/.aside").sorted()
         XCTAssertEqual(aside.count, 3)
         XCTAssertTrue(aside[0].hasPrefix("adam-"))
+        // TensorBoard reads every file named *tfevents* under its logdir: none is left aside.
+        let asideFiles = try FileManager.default.subpathsOfDirectory(atPath: out + "/r/.aside")
+        XCTAssertFalse(asideFiles.contains { $0.contains("tfevents") }, "\(asideFiles)")
+        XCTAssertTrue(asideFiles.contains { $0.contains("events.out.set-aside.") }, "\(asideFiles)")
+        let events = { try FileManager.default.contentsOfDirectory(atPath: out + "/r/adam").filter { $0.contains("tfevents") } }
+        let liveEvents = try events()
+        XCTAssertEqual(liveEvents.count, 1)
         try study(Self.script(steps: 4), out: out)
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: out + "/r/adam/summary.json")), first)
+        XCTAssertEqual(try events().count, 1, "the restored run's event file is named for TensorBoard again")
         // --fresh trains again.
         try study(Self.script(steps: 4), out: out, fresh: true)
         XCTAssertNotEqual(try Data(contentsOf: URL(fileURLWithPath: out + "/r/adam/summary.json")), first)

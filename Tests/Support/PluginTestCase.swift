@@ -8,6 +8,8 @@ import DescentPlugins
 open class PluginTestCase: XCTestCase {
     /// The registry owns the VM; tests that use the VM keep the registry too.
     public func boot(_ extra: [String] = []) -> (LuaVM, PluginRegistry) {
+        // Runs compared bit for bit keep one thread count, whatever else the machine runs.
+        setenv("DESCENT_THREADS", String(ProcessInfo.processInfo.activeProcessorCount), 0)
         let registry = try! PluginRegistry(searchPath: extra)
         XCTAssertEqual(registry.diagnostics.filter { $0.hasPrefix("error") && $0.contains("bundled:") }, [], "bundled plugins must load cleanly")
         return (registry.vm, registry)

@@ -27,6 +27,16 @@ public enum Parallel {
     @inline(__always)
     public static func prepareThread() { descent_flush_denormals() }
 
+    /// The thread count for a run starting now: `DESCENT_THREADS` when set; else the cores
+    /// other processes leave free (`CoreLoad`: a core counts as taken when others use half of
+    /// it or more), at least one. A run keeps its count to the end, also when resumed.
+    public static func threadsForNewRun() -> Int {
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        if let set = (try? EnvironmentSetting.threads.value()).flatMap({ $0 }) { return set }
+        guard cores > 1, let others = CoreLoad.busyElsewhere() else { return cores }
+        return max(1, cores - Int(others.rounded()))
+    }
+
     /// Changes the cap at run time (benchmarks take 1- and N-thread figures in one process).
     public static func setThreads(_ n: Int) {
         _ = threads
