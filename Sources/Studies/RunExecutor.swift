@@ -46,7 +46,7 @@ struct RunExecutor {
         if let decay = spec.ema {
             var plain = spec
             plain.ema = nil
-            return try OptimizerChain([try ParameterAverage(decay: decay)], try optimizer(plain, registry))
+            return try OptimizerChain([try ParameterAverage(decay: decay, dynamic: spec.emaDynamic)], try optimizer(plain, registry))
         }
         guard !spec.groups.isEmpty else { return try registry.makeOptimizer(spec.optimizer, hyper) }
         let vm = registry.vm

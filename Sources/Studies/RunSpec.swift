@@ -44,6 +44,8 @@ public struct RunSpec: Equatable {
     /// Polyak averaging of the weights with this decay (`optim.ema`), evaluated with the
     /// averages (TF OD API's `use_moving_average`).
     public var ema: Double? = nil
+    /// TF's step-dependent decay for `ema`: min(ema, (1 + t) / (10 + t)).
+    public var emaDynamic = false
     /// Steps between checkpoints (0: only when stopped and at the end); nil: at every
     /// evaluation, or every tenth of the run when there is none.
     public var checkpointEvery: Int? = nil

@@ -134,11 +134,25 @@ extension RunSpec {
             guard case .bool(let b) = v else { throw r.fail("eval_averaged must be true or false, got \(v)") }
             s.evalAveraged = b
         }, value: { $0.evalAveraged }),
+        // `ema = 0.9999`, `ema = {decay = 0.9999, dynamic = true}` or `ema = false`.
         StudyField("ema", apply: { s, v, r in
-            if case .bool(false) = v { s.ema = nil; return }
-            guard let d = v.number, d >= 0, d < 1 else { throw r.fail("ema must be a decay in [0, 1) or false, got \(v)") }
-            s.ema = d
-        }, value: { $0.ema ?? NSNull() }),
+            if case .bool(false) = v { (s.ema, s.emaDynamic) = (nil, false); return }
+            var decay = v, dynamic = false
+            if case .table(let t) = v {
+                for k in t.keys where k != "decay" && k != "dynamic" { throw r.fail("ema: unknown field '\(k)' (known: decay, dynamic)") }
+                decay = t["decay"] ?? .nil
+                switch t["dynamic"] {
+                case nil: break
+                case .bool(let b)?: dynamic = b
+                case let x?: throw r.fail("ema.dynamic must be true or false, got \(x)")
+                }
+            }
+            guard let d = decay.number, d >= 0, d < 1 else { throw r.fail("ema must be a decay in [0, 1), {decay = d, dynamic = true} or false, got \(v)") }
+            (s.ema, s.emaDynamic) = (d, dynamic)
+        }, value: { s in
+            guard let d = s.ema else { return NSNull() }
+            return s.emaDynamic ? ["decay": d, "dynamic": true] as [String: Any] : d
+        }),
     ]
 
     /// Keys a run (or an experiment) may set; anything else is a spelling mistake.

@@ -101,6 +101,13 @@ public final class StudyRunner {
         let specs = resolved.map(\.spec)
         let dir = options.outDirectory + "/" + experiment
         if !experiments.contains(dir) { experiments.append(dir) }
+        // An average over more steps than the run has evaluates near-initial weights.
+        var warned = Set<String>()
+        for spec in specs {
+            guard let d = spec.ema, !spec.emaDynamic, 1 / (1 - d) > Double(spec.steps), warned.insert(spec.setting ?? spec.name).inserted else { continue }
+            options.warn(String(format: "run '%@': ema = %g averages over about %.0f steps, more than its %d: the evaluated weights stay close to the first ones; use ema = {decay = %g, dynamic = true} (TF's min(decay, (1 + t)/(10 + t))) or a smaller decay",
+                                spec.setting ?? spec.name, d, 1 / (1 - d), spec.steps, d))
+        }
         // Validate everything before training anything.
         let executors = try resolved.map { spec, k in
             do { return try RunExecutor(spec, registry: registry) } catch { throw k < places.count ? ContextError(places[k], error) : error }

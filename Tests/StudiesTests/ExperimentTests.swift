@@ -52,6 +52,32 @@ final class ExperimentTests: PluginTestCase {
         XCTAssertEqual((config["dataset_args"] as? [String: Any])?["train"] as? Int, 64)
     }
 
+    /// `ema`: a fixed decay whose horizon exceeds the run is warned about once per setting; the
+    /// dynamic form (TF2's) is not, and config.json says which it was.
+    func testEMAHorizonWarningAndDynamicDecay() throws {
+        var warnings: [String] = []
+        let (_, registry) = boot()
+        var options = StudyOptions()
+        options.outDirectory = tmp()
+        options.warn = { warnings.append($0) }
+        let api = try ExperimentAPI(registry: registry, options: options)
+        try registry.vm.run(Self.tiny + """
+            e:run { name = "fixed", ema = 0.9999, steps = 2, eval_every = 0, seeds = 2 }
+            e:run { name = "dynamic", ema = { decay = 0.9999, dynamic = true }, steps = 2, eval_every = 0 }
+            e:run { name = "short", ema = 0.5, steps = 2, eval_every = 0 }
+            """, name: "=study")
+        _ = try api.finish()
+        XCTAssertEqual(warnings.count, 1, "\(warnings)")
+        XCTAssertTrue(warnings[0].contains("run 'fixed': ema = 0.9999 averages over about 10000 steps, more than its 2"), "\(warnings)")
+        XCTAssertTrue(warnings[0].contains("ema = {decay = 0.9999, dynamic = true}"), "\(warnings)")
+        let config = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: options.outDirectory + "/tiny/dynamic/config.json"))) as! [String: Any]
+        XCTAssertEqual((config["ema"] as? [String: Any])?["dynamic"] as? Bool, true)
+        for (bad, message) in [("ema = { decay = 0.9, dynamc = true }", "ema: unknown field 'dynamc'"), ("ema = { decay = 0.9, dynamic = 1 }", "ema.dynamic must be true or false"),
+                               ("ema = 1", "ema must be a decay in [0, 1)")] {
+            XCTAssertThrowsError(try study(Self.tiny + "e:run { \(bad) }", out: tmp())) { XCTAssertTrue("\($0)".contains(message), "\($0)") }
+        }
+    }
+
     /// Sweeping lr under a schedule would train identical runs: an error saying what to vary.
     func testSweepingLRUnderAScheduleIsAnError() throws {
         XCTAssertThrowsError(try study(Self.tiny + "e:sweep { optimizer = 'adam', vary = { lr = { 0.1, 0.01 } } }", out: tmp())) {

@@ -46,7 +46,9 @@ final class PipelineImportTests: PluginTestCase {
         XCTAssertEqual(tf2["optimizer"], .string("tfod2_rmsprop"))
         XCTAssertEqual(tf2["hyper"], .table(["momentum": .number(0.9), "decay": .number(0.9), "epsilon": .number(1)]), "TF2: decay is Keras lr decay")
         XCTAssertEqual(tf2["schedule"], .string("exponential_decay"))
-        XCTAssertEqual(tf2["ema"], .number(0.9999), "use_moving_average defaults to true in optimizer.proto")
+        XCTAssertEqual(tf2["ema"], .table(["decay": .number(0.9999), "dynamic": .bool(true)]),
+                       "use_moving_average defaults to true in optimizer.proto; TF2's average has the dynamic decay")
+        XCTAssertEqual(tf1["ema"], .number(0.9999), "TF1's MovingAverageOptimizer keeps the decay fixed")
         let adam = "adam_optimizer { learning_rate { manual_step_learning_rate { initial_learning_rate: 0.0002 schedule { step: 900 learning_rate: .00002 } schedule { step: 1200 learning_rate: .000002 } } } } use_moving_average: false"
         let a = try PipelineImport.parse(train(adam, extra: "gradient_clipping_by_norm: 10.0"), path: "p", version: .tf2).run
         XCTAssertEqual(a["optimizer"], .string("adam"))

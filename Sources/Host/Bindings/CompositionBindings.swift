@@ -40,13 +40,18 @@ enum CompositionBindings {
             ("clip_by_value", "limit", { try ClipByValue(limit: $0) }),
             ("add_decayed_weights", "weight_decay", { try AddDecayedWeights(weightDecay: $0) }),
             ("scale", "factor", { try ScaleGradients(factor: $0) }),
-            ("ema", "decay", { try ParameterAverage(decay: $0) }),
         ]
         for (name, argument, make) in transforms {
             vm.setFunction(name, prefix: "optim.") { vm, a in
                 Userdata.push(vm, try make(try a.finite(1, argument + " (number)")))
                 return 1
             }
+        }
+        // optim.ema(decay [, dynamic]): dynamic decay min(decay, (1 + t) / (10 + t)), as TF's.
+        vm.setFunction("ema", prefix: "optim.") { vm, a in
+            let dynamic = a.count >= 2 && lua_type(vm.L, 2) != LUA_TNIL ? try a.bool(2) : false
+            Userdata.push(vm, try ParameterAverage(decay: try a.finite(1, "decay (number)"), dynamic: dynamic))
+            return 1
         }
         vm.setFunction("lookahead", prefix: "optim.") { vm, a in
             let inner = try a.object(1, Optimizer.self, "optimizer")

@@ -156,7 +156,10 @@ public enum PipelineImport {
         guard let rate = try opt.message("learning_rate") else { throw DescentError.file(path, "\(opt.path) has no learning_rate") }
         (run["schedule"], run["schedule_args"]) = try schedule(rate)
         if try optimizer.bool("use_moving_average", true) {
-            run["ema"] = .number(try optimizer.number("moving_average_decay", 0.9999))
+            // TF1's MovingAverageOptimizer keeps the decay fixed; TF2's ExponentialMovingAverage
+            // (dynamic_decay) uses min(decay, (1 + t) / (10 + t)).
+            let decay = LuaValue.number(try optimizer.number("moving_average_decay", 0.9999))
+            run["ema"] = version == .tf1 ? decay : .table(["decay": decay, "dynamic": .bool(true)])
         }
         return Result(run: run, notes: notes)
     }

@@ -1,13 +1,21 @@
 /// `optim.ema(decay)`: Polyak averaging of the weights after each update,
 /// `average = decay * average + (1 - decay) * p`, starting from the weights after the first
-/// update (TF `ExponentialMovingAverage` without its step-dependent decay). Training uses the
+/// update (TF `ExponentialMovingAverage` without its step-dependent decay). With `ema_dynamic`
+/// (`optim.ema(decay, true)`), step t (1-based) uses `min(decay, (1 + t) / (10 + t))`, as TF's
+/// `ExponentialMovingAverage` with `num_updates` (TF2 OD API's `use_moving_average`) does, so
+/// early averages follow the weights instead of staying near the first ones. Training uses the
 /// live weights; `swap(_:)` exchanges them with the averages for evaluation (call it again to
 /// swap back), as studies do with `eval_averaged = true`.
 public final class ParameterAverage: NativeTransform, WeightAverage {
     private var averages: [Tensor] = []
 
-    public init(decay: Double) throws {
-        try super.init(name: "ema", stage: .afterUpdate, lazy: false, keys: [("ema_decay", .number(decay))])
+    public init(decay: Double, dynamic: Bool = false) throws {
+        try super.init(name: "ema", stage: .afterUpdate, lazy: false, keys: [("ema_decay", .number(decay)), ("ema_dynamic", .bool(dynamic))])
+    }
+
+    /// The decay at 1-based step `step`.
+    public static func decay(_ decay: Double, dynamic: Bool, step: Int) -> Double {
+        dynamic ? min(decay, (1 + Double(step)) / (10 + Double(step))) : decay
     }
 
     public override func validate(_ h: Hyperparameters) throws { try h.require("ema_decay", min: 0, below: 1) }
@@ -17,7 +25,7 @@ public final class ParameterAverage: NativeTransform, WeightAverage {
             averages = params.map { $0.clone() }
             return 1
         }
-        let w = Float(1 - hyper.number("ema_decay"))
+        let w = Float(1 - Self.decay(hyper.number("ema_decay"), dynamic: hyper.bool("ema_dynamic"), step: context.step))
         for (a, p) in zip(averages, params) { try a.lerp_(p, weight: w) }
         return 1
     }
