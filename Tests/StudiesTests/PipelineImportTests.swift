@@ -37,6 +37,23 @@ final class PipelineImportTests: PluginTestCase {
         XCTAssertEqual(try PipelineImport.load(Self.sample, version: .tf1).run["optimizer"], .string("tfod_momentum"))
     }
 
+    /// TF's brightness and contrast options map to Descent's, with notes on what differs.
+    func testBrightnessAndContrastAreMapped() throws {
+        let momentum = "momentum_optimizer { learning_rate { constant_learning_rate { learning_rate: 0.01 } } momentum_optimizer_value: 0.9 }"
+        let extra = """
+            data_augmentation_options { random_horizontal_flip { } }
+            data_augmentation_options { random_adjust_brightness { max_delta: 0.3 } }
+            data_augmentation_options { random_adjust_contrast { } }
+            data_augmentation_options { random_rgb_to_gray { } }
+            """
+        let result = try PipelineImport.parse(train(momentum, extra: extra), path: "p", version: .tf2)
+        XCTAssertEqual(result.run["augment"], .table(["flip": .number(0.5), "brightness": .number(0.3), "contrast": .number(0.25)]))
+        XCTAssertTrue(result.notes.contains { $0.contains("random_adjust_brightness: brightness = 0.3") }, "\(result.notes)")
+        XCTAssertTrue(result.notes.contains { $0.contains("contrast = 0.25 (factor in [0.75, 1.25] for TF's [0.8, 1.25]") }, "\(result.notes)")
+        XCTAssertTrue(result.notes.contains { $0.contains("random_rgb_to_gray: not imported") }, "\(result.notes)")
+        XCTAssertThrowsError(try PipelineImport.parse(train(momentum, extra: "data_augmentation_options { random_adjust_brightness { max_delt: 1 } }"), path: "p", version: .tf2))
+    }
+
     func testOptimizersAndSchedules() throws {
         let rms = "rms_prop_optimizer { learning_rate { exponential_decay_learning_rate { initial_learning_rate: 0.004 decay_steps: 800720 decay_factor: 0.95 } } momentum_optimizer_value: 0.9 decay: 0.9 epsilon: 1.0 }"
         let tf1 = try PipelineImport.parse(train(rms), path: "p", version: .tf1).run

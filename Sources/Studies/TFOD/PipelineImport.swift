@@ -115,18 +115,38 @@ public enum PipelineImport {
             }
             run["steps"] = .integer(steps)
         }
+        var augment: [String: LuaValue] = [:]
         for block in train.all("data_augmentation_options") {
             guard case .message(let options) = block.value else { throw train.fail(block, "a { ... } block expected") }
             for o in options {
-                if o.name == "random_horizontal_flip", case .message(let m) = o.value {
-                    let flip = Message(fields: m, path: "train_config.data_augmentation_options.random_horizontal_flip", file: path)
-                    try flip.only(["probability", "keypoint_flip_permutation"])
-                    run["augment"] = .table(["flip": .number(try flip.number("probability", 0.5))])
-                } else {
-                    notes.append("train_config.data_augmentation_options.\(o.name): not imported (Descent augments with flip, jitter, brightness, contrast)")
+                let where_ = "train_config.data_augmentation_options.\(o.name)"
+                guard case .message(let m) = o.value else { throw train.fail(o, "a { ... } block expected") }
+                let option = Message(fields: m, path: where_, file: path)
+                switch o.name {
+                case "random_horizontal_flip":
+                    try option.only(["probability", "keypoint_flip_permutation"])
+                    augment["flip"] = .number(try option.number("probability", 0.5))
+                case "random_adjust_brightness":
+                    // TF adds delta ~ U(-max_delta, max_delta) to the image scaled to [0, 1] (then
+                    // clips to [0, 1]); Descent's brightness is that shift, without the clip.
+                    try option.only(["max_delta"])
+                    let delta = try option.number("max_delta", 0.2)
+                    augment["brightness"] = .number(delta)
+                    notes.append("\(where_): brightness = \(delta) (a shift of the [0, 1] image in [-\(delta), \(delta)], as TF's; TF then clips to [0, 1], Descent does not)")
+                case "random_adjust_contrast":
+                    // TF scales each channel's deviation from its mean by U(min_delta, max_delta);
+                    // Descent's contrast c draws the factor from [1 - c, 1 + c] around the image mean.
+                    try option.only(["min_delta", "max_delta"])
+                    let lo = try option.number("min_delta", 0.8), hi = try option.number("max_delta", 1.25)
+                    let c = max(1 - lo, hi - 1, 0)
+                    augment["contrast"] = .number(c)
+                    notes.append("\(where_): contrast = \(c) (factor in [\(1 - c), \(1 + c)] for TF's [\(lo), \(hi)], around the image's mean rather than each channel's)")
+                default:
+                    notes.append("\(where_): not imported (Descent augments with flip, jitter, brightness, contrast)")
                 }
             }
         }
+        if !augment.isEmpty { run["augment"] = .table(augment) }
         guard let optimizer = try train.message("optimizer") else { throw DescentError.file(path, "train_config has no optimizer") }
         try optimizer.only(["momentum_optimizer", "rms_prop_optimizer", "adam_optimizer", "use_moving_average", "moving_average_decay"])
         let (kind, opt) = try optimizer.oneOf(["momentum_optimizer", "rms_prop_optimizer", "adam_optimizer"], in: "optimizer")
