@@ -54,6 +54,22 @@ final class PipelineImportTests: PluginTestCase {
         XCTAssertThrowsError(try PipelineImport.parse(train(momentum, extra: "data_augmentation_options { random_adjust_brightness { max_delt: 1 } }"), path: "p", version: .tf2))
     }
 
+    /// Keras 3 (TF >= 2.16) ignores RMSprop's decay: --keras3 says so and drops it; the header
+    /// names the TensorFlow each mapping models.
+    func testKeras3DropsRMSpropDecay() throws {
+        let rms = "rms_prop_optimizer { learning_rate { constant_learning_rate { learning_rate: 0.004 } } momentum_optimizer_value: 0.9 decay: 0.9 epsilon: 1.0 }"
+        let k3 = try PipelineImport.parse(train(rms), path: "p", version: .keras3)
+        XCTAssertEqual(k3.run["optimizer"], .string("tfod2_rmsprop_keras3"))
+        XCTAssertEqual(k3.run["hyper"], .table(["momentum": .number(0.9), "epsilon": .number(1)]))
+        XCTAssertTrue(k3.notes.contains { $0.contains("decay: 0.9 ignored, as Keras 3 ignores RMSprop's decay") }, "\(k3.notes)")
+        XCTAssertTrue(PipelineImport.lua(k3, name: "x", source: "p", version: .keras3).contains("-- Modelled: TF2 Object Detection API with Keras 3 (TF >= 2.16)"))
+        let tf2 = try PipelineImport.parse(train(rms), path: "p", version: .tf2)
+        XCTAssertTrue(PipelineImport.lua(tf2, name: "x", source: "p", version: .tf2).contains("with Keras 2 (TF <= 2.15"))
+        let preset = try NativeOptimizers.make("tfod2_rmsprop_keras3", [])
+        XCTAssertEqual(preset.hyper.number("decay"), 0)
+        XCTAssertEqual(preset.hyper.string("form"), "keras")
+    }
+
     func testOptimizersAndSchedules() throws {
         let rms = "rms_prop_optimizer { learning_rate { exponential_decay_learning_rate { initial_learning_rate: 0.004 decay_steps: 800720 decay_factor: 0.95 } } momentum_optimizer_value: 0.9 decay: 0.9 epsilon: 1.0 }"
         let tf1 = try PipelineImport.parse(train(rms), path: "p", version: .tf1).run
@@ -195,7 +211,7 @@ final class PipelineImportTests: PluginTestCase {
         try vm.run("ran = {}; study = { run = function(self, r) ran[#ran + 1] = r.name end }")
         try vm.run(script, name: "=generated")
         XCTAssertEqual(try vm.run("return #ran, ran[1]"), [.integer(1), .string("run\"]]\n")])
-        XCTAssertTrue(script.hasPrefix("-- Imported from \"/tmp/a\\010os.exit(3) --\\013\\000]].config\" (TF1"), script)
+        XCTAssertTrue(script.hasPrefix("-- Imported from \"/tmp/a\\010os.exit(3) --\\013\\000]].config\" by `descent tfod import`.\n-- Modelled: TF1"), script)
         var rng = RandomGenerator(seed: 3)
         for _ in 0..<200 {
             let s = String(decoding: (0..<rng.int(below: 12)).map { _ in UInt8(rng.int(below: 256)) }, as: UTF8.self)

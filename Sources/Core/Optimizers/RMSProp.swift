@@ -44,6 +44,8 @@ public final class RMSProp: NativeOptimizer {
     static let tfodDoc = "TF Object Detection API rms_prop_optimizer in TF1: tf.train.RMSPropOptimizer(decay 0.9, momentum 0.9, epsilon 1.0); mean square starts at 1 (form tf1)"
     static let tfod2Doc = "TF Object Detection API rms_prop_optimizer as the TF2 builder makes it: tf.keras RMSprop with rho left at 0.9, momentum 0.9, epsilon 1.0, and the proto's decay 0.9 passed as Keras inverse-time decay lr/(1 + 0.9*iterations)"
 
+    static let tfod2Keras3Doc = "TF Object Detection API rms_prop_optimizer as the TF2 builder makes it with Keras 3 (TF >= 2.16): keras RMSprop with rho 0.9, momentum 0.9, epsilon 1.0; the proto's decay is ignored, as Keras 3 ignores it"
+
     static let descriptors = [
         NativeOptimizerDescriptor(name: "rmsprop", doc: "RMSProp with PyTorch, Keras and TF1 conventions as switches (form, eps_inside_sqrt, initial_ms, lr_in_momentum)",
                                   equations: equations) { try RMSProp(overrides: $0) },
@@ -54,6 +56,10 @@ public final class RMSProp: NativeOptimizer {
         NativeOptimizerDescriptor(name: "tfod2_rmsprop", doc: tfod2Doc, equations: equations) {
             try RMSProp(name: "tfod2_rmsprop", defaults: [form.entry(.string("keras")), rho.entry(.number(0.9)), momentum.entry(.number(0.9)),
                                                           epsilon.entry(.number(1.0)), decay.entry(.number(0.9))], overrides: $0)
+        },
+        NativeOptimizerDescriptor(name: "tfod2_rmsprop_keras3", doc: tfod2Keras3Doc, equations: equations) {
+            try RMSProp(name: "tfod2_rmsprop_keras3", defaults: [form.entry(.string("keras")), rho.entry(.number(0.9)), momentum.entry(.number(0.9)),
+                                                                 epsilon.entry(.number(1.0))], overrides: $0)
         },
     ]
 

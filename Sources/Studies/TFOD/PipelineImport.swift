@@ -13,7 +13,21 @@ import Foundation
 /// an error naming it; settings that do not change the optimization (checkpoints, replicas,
 /// input pipeline, the model itself) are listed as not imported.
 public enum PipelineImport {
-    public enum Version: Int { case tf1 = 1, tf2 = 2 }
+    /// `tf2`: TF 2.x with Keras 2 (`tf.keras.optimizers.legacy`, TF <= 2.15), as the TF2 OD API
+    /// was written for; `keras3`: TF >= 2.16, whose Keras 3 RMSprop ignores `decay` (with a
+    /// warning), so no inverse-time decay.
+    public enum Version: Int {
+        case tf1 = 1, tf2 = 2, keras3 = 3
+
+        var isTF2: Bool { self != .tf1 }
+        var header: String {
+            switch self {
+            case .tf1: return "TF1 Object Detection API: tf.train optimizers"
+            case .tf2: return "TF2 Object Detection API with Keras 2 (TF <= 2.15, tf.keras.optimizers.legacy): RMSprop's decay is inverse-time lr decay"
+            case .keras3: return "TF2 Object Detection API with Keras 3 (TF >= 2.16): RMSprop ignores the proto's decay"
+            }
+        }
+    }
 
     public struct Result {
         /// The run's fields, as `study:run{...}` takes them.
@@ -155,19 +169,25 @@ public enum PipelineImport {
         case "momentum_optimizer":
             try opt.only(["learning_rate", "momentum_optimizer_value"])
             hyper["momentum"] = .number(try opt.number("momentum_optimizer_value", 0.9))
-            if version == .tf2 { hyper["form"] = .string("keras") }
+            if version.isTF2 { hyper["form"] = .string("keras") }
             run["optimizer"] = .string(version == .tf1 ? "tfod_momentum" : "momentum")
         case "rms_prop_optimizer":
             try opt.only(["learning_rate", "momentum_optimizer_value", "decay", "epsilon"])
             hyper["momentum"] = .number(try opt.number("momentum_optimizer_value", 0.9))
             hyper["epsilon"] = .number(try opt.number("epsilon", 1.0))
-            // TF1: tf.train.RMSPropOptimizer(decay=...) is rho; TF2 hands it to Keras as lr decay.
-            hyper[version == .tf1 ? "rho" : "decay"] = .number(try opt.number("decay", 0.9))
-            run["optimizer"] = .string(version == .tf1 ? "tfod_rmsprop" : "tfod2_rmsprop")
+            // TF1: tf.train.RMSPropOptimizer(decay=...) is rho; TF2 hands it to Keras as lr decay,
+            // which Keras 3 ignores.
+            let decay = try opt.number("decay", 0.9)
+            switch version {
+            case .tf1: hyper["rho"] = .number(decay)
+            case .tf2: hyper["decay"] = .number(decay)
+            case .keras3: notes.append("rms_prop_optimizer.decay: \(decay) ignored, as Keras 3 ignores RMSprop's decay (--tf2 models Keras 2's inverse-time decay)")
+            }
+            run["optimizer"] = .string(version == .tf1 ? "tfod_rmsprop" : version == .tf2 ? "tfod2_rmsprop" : "tfod2_rmsprop_keras3")
         default:
             try opt.only(["learning_rate", "epsilon"])
             hyper["epsilon"] = .number(try opt.number("epsilon", 1e-8))
-            if version == .tf2 { hyper["form"] = .string("tf") }
+            if version.isTF2 { hyper["form"] = .string("tf") }
             run["optimizer"] = .string(version == .tf1 ? "tfod_adam" : "adam")
         }
         let clip = try train.number("gradient_clipping_by_norm", 0)
@@ -236,7 +256,7 @@ public enum PipelineImport {
             }
         }
         // The path and the notes come from the file system and the config: each stays one comment line.
-        var out = "-- Imported from \(LuaSource.string(source)) (TF\(version.rawValue) Object Detection API) by `descent tfod import`.\n"
+        var out = "-- Imported from \(LuaSource.string(source)) by `descent tfod import`.\n-- Modelled: \(version.header).\n"
         for n in r.notes { out += "-- \(LuaSource.commentLine(n))\n" }
         out += "study:run {\n  name = \(text(.string(name))),\n"
         for key in ["optimizer", "hyper", "schedule", "schedule_args", "batch", "steps", "augment", "ema"] {
