@@ -41,6 +41,8 @@ enum ReportPage {
         let settings: [String: ResultsTable.SettingValue]
         let given: Set<String>
         let metric: Double?, finalLoss: Double?
+        /// A diverged run, or a setting whose every seed diverged: plots keep it off their axes.
+        var diverged = false
         /// Half-widths of the 95% intervals (settings with seeds).
         var metricError: Double? = nil, finalLossError: Double? = nil
     }
@@ -52,12 +54,13 @@ enum ReportPage {
             for (i, setting) in settings.settings.enumerated() {
                 var run = SettingCurves.entry(setting)
                 (run["name"], run["color"], run["dash"]) = (setting.name, color(i), dash(i))
+                run["diverged"] = setting.diverged == setting.rows.count
                 runs.append(run)
             }
             units = settings.settings.map { s in
                 let m = s.estimates["best_metric"]!, f = s.estimates["final_loss"]!
                 return Unit(name: s.name, settings: s.settings, given: s.rows[0].given, metric: m.mean, finalLoss: f.mean,
-                            metricError: m.ci95, finalLossError: f.ci95)
+                            diverged: s.diverged == s.rows.count, metricError: m.ci95, finalLossError: f.ci95)
             }
         } else {
             var seen: [[Double]: String] = [:]
@@ -67,7 +70,7 @@ enum ReportPage {
                 var run: [String: Any] = [
                     "name": row.run.name, "color": color(i), "dash": dash(i),
                     "steps": rows.map(\.step), "loss": losses.map { json($0) }, "smooth": Report.smooth(losses).map { json($0) },
-                    "lr": rows.map { json($0.lr) },
+                    "lr": rows.map { json($0.lr) }, "diverged": row.summary.status == .diverged,
                 ]
                 let evaluated = rows.filter { $0.metric != nil || $0.valLoss != nil }
                 run["eval_steps"] = evaluated.map(\.step)
@@ -78,30 +81,45 @@ enum ReportPage {
                 if !rows.isEmpty, let first = seen[key] { run["same"] = first } else { seen[key] = row.run.name }
                 runs.append(run)
             }
-            units = table.rows.map { Unit(name: $0.run.name, settings: $0.settings, given: $0.given, metric: $0.summary.bestMetric, finalLoss: $0.summary.finalLoss) }
+            units = table.rows.map { Unit(name: $0.run.name, settings: $0.settings, given: $0.given, metric: $0.summary.bestMetric,
+                                          finalLoss: $0.summary.finalLoss, diverged: $0.summary.status == .diverged) }
         }
         var sweeps: [[String: Any]] = []
-        for key in varied(table, settings) {
+        let shownVaried = varied(table, settings)
+        for key in shownVaried {
             let rows = units.filter { $0.given.contains(key) && $0.settings[key] != nil }
             guard rows.count >= 2 else { continue }
             let values = rows.map { $0.settings[key]! }
             // A seed names a draw, not a quantity: its axis has categories.
             let numbers = key == "seed" ? [] : values.compactMap(\.number)
-            let order = numbers.count == values.count ? numbers.indices.sorted { numbers[$0] < numbers[$1] } : Array(rows.indices)
-            var sweep: [String: Any] = ["key": key, "runs": order.map { rows[$0].name },
-                                        "metric": order.map { json(rows[$0].metric) }, "final_loss": order.map { json(rows[$0].finalLoss) }]
-            if settings.seeded {
-                sweep["metric_err"] = order.map { json(rows[$0].metricError) }
-                sweep["final_loss_err"] = order.map { json(rows[$0].finalLossError) }
-            }
-            if numbers.count == values.count {
-                sweep["x"] = order.map { numbers[$0] }
+            let numeric = numbers.count == values.count
+            var sweep: [String: Any] = ["key": key]
+            var categories: [String] = []
+            if numeric {
                 sweep["log"] = logAxis(key, numbers)
             } else {
-                var categories: [String] = []
                 for v in values where !categories.contains(v.description) { categories.append(v.description) }
                 sweep["categories"] = categories
-                sweep["x"] = values.map { categories.firstIndex(of: $0.description)! }
+            }
+            // One line per combination of the other varied settings.
+            let others = shownVaried.filter { $0 != key }
+            var order: [String] = [], members: [String: [Int]] = [:]
+            for (i, u) in rows.enumerated() {
+                let name = others.compactMap { k in u.settings[k].map { "\(k)=\($0)" } }.joined(separator: ", ")
+                if members[name] == nil { order.append(name) }
+                members[name, default: []].append(i)
+            }
+            sweep["groups"] = order.map { name -> [String: Any] in
+                var idx = members[name]!
+                if numeric { idx.sort { numbers[$0] < numbers[$1] } }
+                var g: [String: Any] = ["name": name, "runs": idx.map { rows[$0].name }, "diverged": idx.map { rows[$0].diverged },
+                                        "x": idx.map { numeric ? numbers[$0] as Any : categories.firstIndex(of: values[$0].description)! as Any },
+                                        "metric": idx.map { json(rows[$0].metric) }, "final_loss": idx.map { json(rows[$0].finalLoss) }]
+                if settings.seeded {
+                    g["metric_err"] = idx.map { json(rows[$0].metricError) }
+                    g["final_loss_err"] = idx.map { json(rows[$0].finalLossError) }
+                }
+                return g
             }
             sweeps.append(sweep)
         }

@@ -206,6 +206,7 @@ final class ReportRenderingTests: XCTestCase {
             local e = experiment { name = "rep", model = "cnn", dataset = "shapes", dataset_args = { train = 32, val = 8 }, size = 16,
               steps = 6, batch = 4, eval_every = 3, optimizer = "momentum", schedule = false }
             e:sweep { name = "m{momentum}", vary = { momentum = { 0.5, 0.9 } } }
+            e:run { name = "boom", hyper = { momentum = 0.9, lr = 1e6 } }
             """)
         XCTAssertEqual(try cli.descent(["run", script, "--out", out]).status, 0)
         let p = Process()
@@ -221,6 +222,31 @@ final class ReportRenderingTests: XCTestCase {
         // Two sweep charts (metric and final loss against momentum), training loss, validation loss, metric, lr.
         XCTAssertTrue(text.contains("6 charts drawn"), text)
         XCTAssertTrue(text.contains("hover and zoom: \"tip=step "), text)
+        // The diverged run (loss ~1e30) is off the top: the axis stays at the others' scale.
+        let ymax = text.components(separatedBy: "ymax=").last?.split(separator: " ").first.flatMap { Double($0) }
+        XCTAssertNotNil(ymax, text)
+        XCTAssertLessThan(ymax ?? .infinity, 100, text)
+        XCTAssertTrue(text.contains("bands=0 | errorbars=0"), text)
+
+        // With seeds: mean curves with bands, sweep points with error bars.
+        let seeded = try cli.script("""
+            local e = experiment { name = "rs", model = "cnn", dataset = "shapes", dataset_args = { train = 32, val = 8 }, size = 16,
+              steps = 6, batch = 4, eval_every = 3, optimizer = "momentum", schedule = false, seeds = 2 }
+            e:sweep { name = "m{momentum}", vary = { momentum = { 0.5, 0.9 } } }
+            """)
+        XCTAssertEqual(try cli.descent(["run", seeded, "--out", out]).status, 0)
+        let q = Process()
+        q.executableURL = CLI.root.appendingPathComponent("tools/check-report")
+        q.arguments = [out + "/rs/report.html"]
+        let qpipe = Pipe()
+        (q.standardOutput, q.standardError) = (qpipe, qpipe)
+        try q.run()
+        let seededText = String(decoding: qpipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        q.waitUntilExit()
+        XCTAssertEqual(q.terminationStatus, 0, seededText)
+        let count = { (name: String) in Int(String(seededText.components(separatedBy: " " + name + "=").last?.prefix { $0.isNumber } ?? "")) ?? 0 }
+        XCTAssertGreaterThan(count("bands"), 0, seededText)
+        XCTAssertGreaterThan(count("errorbars"), 0, seededText)
     }
 }
 

@@ -6,7 +6,7 @@
   "use strict";
   var data = JSON.parse(document.getElementById("report-data").textContent);
   var NS = "http://www.w3.org/2000/svg";
-  var W = 640, H = 300, L = 64, R = 16, T = 30, B = 40;
+  var W = 640, H = 300, R = 16, T = 30, B = 40;
   var hidden = {};
 
   function el(name, attrs, parent) {
@@ -61,36 +61,67 @@
     tip.className = "tip";
     box.appendChild(tip);
     var view = null;   // [x0, x1] when zoomed
+    // Every chart has its log switch (the y axis; only positive values show on it).
+    var logLabel = document.createElement("label");
+    logLabel.className = "logy";
+    var logBox = document.createElement("input");
+    logBox.type = "checkbox";
+    logBox.checked = !!spec.logY;
+    logBox.onchange = function () { spec.logY = logBox.checked; draw(); };
+    logLabel.appendChild(logBox);
+    logLabel.appendChild(document.createTextNode(" log"));
+    box.appendChild(logLabel);
     function tx(v) { return spec.logX ? (v > 0 ? Math.log10(v) : null) : v; }
     function ty(v) { return v === null || !isFinite(v) ? null : spec.logY ? (v > 0 ? Math.log10(v) : null) : v; }
     function draw() {
       while (svg.firstChild) svg.removeChild(svg.firstChild);
       var shown = spec.series.filter(function (s) { return !hidden[s.run]; });
+      // A diverged run (loss 1e32) would flatten every other curve: the axes fit the others,
+      // and the diverged one runs off the top, marked in the legend.
+      var fitted = shown.filter(function (s) { return !s.diverged; });
+      if (!fitted.length) fitted = shown;
       var xs = [], ys = [];
-      shown.forEach(function (s) {
+      fitted.forEach(function (s) {
         s.x.forEach(function (x, i) {
           var X = tx(x), Y = ty(s.y[i]);
           if (X === null || Y === null) return;
           if (view && (X < view[0] || X > view[1])) return;
-          xs.push(X); ys.push(Y);
+          xs.push(X);
+          if (s.off && s.off[i]) return;   // a diverged run's point: drawn at the top edge
+          ys.push(Y);
           [s.lo && s.lo[i], s.hi && s.hi[i], s.err && s.err[i] !== null ? s.y[i] - s.err[i] : null,
            s.err && s.err[i] !== null ? s.y[i] + s.err[i] : null].forEach(function (v) { var E = ty(v); if (v !== null && v !== undefined && E !== null) ys.push(E); });
         });
       });
-      el("text", {x: L, y: 18, "class": "title"}, svg).textContent = spec.title;
+      el("text", {x: 52, y: 18, "class": "title"}, svg).textContent = spec.title;
       if (!xs.length) { el("text", {x: W / 2, y: H / 2, "class": "tick", "text-anchor": "middle"}, svg).textContent = "no data"; return; }
       var x0 = view ? view[0] : Math.min.apply(null, xs), x1 = view ? view[1] : Math.max.apply(null, xs);
       var y0 = Math.min.apply(null, ys), y1 = Math.max.apply(null, ys);
       if (x1 === x0) { x0 -= 0.5; x1 += 0.5; }
       if (y1 === y0) { y0 -= 0.5; y1 += 0.5; }
-      var pad = (y1 - y0) * 0.05; y0 -= pad; y1 += pad;
+      if (spec.logY) {
+        // Log axes end on 1, 2 or 5 times a power of ten, so the largest value has a label.
+        var nice = function (v, up) {
+          var d = Math.floor(v), steps = [0, Math.log10(2), Math.log10(5), 1], best = up ? d + 1 : d;
+          steps.forEach(function (f) { var c = d + f; if (up ? (c >= v - 1e-9 && c < best) : (c <= v + 1e-9 && c > best)) best = c; });
+          return best;
+        };
+        y0 = nice(y0, false); y1 = nice(y1, true);
+        if (y1 - y0 > 2) { y0 = Math.floor(y0 + 1e-9); y1 = Math.ceil(y1 - 1e-9); }
+      } else {
+        var pad = (y1 - y0) * 0.05; y0 -= pad; y1 += pad;
+      }
       if (spec.categories) { x0 -= 0.5; x1 += 0.5; }
       else if (spec.points && !view) { var px5 = (x1 - x0) * 0.05; x0 -= px5; x1 += px5; }   // points off the frame
+      var yt = spec.logY ? logTicks(y0, y1) : ticks(y0, y1, 5);
+      var yLabels = yt.map(function (v) { return fmt(spec.logY ? Math.pow(10, v) : v); });
+      // The left margin fits the widest tick label, so the axis title never overlaps one.
+      var L = Math.max(52, 28 + 6.5 * Math.max.apply(null, yLabels.map(function (t) { return t.length; })));
       function px(v) { return L + (v - x0) / (x1 - x0) * (W - L - R); }
       function py(v) { return H - B - (v - y0) / (y1 - y0) * (H - T - B); }
-      (spec.logY ? logTicks(y0, y1) : ticks(y0, y1, 5)).forEach(function (v) {
+      yt.forEach(function (v, i) {
         el("line", {x1: L, x2: W - R, y1: py(v), y2: py(v), "class": "grid"}, svg);
-        el("text", {x: L - 5, y: py(v) + 4, "class": "tick", "text-anchor": "end"}, svg).textContent = fmt(spec.logY ? Math.pow(10, v) : v);
+        el("text", {x: L - 5, y: py(v) + 4, "class": "tick", "text-anchor": "end"}, svg).textContent = yLabels[i];
       });
       var xt = spec.categories ? spec.categories.map(function (_, i) { return i; }) : spec.logX ? logTicks(x0, x1) : ticks(x0, x1, 6);
       xt.forEach(function (v) {
@@ -128,7 +159,15 @@
           if (X !== null && Y !== null) pts.push(px(X).toFixed(1) + "," + py(Y).toFixed(1));
         });
         if (spec.points) {
-          pts.forEach(function (p) { var c = p.split(","); el("circle", {cx: c[0], cy: c[1], r: 4, fill: s.color}, plot); });
+          s.x.forEach(function (x, i) {
+            var X = tx(x), Y = ty(s.y[i]);
+            if (X === null || Y === null) return;
+            if (s.off && s.off[i] && py(Y) < T) {
+              el("path", {d: "M" + px(X) + " " + (T + 2) + " l-6 10 h12 z", fill: s.color}, plot);   // diverged: off the top
+            } else {
+              el("circle", {cx: px(X), cy: py(Y), r: 4, fill: s.color}, plot);
+            }
+          });
           var distinct = s.x.every(function (x, i) { return i === 0 || x !== s.x[i - 1]; });
           if (!spec.categories && distinct && pts.length > 1) el("polyline", {points: pts.join(" "), fill: "none", stroke: s.color, "stroke-opacity": 0.5}, plot);
         } else if (pts.length) {
@@ -187,6 +226,18 @@
       svg.onmouseleave = function () { tip.style.display = "none"; cursor.setAttribute("visibility", "hidden"); dragFrom = null; band.setAttribute("visibility", "hidden"); };
       svg.ondblclick = function () { view = null; draw(); };
     }
+    // Point charts with one series per group of other settings say which colour is which.
+    if (spec.points && spec.series.length > 1) {
+      var key = document.createElement("div");
+      key.className = "chart-key";
+      spec.series.forEach(function (s) {
+        var item = document.createElement("span");
+        swatch(item, s.color);
+        item.appendChild(document.createTextNode(s.name));
+        key.appendChild(item);
+      });
+      box.appendChild(key);
+    }
     box.redraw = draw;
     draw();
     return box;
@@ -195,7 +246,7 @@
   function runSeries(pick, opts) {
     return data.runs.map(function (r) {
       var p = pick(r);
-      return {run: r.name, name: r.name + (r.same ? " (= " + r.same + ")" : ""), color: r.color, dash: r.dash,
+      return {run: r.name, name: r.name + (r.same ? " (= " + r.same + ")" : ""), color: r.color, dash: r.dash, diverged: r.diverged,
               x: p[0], y: p[1], lo: p[2], hi: p[3], width: (opts || {}).width, opacity: (opts || {}).opacity};
     });
   }
@@ -225,10 +276,15 @@
   add("curves", {title: "Validation loss", x: "step", y: "val_loss", series: runSeries(function (r) { return [r.eval_steps, r.val_loss, r.val_loss_lo, r.val_loss_hi]; })});
   add("curves", {title: "Validation " + data.metric, x: "step", y: data.metric, series: runSeries(function (r) { return [r.eval_steps, r.metric, r.metric_lo, r.metric_hi]; })});
   add("curves", {title: "Learning rate", x: "step", y: "lr", series: runSeries(function (r) { return [r.steps, r.lr]; })});
+  // One line per group of runs that share every other varied setting (the optimizer, say):
+  // a line never joins runs that differ in something else.
+  var palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
   data.sweeps.forEach(function (s) {
     var series = function (key) {
-      return [{run: "", name: key === "metric" ? "best " + data.metric : "final loss", color: key === "metric" ? "#1f77b4" : "#d62728",
-               x: s.x, y: s[key], err: s[key + "_err"], labels: s.runs}];
+      return s.groups.map(function (g, i) {
+        return {run: "", name: g.name || (key === "metric" ? "best " + data.metric : "final loss"), color: palette[i % palette.length],
+                x: g.x, y: g[key], err: g[key + "_err"], labels: g.runs, off: g.diverged};
+      });
     };
     add("sweeps", {title: "Best " + data.metric + " vs " + s.key, x: s.key, y: data.metric, points: true, logX: s.log, categories: s.categories, series: series("metric")});
     add("sweeps", {title: "Final loss vs " + s.key, x: s.key, y: "final loss", points: true, logX: s.log, categories: s.categories, series: series("final_loss")});
@@ -240,7 +296,7 @@
     k.className = "key";
     el("line", {x1: 0, x2: 28, y1: 5, y2: 5, stroke: r.color, "stroke-width": 2.5, "stroke-dasharray": r.dash || ""},
        el("svg", {width: 28, height: 10}, k));
-    k.appendChild(document.createTextNode(r.name));
+    k.appendChild(document.createTextNode(r.name + (r.diverged ? " (diverged: off the top of the charts)" : "")));
     if (r.same) {
       var small = document.createElement("small");
       small.textContent = " (same curves as " + r.same + ")";
@@ -254,6 +310,10 @@
   // curve chart and drag across half of it, and record what the read-out and the zoom showed.
   if (location.hash === "#selftest") {
     var svg = document.querySelector("#loss svg"), r = svg.getBoundingClientRect();
+    // The largest y label of the loss chart (a diverged run must not set the scale), and what
+    // the page drew for seeds: bands and error bars.
+    var ymax = Math.max.apply(null, Array.prototype.map.call(svg.querySelectorAll('.tick[text-anchor="end"]'), function (t) { return parseFloat(t.textContent); }));
+    var bands = document.querySelectorAll(".chart polygon").length, bars = document.querySelectorAll(".chart .errorbar").length;
     var at = function (type, fx) {
       svg.dispatchEvent(new MouseEvent(type, {clientX: r.left + r.width * fx, clientY: r.top + r.height / 2, bubbles: true}));
     };
@@ -261,6 +321,6 @@
     var tip = svg.parentNode.querySelector(".tip").textContent;
     at("mousedown", 0.3); at("mousemove", 0.7); at("mouseup", 0.7);
     var ticks = Array.prototype.map.call(document.querySelectorAll("#loss svg .tick"), function (t) { return t.textContent; }).join(" ");
-    document.body.setAttribute("data-selftest", "tip=" + tip + " | ticks=" + ticks);
+    document.body.setAttribute("data-selftest", "tip=" + tip + " | ticks=" + ticks + " | ymax=" + ymax + " | bands=" + bands + " | errorbars=" + bars);
   }
 })();
