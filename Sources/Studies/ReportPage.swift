@@ -176,7 +176,7 @@ enum ReportPage {
             rows += "<td>\(Report.fmt(s.finalLoss))</td><td>\(Report.fmt(s.bestLoss))</td><td>\(Report.fmt(s.bestMetric))</td>"
             let perClass = s.finalPerClass.map { ap in ap.keys.sorted().map { "\(e($0)) \(Report.fmt(ap[$0]))" }.joined(separator: ", ") }
             rows += "<td class=\"ap\">\(perClass ?? "-")</td><td>\(s.stepsToThreshold.map(String.init) ?? "-")</td>"
-            rows += "<td>\(s.status == .incomplete ? "-" : String(format: "%.1f s", s.seconds))</td><td>\(e(s.error ?? ""))</td></tr>\n"
+            rows += "<td class=\"time\">\(s.status == .incomplete ? "-" : String(format: "%.1f s", s.seconds))</td><td>\(e(s.error ?? ""))</td></tr>\n"
         }
         let header = ["rank", "run", "status"] + varied + ["final loss", "best loss", "best \(table.metricName)", "AP per class", "steps to threshold", "time", "error"]
         let definitions = definitions.map { "<dt>\(e($0.0))</dt><dd>\(e($0.1))</dd>" }.joined()
