@@ -91,10 +91,10 @@ struct RunExecutor {
             RunRecorder.clearEarlierAttempt(dir)
             // Not more threads than other processes leave cores free: a static split of every
             // region over a descheduled thread waits for its next time slice.
-            let chosen = min(threads, Parallel.threadsForNewRun())
-            if chosen < threads {
-                Parallel.setThreads(chosen)
-                progress.finish("other processes keep \(threads - chosen) of \(threads) cores busy: training with \(chosen) thread\(chosen == 1 ? "" : "s") (DESCENT_THREADS sets the count)")
+            let chosen = Parallel.threadsForNewRun(), cores = ProcessInfo.processInfo.activeProcessorCount
+            Parallel.setThreads(chosen)
+            if chosen < min(cores, threads) {
+                progress.finish("other processes keep \(cores - chosen) of \(cores) cores busy: training with \(chosen) thread\(chosen == 1 ? "" : "s") (DESCENT_THREADS sets the count)")
             }
             (state, resumed) = (RunState(seed: spec.seed), false)
         }

@@ -26,6 +26,13 @@ struct RunCommand: ParsableCommand {
             throw ValidationError(TrailingRunArguments.message(for: error))
         }
         let options = self.options.merged(with: trailing.options)
+        // A script's own loops take the cores other processes leave free (each study run
+        // decides again as it starts).
+        let cores = ProcessInfo.processInfo.activeProcessorCount, chosen = Parallel.threadsForNewRun()
+        if chosen != Parallel.threads {
+            Parallel.setThreads(chosen)
+            if chosen < cores { warn("other processes keep \(cores - chosen) of \(cores) cores busy: using \(chosen) thread\(chosen == 1 ? "" : "s") (DESCENT_THREADS sets the count)") }
+        }
         let study: StudyOptions
         do { study = try options.study() } catch { throw ValidationError("\(error)") }
         var arguments = trailing.scriptArguments

@@ -2,12 +2,12 @@ import Foundation
 
 /// How much of the machine other processes use: the cores busy with work that is not this
 /// process's, sampled from `/proc/stat` (all CPUs) and `/proc/self/stat` (this process) over a
-/// short window. A run picks its thread count from it (`Parallel.threadsForNewRun`): a static
+/// short window (0.1 s: /proc/stat counts in 10 ms ticks, so a busy core shows as 10 of them). A run picks its thread count from it (`Parallel.threadsForNewRun`): a static
 /// split of every parallel region over more threads than there are free cores makes each
 /// region wait for a descheduled thread's next time slice.
 public enum CoreLoad {
     /// Cores' worth of CPU time other processes used during `seconds`, or nil where /proc is absent.
-    public static func busyElsewhere(sampling seconds: Double = 0.2) -> Double? {
+    public static func busyElsewhere(sampling seconds: Double = 0.1) -> Double? {
         guard let a = sample() else { return nil }
         usleep(UInt32(seconds * 1e6))
         guard let b = sample(), b.wall > a.wall else { return nil }

@@ -28,7 +28,7 @@ public enum Parallel {
     public static func prepareThread() { descent_flush_denormals() }
 
     /// The thread count for a run starting now: `DESCENT_THREADS` when set; else the cores
-    /// other processes leave free (`CoreLoad`: a core counts as taken when others use half of
+    /// other processes leave free (`CoreLoad`, sampled over 0.1 s: a core counts as taken when others use half of
     /// it or more), at least one. A run keeps its count to the end, also when resumed.
     public static func threadsForNewRun() -> Int {
         let cores = ProcessInfo.processInfo.activeProcessorCount
