@@ -93,7 +93,7 @@ struct RunExecutor {
             // region over a descheduled thread waits for its next time slice.
             let chosen = Parallel.threadsForNewRun(), cores = ProcessInfo.processInfo.activeProcessorCount
             Parallel.setThreads(chosen)
-            if chosen < min(cores, threads) {
+            if chosen < cores, !Parallel.threadsFromEnvironment {
                 progress.finish("other processes keep \(cores - chosen) of \(cores) cores busy: training with \(chosen) thread\(chosen == 1 ? "" : "s") (DESCENT_THREADS sets the count)")
             }
             (state, resumed) = (RunState(seed: spec.seed), false)

@@ -270,9 +270,9 @@ final class ExperimentTests: PluginTestCase {
             // The fields of checkpoints, averaging and groups; the image datasets' arguments.
             ("e:run { name = 'x', checkpoint_every = -1 }", "checkpoint_every must be an integer from 0 to 2147483648, got -1"),
             ("e:run { name = 'x', checkpoint_every = 1e300 }", "checkpoint_every must be an integer from 0 to 2147483648, got 1e+300"),
-            ("e:run { name = 'x', ema = 1 }", "ema must be a decay in [0, 1) or false, got 1"),
-            ("e:run { name = 'x', ema = 0/0 }", "ema must be a decay in [0, 1) or false, got "),
-            ("e:run { name = 'x', ema = 'yes' }", "ema must be a decay in [0, 1) or false, got yes"),
+            ("e:run { name = 'x', ema = 1 }", "ema must be a decay in [0, 1), {decay = d, dynamic = true} or false, got 1"),
+            ("e:run { name = 'x', ema = 0/0 }", "ema must be a decay in [0, 1), {decay = d, dynamic = true} or false, got "),
+            ("e:run { name = 'x', ema = 'yes' }", "ema must be a decay in [0, 1), {decay = d, dynamic = true} or false, got yes"),
             ("e:run { name = 'x', eval_averaged = 1 }", "eval_averaged must be true or false, got 1"),
             ("e:run { name = 'x', groups = 'bias' }", "groups must be a list of {match = PATTERN, <hyperparameters>} tables, got bias"),
             ("e:run { name = 'x', groups = { { match = 'bias$', lr = {} , beta1 = {{}} } } }", "groups[1]: number, boolean, string or list expected"),

@@ -133,7 +133,11 @@ public enum FileDatasets {
         }
         var channelsLast = false
         if t.rank == 4 {
-            let first = t.shape[1] <= 4, last = t.shape[3] <= 4
+            // Channels are 1, 3 or 4 (grey, RGB, RGBA); where both sides could be, the side that
+            // leaves square images wins ([N, 1, 4, 4] is four by four).
+            let s = t.shape, channels: Set<Int> = [1, 3, 4]
+            var first = channels.contains(s[1]), last = channels.contains(s[3])
+            if first && last { (first, last) = (s[2] == s[3], s[1] == s[2]) }
             switch layout {
             case "nchw": channelsLast = false
             case "nhwc": channelsLast = true

@@ -30,6 +30,9 @@ public enum Parallel {
     /// The thread count for a run starting now: `DESCENT_THREADS` when set; else the cores
     /// other processes leave free (`CoreLoad`, sampled over 0.1 s: a core counts as taken when others use half of
     /// it or more), at least one. A run keeps its count to the end, also when resumed.
+    /// Whether `DESCENT_THREADS` fixes the thread count (the policy then stays out).
+    public static var threadsFromEnvironment: Bool { (try? EnvironmentSetting.threads.value()).flatMap { $0 } != nil }
+
     public static func threadsForNewRun() -> Int {
         let cores = ProcessInfo.processInfo.activeProcessorCount
         if let set = (try? EnvironmentSetting.threads.value()).flatMap({ $0 }) { return set }
