@@ -73,6 +73,7 @@ public final class ExperimentAPI {
         if let v = s.stepsToThreshold { t["steps_to_threshold"] = .integer(v) }
         if let v = s.setting { t["setting"] = .string(v) }
         if let v = s.seed { t["seed"] = .integer(v) }
+        if s.otherShard { t["other_shard"] = .bool(true) }
         return t
     }
 

@@ -25,6 +25,9 @@ public struct RunSummary: Equatable {
     /// For one seed of a setting declared with `seeds`: the setting's name and the seed.
     public var setting: String?
     public var seed: Int?
+    /// Set for a run another shard (`--shard i/n`) trains: what this process read of it from
+    /// disk, or `incomplete`. Not written to summary.json.
+    public var otherShard = false
 
     var json: [String: Any] {
         var d: [String: Any] = ["run": name, "status": status.rawValue, "steps": steps, "metric": metricName, "seconds": seconds]

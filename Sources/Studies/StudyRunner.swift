@@ -152,7 +152,16 @@ public final class StudyRunner {
         for spec in specs where summaries[spec.name] == nil {
             if let s = try? RunFiles.readSummary(dir + "/" + spec.name + "/summary.json") { summaries[spec.name] = s }
         }
-        failures += specs.filter { summaries[$0.name]?.status == .failed }.map { experiment + "/" + $0.name }
+        // Runs of other shards: what is on disk so far, marked, so study logic that picks a
+        // best run can tell that it sees part of the study.
+        if let (i, n) = options.shard {
+            for (k, spec) in specs.enumerated() where (first + k) % n != i - 1 {
+                var s = summaries[spec.name] ?? RunSummary(name: spec.name, status: .incomplete)
+                s.otherShard = true
+                summaries[spec.name] = s
+            }
+        }
+        failures += specs.filter { summaries[$0.name]?.status == .failed && summaries[$0.name]?.otherShard == false }.map { experiment + "/" + $0.name }
         try Report.write(experimentDirectory: dir, title: experiment)
         if let signal = StopRequest.signal {
             stopped = true

@@ -104,6 +104,26 @@ final class ExperimentTests: PluginTestCase {
         XCTAssertEqual(byName["plain"]?[lr], "0.05")
     }
 
+    /// With `--shard`, `study:go()` marks the runs other shards train: a study picking its best
+    /// run can tell it sees part of the study.
+    func testGoMarksOtherShardsRuns() throws {
+        let out = tmp()
+        try study(Self.tiny + """
+            e:run { name = "a", steps = 1, eval_every = 0 }
+            e:run { name = "b", steps = 1, eval_every = 0 }
+            local runs = e:go()
+            assert(runs.a.status == "ok" and runs.a.other_shard == nil, "a is this shard's")
+            assert(runs.b.other_shard == true and runs.b.status == "incomplete", "b is the other shard's, not trained yet")
+            """, out: out, shard: (1, 2))
+        try study(Self.tiny + """
+            e:run { name = "a", steps = 1, eval_every = 0 }
+            e:run { name = "b", steps = 1, eval_every = 0 }
+            local runs = e:go()
+            assert(runs.a.other_shard == true and runs.a.status == "ok", "a was trained by shard 1 and is read from disk")
+            assert(runs.b.other_shard == nil and runs.b.status == "ok")
+            """, out: out, shard: (2, 2))
+    }
+
     /// `--shard auto` from a Slurm array, 0- or 1-based.
     func testShardFromSlurmArrays() throws {
         func env(_ id: Int, _ low: Int, _ count: Int) -> [String: String] {
