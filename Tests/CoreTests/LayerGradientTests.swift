@@ -55,9 +55,18 @@ final class LayerGradientTests: XCTestCase {
         try checkGradients(try Linear(input: 3, output: 2, bias: false, rng: &rng), input: randn([1, 3]))
     }
 
+    /// GELU's values from the normal distribution's table: Φ(1) = 0.8413447, Φ(-1) = 0.1586553.
+    func testGELUValues() throws {
+        let y = try GELU().forward(Tensor([0, 1, -1, 3]))
+        XCTAssertEqual(y.values[0], 0)
+        XCTAssertEqual(y.values[1], 0.8413447, accuracy: 1e-6)
+        XCTAssertEqual(y.values[2], -0.1586553, accuracy: 1e-6)
+        XCTAssertEqual(y.values[3], 3 * 0.9986501, accuracy: 1e-5)
+    }
+
     func testActivations() throws {
         let x = randn([2, 3, 4])
-        for m: Module in [ReLU(), LeakyReLU(slope: 0.1), SiLU(), Sigmoid(), Tanh()] {
+        for m: Module in [ReLU(), LeakyReLU(slope: 0.1), SiLU(), Sigmoid(), Tanh(), GELU()] {
             try checkGradients(m, input: x, eps: 1e-3, tolerance: 5e-3)
         }
     }

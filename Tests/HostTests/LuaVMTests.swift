@@ -133,6 +133,8 @@ final class LuaVMTests: XCTestCase {
             assert(m.weight:size(1) == 3 and m.gradBias:size(1) == 3 and m.training == true and m.needs_input_gradient)
             assert(m.nothing == nil and m[1] == nil)
             assert(opt.name == 'adam' and opt.hyper.lr == 0.001 and s.name == 'constant' and opt.step ~= nil)
+            local y = nn.GELU():forward(tensor.zeros{2})
+            assert(y:sum() == 0 and tostring(nn.GELU()) == 'nn.GELU')
             """)
         XCTAssertThrowsError(try vm.run("local m = nn.Linear{input = 2, output = 3}; m.forward({}, 1)")) { XCTAssertTrue("\($0)".contains("module"), "\($0)") }
     }

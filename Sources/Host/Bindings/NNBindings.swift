@@ -93,6 +93,7 @@ enum NNBindings {
             return module(vm, LeakyReLU(slope: Float(try o.number("slope", 0.01))))
         }),
         ("SiLU", { vm, _ in module(vm, SiLU()) }),
+        ("GELU", { vm, _ in module(vm, GELU()) }),
         ("Sigmoid", { vm, _ in module(vm, Sigmoid()) }),
         ("Tanh", { vm, _ in module(vm, Tanh()) }),
         ("GlobalAvgPool", { vm, _ in module(vm, GlobalAvgPool()) }),
