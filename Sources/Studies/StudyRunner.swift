@@ -67,6 +67,10 @@ public final class StudyRunner {
         guard Self.isRunName(spec.name), !spec.name.contains("@") else {
             throw DescentError("experiment '\(experiment)'", "run name '\(spec.name)' must use letters, digits, '_', '-' and '.', and not start with '.' or '-'")
         }
+        // A setting that cannot change the run is a mistake, not a no-op.
+        if spec.schedule == nil, !spec.scheduleArgs.isEmpty {
+            throw DescentError("run '\(spec.name)'", "schedule_args (\(spec.scheduleArgs.keys.sorted().joined(separator: ", "))) given without a schedule: they would change nothing; name a schedule or drop them")
+        }
         if options.quick {
             spec.steps = min(spec.steps, 6)
             spec.evalEvery = 0

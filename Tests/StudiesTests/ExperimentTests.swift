@@ -78,6 +78,13 @@ final class ExperimentTests: PluginTestCase {
         }
     }
 
+    /// Schedule arguments without a schedule would change nothing: an error.
+    func testScheduleArgumentsWithoutAScheduleAreAnError() throws {
+        XCTAssertThrowsError(try study(Self.tiny + "e:run { name = 'x', schedule = false, schedule_args = { base = 0.1 } }", out: tmp())) {
+            XCTAssertTrue("\($0)".contains("schedule_args (base) given without a schedule: they would change nothing"), "\($0)")
+        }
+    }
+
     /// Sweeping lr under a schedule would train identical runs: an error saying what to vary.
     func testSweepingLRUnderAScheduleIsAnError() throws {
         XCTAssertThrowsError(try study(Self.tiny + "e:sweep { optimizer = 'adam', vary = { lr = { 0.1, 0.01 } } }", out: tmp())) {
