@@ -46,24 +46,21 @@ final class OptimizerTests: XCTestCase {
         assertClose(try run(try SGD(overrides: [("weight_decay", .number(0.1))])), reference { p, g, lr, _, _ in p -= lr * (g + 0.1 * p) }, "sgd wd")
     }
 
-    /// Adagrad as PyTorch's; the first two steps by hand: p = 1, g = 0.5, lr = 0.1 gives
-    /// 1 − 0.1·0.5/0.5 = 0.9, then 0.9 − 0.1·0.5/√0.5 = 0.8292893.
-    func testAdagrad() throws {
-        assertClose(try run(try Adagrad()), reference { p, g, lr, _, s in
-            let sum = (s["s"] ?? 0) + g * g; s["s"] = sum; p -= lr * g / (sum.squareRoot() + 1e-10)
-        }, "adagrad")
-        assertClose(try run(try Adagrad(overrides: [("lr_decay", .number(0.5)), ("initial_accumulator_value", .number(0.1)), ("weight_decay", .number(0.01))])),
-                    reference { p, g, lr, t, s in
-            let gi = g + 0.01 * p, sum = (s["s"] ?? 0.1) + gi * gi
-            s["s"] = sum
-            p -= lr / (1 + Double(t - 1) * 0.5) * gi / (sum.squareRoot() + 1e-10)
-        }, "adagrad with lr_decay, initial accumulator, weight decay")
-        let p = Tensor([1]), opt = try Adagrad(overrides: [("lr", .number(0.1))])
+    /// Adamax as PyTorch's; the first two steps by hand: p = 1, g = 0.5, lr = 0.1 gives
+    /// m = 0.05, u = 0.5, p = 1 − 0.1/0.1·0.05/0.5 = 0.9; then m = 0.095, u = 0.5 (max(0.4995,
+    /// 0.5)), p = 0.9 − 0.1/0.19·0.095/0.5 = 0.8.
+    func testAdamax() throws {
+        assertClose(try run(try Adamax()), reference { p, g, lr, t, s in
+            let m = 0.9 * (s["m"] ?? 0) + 0.1 * g, u = max(0.999 * (s["u"] ?? 0), abs(g) + 1e-8)
+            (s["m"], s["u"]) = (m, u)
+            p -= lr / (1 - pow(0.9, Double(t))) * m / u
+        }, "adamax")
+        let p = Tensor([1]), opt = try Adamax(overrides: [("lr", .number(0.1))])
         try opt.step([p], [Tensor([0.5])])
-        XCTAssertEqual(p.data[0], 0.9, accuracy: 1e-7)
+        XCTAssertEqual(p.data[0], 0.9, accuracy: 1e-6)
         try opt.step([p], [Tensor([0.5])])
-        XCTAssertEqual(p.data[0], 0.8292893, accuracy: 1e-6)
-        XCTAssertThrowsError(try Adagrad(overrides: [("lr_decay", .number(-1))])) { XCTAssertTrue("\($0)".contains("lr_decay"), "\($0)") }
+        XCTAssertEqual(p.data[0], 0.8, accuracy: 1e-6)
+        XCTAssertThrowsError(try Adamax(overrides: [("beta2", .number(1))])) { XCTAssertTrue("\($0)".contains("beta2"), "\($0)") }
     }
 
     func testMomentumForms() throws {

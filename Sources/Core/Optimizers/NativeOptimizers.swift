@@ -12,7 +12,7 @@ public struct NativeOptimizerDescriptor {
 /// (the plugin registry starts from it).
 public enum NativeOptimizers {
     public static let all: [NativeOptimizerDescriptor] = SGD.descriptors + Momentum.descriptors + RMSProp.descriptors + Adam.descriptors
-        + Adagrad.descriptors
+        + Adamax.descriptors
 
     public static func descriptor(_ name: String) -> NativeOptimizerDescriptor? { all.first { $0.name == name } }
 
