@@ -137,9 +137,11 @@ final class PipelineImportTests: PluginTestCase {
 
     /// The whole text format, not only what the importer maps: adjacent string literals, C
     /// escapes, capitalised booleans, `2.0f`, comments between tokens, `<>` blocks, `:`-less
-    /// messages, lists; and num_steps 0 given by --steps.
+    /// messages, lists, extension and `Any` names; and num_steps 0 given by --steps.
     func testTextFormatAsProtobufWritesIt() throws {
         let text = #"""
+            [lstm_object_detection.protos.lstm_model] { train_unroll_length: 4 }
+            extras { [type.googleapis.com/a.B] < x: 1 > }
             model < ssd { num_classes: 2 } >   # a comment after a block
             eval_config: { metrics_set: "coco_detection_metrics" metrics_set: "a," "b" # between
               "c\x41\101\n" }
@@ -159,6 +161,12 @@ final class PipelineImportTests: PluginTestCase {
         guard case .message(let eval)? = proto.fields.first(where: { $0.name == "eval_config" })?.value else { return XCTFail("no eval_config") }
         let sets = eval.compactMap { f -> String? in if case .scalar(let s) = f.value { return s } else { return nil } }
         XCTAssertEqual(sets, ["coco_detection_metrics", "a,bcAA\n"])
+        XCTAssertEqual(proto.fields.first?.name, "[lstm_object_detection.protos.lstm_model]")
+        guard case .message(let extras)? = proto.fields.first(where: { $0.name == "extras" })?.value else { return XCTFail("no extras") }
+        XCTAssertEqual(extras.first?.name, "[type.googleapis.com/a.B]")
+        for bad in ["[] { }", "[a.b { }", "[a b] { }"] {
+            XCTAssertThrowsError(try TextProto(bad, path: "p")) { XCTAssertTrue("\($0)".contains("an extension name and ']' expected"), "\(bad): \($0)") }
+        }
         XCTAssertThrowsError(try PipelineImport.parse(text, path: "p.config", version: .tf1)) {
             XCTAssertTrue("\($0)".contains("give a number of steps (--steps N, or tfod.import(path, {steps = N}))"), "\($0)")
         }

@@ -201,7 +201,8 @@ public enum PipelineImport {
             let decay = LuaValue.number(try optimizer.number("moving_average_decay", 0.9999))
             run["ema"] = version == .tf1 ? decay : .table(["decay": decay, "dynamic": .bool(true)])
         }
-        return Result(run: run, notes: notes)
+        var seen = Set<String>()   // a repeated field (two eval_input_reader blocks) is one note
+        return Result(run: run, notes: notes.filter { seen.insert($0).inserted })
     }
 
     /// The learning-rate block as a Descent schedule and its arguments.

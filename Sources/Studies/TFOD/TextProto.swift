@@ -3,7 +3,8 @@ import DescentCore
 /// Protocol buffers' text format, as TF Object Detection API `pipeline.config` files are
 /// written: `name: value`, `name { ... }` or `name: { ... }` (also `< >`), `name: [a, b]` and
 /// `name: [{ ... }, { ... }]`, `#` comments, quoted strings with C escapes, adjacent string
-/// literals joined. Only structure: field names and the text of each value; the
+/// literals joined, extension and `Any` field names (`[lstm.protos.lstm_model] { ... }`,
+/// `[type.googleapis.com/pkg.Msg] { ... }`, kept with their brackets). Only structure: field names and the text of each value; the
 /// importer knows what each field means. Nesting is bounded (`maximumDepth`).
 struct TextProto {
     struct Field {
@@ -77,6 +78,19 @@ struct TextProto {
             let start = i
             while i < chars.count, Self.isWord(chars[i]) { i += 1 }
             guard i > start else { throw fail("a name or a value expected, got '\(i < chars.count ? String(chars[i]) : "end of file")'") }
+            return String(String.UnicodeScalarView(chars[start..<i]))
+        }
+
+        /// A field name: an identifier, or an extension's or `Any`'s bracketed full name.
+        mutating func fieldName() throws -> String {
+            guard i < chars.count, chars[i] == "[" else { return try word() }
+            let start = i
+            i += 1
+            while i < chars.count, Self.isWord(chars[i]) || chars[i] == "/" { i += 1 }
+            guard i < chars.count, chars[i] == "]", i > start + 1 else {
+                throw fail("an extension name and ']' expected after '['")
+            }
+            i += 1
             return String(String.UnicodeScalarView(chars[start..<i]))
         }
 
@@ -162,7 +176,7 @@ struct TextProto {
                 }
                 if let close, chars[i] == close { i += 1; return fields }
                 let at = line
-                let name = try word()
+                let name = try fieldName()
                 skipSpace()
                 var colon = false
                 if i < chars.count, chars[i] == ":" { colon = true; i += 1; skipSpace() }
