@@ -3,9 +3,10 @@ import Foundation
 
 /// A convolution for one input shape through oneDNN's primitives: forward, backward data and
 /// backward weights, each in the memory formats oneDNN picks for this CPU (channel-blocked, with
-/// its JIT kernels), with reorders from and to Descent's NCHW tensors around them.
+/// its JIT kernels), with reorders from and to Descent's NCHW tensors around them. The batch
+/// runs in chunks, one thread each (`ConvolutionChunks` says why).
 ///
-/// Why: im2col + SGEMM on small images spends a third of the time outside the GEMM
+/// Why oneDNN: im2col + SGEMM on small images spends a third of the time outside the GEMM
 /// (im2col, col2im, packing small matrices per image) and its kernels are AVX2 at best here;
 /// oneDNN's direct kernels ran the reference CNN's three layers (forward and backward) in 8 ms
 /// on one thread against ~20 ms. `Conv2d` falls back to im2col when oneDNN cannot build a
@@ -17,11 +18,11 @@ final class DNNLConvolution {
         let storage: TensorStorage?
         let desc: dnnl_memory_desc_t
 
-        /// Over `storage` we own (sized for `desc`), or with no buffer until `bind`.
-        init(_ desc: dnnl_memory_desc_t, owned: Bool, engine: dnnl_engine_t) throws {
+        /// Over `storage` we own (sized for `desc`, `copies` times), or with no buffer until `bind`.
+        init(_ desc: dnnl_memory_desc_t, owned: Bool, copies: Int = 1, engine: dnnl_engine_t) throws {
             self.desc = desc
             var d = desc
-            storage = owned ? TensorStorage(count: max(1, dnnl_memory_desc_get_size(&d) / 4), zeroed: false) : nil
+            storage = owned ? TensorStorage(count: max(1, copies * dnnl_memory_desc_get_size(&d) / 4), zeroed: false) : nil
             var m: dnnl_memory_t?
             try check(dnnl_memory_create(&m, &d, engine, storage.map { UnsafeMutableRawPointer($0.base) }), "memory")
             memory = m!
@@ -29,64 +30,123 @@ final class DNNLConvolution {
 
         func bind(_ p: UnsafeMutablePointer<Float>) throws { try check(dnnl_memory_set_data_handle(memory, p), "memory handle") }
         var base: UnsafeMutablePointer<Float> { storage!.base }
+        var floats: Int { var d = desc; return dnnl_memory_desc_get_size(&d) / 4 }
         deinit { dnnl_memory_destroy(memory) }
     }
 
-    /// A primitive, destroyed with its owner (also when the owner's init fails half-way), and
-    /// its own scratchpad when its descriptor asked for one (user scratchpad mode): oneDNN's
-    /// library-managed scratchpad was freed and re-faulted on every call from OpenMP's worker
-    /// threads (~115 page faults per 2-thread reference-CNN step).
+    /// A primitive, destroyed with its owner (also when the owner's init fails half-way).
     private final class Primitive {
         let primitive: dnnl_primitive_t
-        let scratchpad: Memory?
+        /// What its scratchpad must hold (user scratchpad mode: oneDNN's library-managed one
+        /// was freed and re-faulted on every call from OpenMP's threads, ~115 page faults per
+        /// 2-thread reference-CNN step).
+        let scratchpadDesc: dnnl_memory_desc_t?
 
-        init(_ pd: dnnl_primitive_desc_t?, _ what: String, engine: dnnl_engine_t) throws {
+        init(_ pd: dnnl_primitive_desc_t?, _ what: String) throws {
             var p: dnnl_primitive_t?
             try check(dnnl_primitive_create(&p, pd), what)
             primitive = p!
             var md = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0)?.pointee ?? dnnl_memory_desc_t()
-            scratchpad = dnnl_memory_desc_get_size(&md) > 0 ? try Memory(md, owned: true, engine: engine) : nil
-        }
-
-        /// A reorder between two formats, or nil when they are the same.
-        static func reorder(_ from: dnnl_memory_desc_t, _ to: dnnl_memory_desc_t, _ engine: dnnl_engine_t) throws -> Primitive? {
-            var a = from, b = to
-            if dnnl_memory_desc_equal(&a, &b) != 0 { return nil }
-            var pd: dnnl_primitive_desc_t?
-            try check(dnnl_reorder_primitive_desc_create(&pd, &a, engine, &b, engine, OneDNN.userScratchpad), "reorder")
-            defer { dnnl_primitive_desc_destroy(pd) }
-            return try Primitive(pd, "reorder", engine: engine)
+            scratchpadDesc = dnnl_memory_desc_get_size(&md) > 0 ? md : nil
         }
 
         deinit { dnnl_primitive_destroy(primitive) }
     }
 
+    /// A whole-batch reorder with its own scratchpad, run on the calling thread's team.
+    private final class Reorder {
+        let primitive: Primitive
+        let scratchpad: Memory?
+
+        /// Nil when the two formats are the same.
+        init?(_ from: dnnl_memory_desc_t, _ to: dnnl_memory_desc_t, _ engine: dnnl_engine_t) throws {
+            var a = from, b = to
+            if dnnl_memory_desc_equal(&a, &b) != 0 { return nil }
+            var pd: dnnl_primitive_desc_t?
+            try check(dnnl_reorder_primitive_desc_create(&pd, &a, engine, &b, engine, OneDNN.userScratchpad), "reorder")
+            defer { dnnl_primitive_desc_destroy(pd) }
+            primitive = try Primitive(pd, "reorder")
+            scratchpad = try primitive.scratchpadDesc.map { try Memory($0, owned: true, engine: engine) }
+        }
+    }
+
+    /// The three primitives for chunks of one size, planned for one thread, and the formats
+    /// they compute in (for a chunk).
+    private struct Kernels {
+        let images: Int
+        let forward, backwardData, backwardWeights: Primitive
+        let source, weights, destination: dnnl_memory_desc_t
+        let backwardSource, diffDestination, diffWeights: dnnl_memory_desc_t
+        let dataDiffDestination, dataWeights, diffSource: dnnl_memory_desc_t
+        let implementation: String
+
+        var diffWeightsFloats: Int { var d = diffWeights; return dnnl_memory_desc_get_size(&d) / 4 }
+    }
+
+    /// What one thread needs to run chunks: its stream, memory objects over the chunk it runs
+    /// (rebound per chunk) and scratchpads, per chunk size.
+    private final class Lane {
+        let stream: dnnl_stream_t
+        /// Per chunk size: source, destination, backward source, diff destination (weights),
+        /// diff weights, diff destination (data), diff source.
+        let views: [[Memory]]
+        /// Per chunk size: forward, backward data, backward weights.
+        let scratchpads: [[Memory?]]
+
+        init(_ kernels: [Kernels], engine: dnnl_engine_t) throws {
+            var s: dnnl_stream_t?
+            try check(dnnl_stream_create(&s, engine, dnnl_stream_default_flags.rawValue), "stream")
+            stream = s!
+            views = try kernels.map { k in
+                try [k.source, k.destination, k.backwardSource, k.diffDestination, k.diffWeights, k.dataDiffDestination, k.diffSource]
+                    .map { try Memory($0, owned: false, engine: engine) }
+            }
+            scratchpads = try kernels.map { k in
+                try [k.forward, k.backwardData, k.backwardWeights].map { p in try p.scratchpadDesc.map { try Memory($0, owned: true, engine: engine) } }
+            }
+        }
+
+        func run(_ p: Primitive, scratchpad: Memory?, _ args: [(Int32, Memory)]) throws {
+            var a = args.map { dnnl_exec_arg_t(arg: $0.0, memory: $0.1.memory) }
+            if let scratchpad { a.append(dnnl_exec_arg_t(arg: DNNL_ARG_SCRATCHPAD, memory: scratchpad.memory)) }
+            try check(dnnl_primitive_execute(p.primitive, stream, Int32(a.count), &a), "execute")
+            try check(dnnl_stream_wait(stream), "wait")
+        }
+
+        deinit { dnnl_stream_destroy(stream) }
+    }
+
     /// oneDNN's name for the forward kernel, e.g. "jit:avx512_core".
     let implementation: String
-    private let engine: dnnl_engine_t, stream: dnnl_stream_t
-    private let forwardPrimitive, backwardDataPrimitive, backwardWeightsPrimitive: Primitive
-    // Descent's NCHW / OIHW buffers, bound per call.
-    private let userSource, userWeights, userDestination, userBias: Memory
-    // The formats each primitive computes in (the user's own where oneDNN chose the same).
-    private let source, weights, destination: Memory
-    private let diffDestination, backwardSource, diffWeights, diffSource, dataDiffDestination, dataWeights: Memory
-    private let diffWeightsUser: Memory
-    private let toSource, toWeights, fromDestination, toDiffDestination, toBackwardSource, fromDiffWeights, fromDiffSource,
-                toDataDiffDestination, toDataWeights: Primitive?
     /// The channel block (8 or 16) of oneDNN's format for the input and its gradient, and for the
     /// output and its gradient, when every pass uses that same plain blocked format (aBcd8b or
     /// aBcd16b, channels a multiple of the block): then a neighbour may hand tensors over in it
     /// (`Sequential` between convolutions and 2x2 max pools) and the reorders go. Nil otherwise.
     let sourceBlock, destinationBlock: Int?
-    // Over tensors handed over in those formats (bound per call).
-    private let sourceView, destinationView: Memory
+
+    private let engine: dnnl_engine_t, stream: dnnl_stream_t
+    private let chunks: ConvolutionChunks
+    private let kernels: [Kernels]
+    private var lanes: [Lane] = []
+    /// Floats per image of each chunk-side format, in `Lane.views` order.
+    private let imageStrides: [Int]
+    // Descent's NCHW / OIHW buffers, bound per call.
+    private let userSource, userWeights, userDestination, userBias: Memory
+    // Whole-batch buffers in the primitives' formats where they differ from the user's (nil: the
+    // user's tensor is used as it is), and the reorders to and from them.
+    private let source, destination, backwardSource, diffDestination, dataDiffDestination, diffSource: Memory?
+    private let toSource, fromDestination, toBackwardSource, toDiffDestination, toDataDiffDestination, fromDiffSource: Reorder?
+    private let weights, dataWeights: Memory
+    private let toWeights, toDataWeights: Reorder?
+    /// Each chunk's weight gradient, one after another, summed in chunk order into the first.
+    private let partialDiffWeights: Memory
+    private let diffWeightsUser: Memory
+    private let fromDiffWeights: Reorder?
     /// The tensor the last forward reordered, so backward can reuse its reordered copy.
     private weak var lastInput: Tensor?
     /// The output gradient `diffDestination` holds in backward's format (set by `backwardWeights`).
     private weak var diffDestinationHolds: Tensor?
 
-    /// Builds the primitives for a batch of `n` images of the layer's geometry; throws when
-    /// oneDNN has no implementation for it (the caller then uses im2col).
     /// The fastest convolution oneDNN builds for the shape: Winograd F(4x4, 3x3) for 3x3
     /// stride-1 layers with 16 or more channels in and out (on one Xeon core the reference CNN's
     /// two inner layers ran forward and backward in 12 ms against 19 ms direct; with 3 input
@@ -104,29 +164,101 @@ final class DNNLConvolution {
         guard let (engine, stream) = OneDNN.context else { throw DescentError("nn.Conv2d", "oneDNN is not available") }
         self.engine = engine
         self.stream = stream
-        OneDNN.capThreads()
-        func desc(_ dims: [Int], _ tag: dnnl_format_tag_t) throws -> dnnl_memory_desc_t {
-            var md = dnnl_memory_desc_t()
-            try check(dnnl_memory_desc_init_by_tag(&md, Int32(dims.count), dims.map { Int64($0) }, dnnl_f32, tag), "memory descriptor")
-            return md
-        }
-        let srcDims = [n, g.channels, g.height, g.width], dstDims = [n, outChannels, g.outHeight, g.outWidth]
+        chunks = ConvolutionChunks(batch: n)
         let wDims = [outChannels, g.channels, g.kernelH, g.kernelW]
-        var srcAny = try desc(srcDims, dnnl_format_tag_any), dstAny = try desc(dstDims, dnnl_format_tag_any)
-        var wAny = try desc(wDims, dnnl_format_tag_any), biasDesc = try desc([outChannels], dnnl_a)
+        let biasDesc = try Self.desc([outChannels], dnnl_a)
+        // Planned for one thread: each chunk runs on one.
+        OneDNN.useOneThread()
+        kernels = try chunks.sizes.map { try Self.kernels(images: $0, g, outChannels: outChannels, bias: bias ? biasDesc : nil, fusedReLU: fusedReLU, algorithm: algorithm) }
+        let k = kernels[0]
+        implementation = k.implementation
+        // Every chunk size must compute in the same layouts, with the batch outermost.
+        let sides = [k.source, k.destination, k.backwardSource, k.diffDestination, k.diffWeights, k.dataDiffDestination, k.diffSource]
+        imageStrides = try sides.enumerated().map { i, d in
+            guard i == 4 || d.imageStride != nil else { throw DescentError("nn.Conv2d", "oneDNN chose a layout that does not keep images apart") }
+            return d.imageStride ?? 0
+        }
+        for other in kernels.dropFirst() {
+            let theirs = [other.source, other.destination, other.backwardSource, other.diffDestination, other.dataDiffDestination, other.diffSource]
+            let ours = [k.source, k.destination, k.backwardSource, k.diffDestination, k.dataDiffDestination, k.diffSource]
+            guard zip(theirs, ours).allSatisfy({ Self.equal($0.withBatch(n), $1.withBatch(n)) }),
+                  Self.equal(other.weights, k.weights), Self.equal(other.dataWeights, k.dataWeights), Self.equal(other.diffWeights, k.diffWeights)
+            else { throw DescentError("nn.Conv2d", "oneDNN chose different layouts for the last chunk") }
+        }
+
+        let srcDims = [n, g.channels, g.height, g.width], dstDims = [n, outChannels, g.outHeight, g.outWidth]
+        let userSrc = try Self.desc(srcDims, dnnl_abcd), userDst = try Self.desc(dstDims, dnnl_abcd), userW = try Self.desc(wDims, dnnl_abcd)
+        userSource = try Memory(userSrc, owned: false, engine: engine)
+        userWeights = try Memory(userW, owned: false, engine: engine)
+        userDestination = try Memory(userDst, owned: false, engine: engine)
+        userBias = try Memory(biasDesc, owned: false, engine: engine)
+        /// A whole-batch buffer in chunk format `d` where it differs from the user's `user`.
+        func own(_ d: dnnl_memory_desc_t, like user: dnnl_memory_desc_t) throws -> Memory? {
+            Self.equal(d.withBatch(n), user) ? nil : try Memory(d.withBatch(n), owned: true, engine: engine)
+        }
+        source = try own(k.source, like: userSrc)
+        destination = try own(k.destination, like: userDst)
+        backwardSource = Self.equal(k.backwardSource, k.source) ? source : try own(k.backwardSource, like: userSrc)
+        diffDestination = try own(k.diffDestination, like: userDst)
+        dataDiffDestination = Self.equal(k.dataDiffDestination, k.diffDestination) ? diffDestination : try own(k.dataDiffDestination, like: userDst)
+        diffSource = try own(k.diffSource, like: userSrc)
+        toSource = try source.flatMap { try Reorder(userSrc, $0.desc, engine) }
+        fromDestination = try destination.flatMap { try Reorder($0.desc, userDst, engine) }
+        toBackwardSource = try backwardSource.flatMap { try Reorder(userSrc, $0.desc, engine) }
+        toDiffDestination = try diffDestination.flatMap { try Reorder(userDst, $0.desc, engine) }
+        toDataDiffDestination = try dataDiffDestination.flatMap { try Reorder(userDst, $0.desc, engine) }
+        fromDiffSource = try diffSource.flatMap { try Reorder($0.desc, userSrc, engine) }
+        weights = Self.equal(k.weights, userW) ? userWeights : try Memory(k.weights, owned: true, engine: engine)
+        dataWeights = Self.equal(k.dataWeights, userW) ? userWeights : try Memory(k.dataWeights, owned: true, engine: engine)
+        toWeights = try Reorder(userW, k.weights, engine)
+        // Reordered again in backward: the weights may have changed since the forward.
+        toDataWeights = try Reorder(userW, k.dataWeights, engine)
+        partialDiffWeights = try Memory(k.diffWeights, owned: true, copies: chunks.count, engine: engine)
+        diffWeightsUser = try Memory(userW, owned: true, engine: engine)
+        fromDiffWeights = try Reorder(k.diffWeights, userW, engine)
+
+        func plainBlock(_ formats: [dnnl_memory_desc_t], _ dims: [Int]) throws -> Int? {
+            for (block, tag) in [(16, dnnl_aBcd16b), (8, dnnl_aBcd8b)] where dims[1] % block == 0 {
+                let plain = try Self.desc(dims, tag)
+                if formats.allSatisfy({ Self.equal($0.withBatch(n), plain) }) { return block }
+            }
+            return nil
+        }
+        sourceBlock = try plainBlock([k.source, k.backwardSource, k.diffSource], srcDims)
+        destinationBlock = try plainBlock([k.destination, k.diffDestination, k.dataDiffDestination], dstDims)
+    }
+
+    private static func desc(_ dims: [Int], _ tag: dnnl_format_tag_t) throws -> dnnl_memory_desc_t {
+        var md = dnnl_memory_desc_t()
+        try check(dnnl_memory_desc_init_by_tag(&md, Int32(dims.count), dims.map { Int64($0) }, dnnl_f32, tag), "memory descriptor")
+        return md
+    }
+
+    private static func equal(_ a: dnnl_memory_desc_t, _ b: dnnl_memory_desc_t) -> Bool {
+        var a = a, b = b
+        return dnnl_memory_desc_equal(&a, &b) != 0
+    }
+
+    private static func kernels(images: Int, _ g: ConvGeometry, outChannels: Int, bias: dnnl_memory_desc_t?, fusedReLU: Bool,
+                                algorithm: dnnl_alg_kind_t) throws -> Kernels {
+        guard let (engine, _) = OneDNN.context else { throw DescentError("nn.Conv2d", "oneDNN is not available") }
+        let any = { (dims: [Int]) in try desc(dims, dnnl_format_tag_any) }
+        var srcAny = try any([images, g.channels, g.height, g.width]), dstAny = try any([images, outChannels, g.outHeight, g.outWidth])
+        var wAny = try any([outChannels, g.channels, g.kernelH, g.kernelW])
         let strides = [Int64(g.strideH), Int64(g.strideW)], padL = [Int64(g.padH), Int64(g.padW)]
         // Right/bottom padding that yields the floor-mode output size.
         let padR = [Int64((g.outHeight - 1) * g.strideH + g.kernelH - g.height - g.padH),
                     Int64((g.outWidth - 1) * g.strideW + g.kernelW - g.width - g.padW)]
 
         var fd = dnnl_convolution_desc_t(), bd = dnnl_convolution_desc_t(), wd = dnnl_convolution_desc_t()
+        var biasDesc = bias ?? dnnl_memory_desc_t()
         try withUnsafeMutablePointer(to: &biasDesc) { b in
             try check(dnnl_convolution_forward_desc_init(&fd, dnnl_forward_training, algorithm, &srcAny, &wAny,
-                                                         bias ? b : nil, &dstAny, strides, padL, padR), "forward descriptor")
-            // No bias: its gradient is `BiasGradient`'s (the pool after the layer sums it).
-            try check(dnnl_convolution_backward_weights_desc_init(&wd, algorithm, &srcAny, &wAny, nil,
-                                                                  &dstAny, strides, padL, padR), "backward weights descriptor")
+                                                         bias != nil ? b : nil, &dstAny, strides, padL, padR), "forward descriptor")
         }
+        // No bias: its gradient is `BiasGradient`'s (the pool after the layer sums it).
+        try check(dnnl_convolution_backward_weights_desc_init(&wd, algorithm, &srcAny, &wAny, nil, &dstAny, strides, padL, padR),
+                  "backward weights descriptor")
         try check(dnnl_convolution_backward_data_desc_init(&bd, algorithm, &srcAny, &wAny, &dstAny, strides, padL, padR),
                   "backward data descriptor")
         var fpd: dnnl_primitive_desc_t?, bpd: dnnl_primitive_desc_t?, wpd: dnnl_primitive_desc_t?
@@ -149,128 +281,107 @@ final class DNNLConvolution {
         func md(_ pd: dnnl_primitive_desc_t?, _ q: dnnl_query_t) -> dnnl_memory_desc_t { dnnl_primitive_desc_query_md(pd, q, 0)!.pointee }
         var info: UnsafePointer<CChar>?
         _ = withUnsafeMutablePointer(to: &info) { dnnl_primitive_desc_query(fpd, dnnl_query_impl_info_str, 0, $0) }
-        implementation = info.map { String(cString: $0) } ?? "?"
-        forwardPrimitive = try Primitive(fpd, "forward", engine: engine)
-        backwardDataPrimitive = try Primitive(bpd, "backward data", engine: engine)
-        backwardWeightsPrimitive = try Primitive(wpd, "backward weights", engine: engine)
-
-        let userSrc = try desc(srcDims, dnnl_abcd), userDst = try desc(dstDims, dnnl_abcd), userW = try desc(wDims, dnnl_abcd)
-        userSource = try Memory(userSrc, owned: false, engine: engine)
-        userWeights = try Memory(userW, owned: false, engine: engine)
-        userDestination = try Memory(userDst, owned: false, engine: engine)
-        userBias = try Memory(biasDesc, owned: false, engine: engine)
-        // A primitive's own buffer where its format differs from the user's; the user's otherwise.
-        func own(_ d: dnnl_memory_desc_t, like user: Memory) throws -> Memory {
-            var a = d, b = user.desc
-            return dnnl_memory_desc_equal(&a, &b) != 0 ? user : try Memory(d, owned: true, engine: engine)
-        }
-        source = try own(md(fpd, dnnl_query_src_md), like: userSource)
-        weights = try own(md(fpd, dnnl_query_weights_md), like: userWeights)
-        destination = try own(md(fpd, dnnl_query_dst_md), like: userDestination)
-        // Backward weights: own buffers (gradients accumulate into the layer's, so never write them directly).
-        backwardSource = try own(md(wpd, dnnl_query_src_md), like: source === userSource ? userSource : source)
-        diffDestination = try own(md(wpd, dnnl_query_diff_dst_md), like: userDestination)
-        diffWeights = try Memory(md(wpd, dnnl_query_diff_weights_md), owned: true, engine: engine)
-        diffWeightsUser = try Memory(userW, owned: true, engine: engine)
-        // Backward data.
-        dataDiffDestination = try own(md(bpd, dnnl_query_diff_dst_md), like: diffDestination === userDestination ? userDestination : diffDestination)
-        dataWeights = try own(md(bpd, dnnl_query_weights_md), like: userWeights)
-        diffSource = try own(md(bpd, dnnl_query_diff_src_md), like: userSource)
-
-        toSource = try Primitive.reorder(userSrc, source.desc, engine)
-        toWeights = try Primitive.reorder(userW, weights.desc, engine)
-        fromDestination = try Primitive.reorder(destination.desc, userDst, engine)
-        toDiffDestination = try Primitive.reorder(userDst, diffDestination.desc, engine)
-        toBackwardSource = backwardSource === source ? nil : try Primitive.reorder(userSrc, backwardSource.desc, engine)
-        fromDiffWeights = try Primitive.reorder(diffWeights.desc, userW, engine)
-        fromDiffSource = try Primitive.reorder(diffSource.desc, userSrc, engine)
-        toDataDiffDestination = dataDiffDestination === diffDestination ? nil : try Primitive.reorder(userDst, dataDiffDestination.desc, engine)
-        // Reordered again in backward: the weights may have changed since the forward.
-        toDataWeights = try Primitive.reorder(userW, dataWeights.desc, engine)
-
-        func plainBlock(_ formats: [dnnl_memory_desc_t], _ dims: [Int]) throws -> Int? {
-            for (block, tag) in [(16, dnnl_aBcd16b), (8, dnnl_aBcd8b)] where dims[1] % block == 0 {
-                var plain = try desc(dims, tag)
-                if formats.allSatisfy({ var f = $0; return dnnl_memory_desc_equal(&f, &plain) != 0 }) { return block }
-            }
-            return nil
-        }
-        sourceBlock = try plainBlock([source.desc, backwardSource.desc, diffSource.desc], srcDims)
-        destinationBlock = try plainBlock([destination.desc, diffDestination.desc, dataDiffDestination.desc], dstDims)
-        sourceView = try Memory(source.desc, owned: false, engine: engine)
-        destinationView = try Memory(destination.desc, owned: false, engine: engine)
+        return Kernels(images: images,
+                       forward: try Primitive(fpd, "forward"), backwardData: try Primitive(bpd, "backward data"),
+                       backwardWeights: try Primitive(wpd, "backward weights"),
+                       source: md(fpd, dnnl_query_src_md), weights: md(fpd, dnnl_query_weights_md), destination: md(fpd, dnnl_query_dst_md),
+                       backwardSource: md(wpd, dnnl_query_src_md), diffDestination: md(wpd, dnnl_query_diff_dst_md),
+                       diffWeights: md(wpd, dnnl_query_diff_weights_md),
+                       dataDiffDestination: md(bpd, dnnl_query_diff_dst_md), dataWeights: md(bpd, dnnl_query_weights_md),
+                       diffSource: md(bpd, dnnl_query_diff_src_md),
+                       implementation: info.map { String(cString: $0) } ?? "?")
     }
 
-    private func run(_ p: Primitive, _ args: [(Int32, Memory)]) throws {
-        var a = args.map { dnnl_exec_arg_t(arg: $0.0, memory: $0.1.memory) }
-        if let pad = p.scratchpad { a.append(dnnl_exec_arg_t(arg: DNNL_ARG_SCRATCHPAD, memory: pad.memory)) }
-        try check(dnnl_primitive_execute(p.primitive, stream, Int32(a.count), &a), "execute")
-    }
-
-    private func reorder(_ r: Primitive?, _ from: Memory, _ to: Memory) throws {
+    private func reorder(_ r: Reorder?, _ from: Memory, _ to: Memory) throws {
         guard let r else { return }
-        try run(r, [(DNNL_ARG_FROM, from), (DNNL_ARG_TO, to)])
+        var a = [dnnl_exec_arg_t(arg: DNNL_ARG_FROM, memory: from.memory), dnnl_exec_arg_t(arg: DNNL_ARG_TO, memory: to.memory)]
+        if let pad = r.scratchpad { a.append(dnnl_exec_arg_t(arg: DNNL_ARG_SCRATCHPAD, memory: pad.memory)) }
+        try check(dnnl_primitive_execute(r.primitive.primitive, stream, Int32(a.count), &a), "execute")
+        try check(dnnl_stream_wait(stream), "wait")
     }
 
-    /// The memory for tensor `t` on the input side: `t` itself in the blocked format when
-    /// `blocked`, else Descent's NCHW buffer (`userSource`) that the caller reorders from or to.
-    private func sourceSide(_ t: Tensor, blocked: Bool) throws -> Memory {
-        try (blocked ? sourceView : userSource).bind(t.data)
-        return blocked ? sourceView : userSource
+    /// Runs `body(kernels, lane, views, scratchpads, chunk, first image)` for every chunk, each
+    /// chunk on the next free thread; the first error is rethrown.
+    private func eachChunk(_ body: (Kernels, Lane, [Memory], [Memory?], Int, Int) throws -> Void) throws {
+        let workers = min(Parallel.threads, chunks.count)
+        while lanes.count < workers { lanes.append(try Lane(kernels, engine: engine)) }
+        let failure = FirstError()
+        Parallel.forEachTaken(chunks.count) { c, w in
+            let (first, images) = chunks.chunk(c)
+            let s = images == kernels[0].images ? 0 : 1
+            do { try body(kernels[s], lanes[w], lanes[w].views[s], lanes[w].scratchpads[s], c, first) } catch { failure.record(error) }
+        }
+        if let e = failure.error { throw e }
     }
 
-    private func destinationSide(_ t: Tensor, blocked: Bool) throws -> Memory {
-        try (blocked ? destinationView : userDestination).bind(t.data)
-        return blocked ? destinationView : userDestination
+    /// `base` advanced to image `first` of side `i` (in `Lane.views` order).
+    private func at(_ base: UnsafeMutablePointer<Float>, side i: Int, image first: Int) -> UnsafeMutablePointer<Float> {
+        base + first * imageStrides[i]
     }
 
     /// `y = conv(x, w) + b`; x and y in NCHW, or in the blocked formats (`sourceBlock`,
     /// `destinationBlock`) when `blockedInput` / `blockedOutput`.
     func forward(_ x: Tensor, weight: Tensor, bias: Tensor?, output y: Tensor, blockedInput: Bool = false, blockedOutput: Bool = false) throws {
-        OneDNN.capThreads()
+        OneDNN.useOneThread()
         try userWeights.bind(weight.data)
-        var src = try sourceSide(x, blocked: blockedInput)
-        if !blockedInput {
-            try reorder(toSource, userSource, source)
-            src = source
-        }
-        let userDst = try destinationSide(y, blocked: blockedOutput)
-        let dst = blockedOutput ? userDst : destination
         try reorder(toWeights, userWeights, weights)
-        var args: [(Int32, Memory)] = [(DNNL_ARG_SRC, src), (DNNL_ARG_WEIGHTS, weights), (DNNL_ARG_DST, dst)]
-        if let bias {
-            try userBias.bind(bias.data)
-            args.append((DNNL_ARG_BIAS, userBias))
+        var src = x.data
+        if !blockedInput, let source {
+            try userSource.bind(x.data)
+            try reorder(toSource, userSource, source)
+            src = source.base
         }
-        try run(forwardPrimitive, args)
-        if !blockedOutput { try reorder(fromDestination, destination, userDestination) }
-        try check(dnnl_stream_wait(stream), "wait")
+        let dst = blockedOutput ? y.data : destination?.base ?? y.data
+        if let bias { try userBias.bind(bias.data) }
+        try eachChunk { k, lane, v, pads, _, first in
+            try v[0].bind(at(src, side: 0, image: first))
+            try v[1].bind(at(dst, side: 1, image: first))
+            var args: [(Int32, Memory)] = [(DNNL_ARG_SRC, v[0]), (DNNL_ARG_WEIGHTS, weights), (DNNL_ARG_DST, v[1])]
+            if bias != nil { args.append((DNNL_ARG_BIAS, userBias)) }
+            try lane.run(k.forward, scratchpad: pads[0], args)
+        }
+        if !blockedOutput, let destination {
+            try userDestination.bind(y.data)
+            try reorder(fromDestination, destination, userDestination)
+        }
         lastInput = blockedInput ? nil : x
     }
 
     /// Adds the weight gradient of `y = conv(x)` with output gradient `gy` into `gradWeight`; x
     /// and gy in the layouts the forward had.
     func backwardWeights(_ x: Tensor, _ gy: Tensor, gradWeight: Tensor, blockedInput: Bool = false, blockedGradOutput: Bool = false) throws {
-        OneDNN.capThreads()
-        var src = try sourceSide(x, blocked: blockedInput)
-        if !blockedInput {
+        OneDNN.useOneThread()
+        var src = x.data
+        if !blockedInput, let backwardSource {
             // The forward's reordered input is still valid when backward gets the same tensor.
-            if lastInput !== x || toBackwardSource != nil {
-                try reorder(toBackwardSource ?? toSource, userSource, backwardSource)
+            if lastInput !== x || backwardSource !== source {
+                try userSource.bind(x.data)
+                try reorder(toBackwardSource, userSource, backwardSource)
             }
-            src = backwardSource
+            src = backwardSource.base
         }
-        var diffDst = try destinationSide(gy, blocked: blockedGradOutput)
-        if !blockedGradOutput {
+        var diffDst = gy.data
+        if !blockedGradOutput, let diffDestination {
+            try userDestination.bind(gy.data)
             try reorder(toDiffDestination, userDestination, diffDestination)
-            diffDst = diffDestination
+            diffDst = diffDestination.base
         }
-        try run(backwardWeightsPrimitive, [(DNNL_ARG_SRC, src), (DNNL_ARG_DIFF_DST, diffDst), (DNNL_ARG_DIFF_WEIGHTS, diffWeights)])
-        try reorder(fromDiffWeights, diffWeights, diffWeightsUser)
-        try check(dnnl_stream_wait(stream), "wait")
+        let partials = partialDiffWeights.base, size = kernels[0].diffWeightsFloats
+        try eachChunk { k, lane, v, pads, c, first in
+            try v[2].bind(at(src, side: 2, image: first))
+            try v[3].bind(at(diffDst, side: 3, image: first))
+            try v[4].bind(partials + c * size)
+            try lane.run(k.backwardWeights, scratchpad: pads[2], [(DNNL_ARG_SRC, v[2]), (DNNL_ARG_DIFF_DST, v[3]), (DNNL_ARG_DIFF_WEIGHTS, v[4])])
+        }
+        // In chunk order, whichever thread ran which chunk.
+        for c in 1..<max(1, chunks.count) {
+            let p = partials + c * size
+            for i in 0..<size { partials[i] += p[i] }
+        }
+        try reorder(fromDiffWeights, partialDiffWeights, diffWeightsUser)
         diffDestinationHolds = blockedGradOutput ? nil : gy
         // Gradients accumulate, as every layer's do (oneDNN overwrites its outputs).
-        let computed = (fromDiffWeights == nil ? diffWeights : diffWeightsUser).base, dst = gradWeight.data
+        let computed = fromDiffWeights == nil ? partials : diffWeightsUser.base, dst = gradWeight.data
         for i in 0..<gradWeight.count { dst[i] += computed[i] }
     }
 
@@ -278,25 +389,36 @@ final class DNNLConvolution {
     /// Right after `backwardWeights` with the same `gy` it reuses that pass's reordered `gy`;
     /// called later (a deferred input gradient), it reorders `gy` again.
     func backwardData(_ gy: Tensor, weight: Tensor, gradInput: Tensor, blockedGradOutput: Bool = false, blockedGradInput: Bool = false) throws {
-        OneDNN.capThreads()
+        OneDNN.useOneThread()
         try userWeights.bind(weight.data)
-        var diffDst = try destinationSide(gy, blocked: blockedGradOutput)
-        if !blockedGradOutput {
-            if let r = toDataDiffDestination {
-                try reorder(r, userDestination, dataDiffDestination)
-            } else if diffDestinationHolds !== gy {
-                try reorder(toDiffDestination, userDestination, dataDiffDestination)
-            }
-            diffDst = dataDiffDestination
-        }
-        let userDiffSrc = try sourceSide(gradInput, blocked: blockedGradInput)
         try reorder(toDataWeights, userWeights, dataWeights)
-        try run(backwardDataPrimitive, [(DNNL_ARG_DIFF_DST, diffDst), (DNNL_ARG_WEIGHTS, dataWeights),
-                                        (DNNL_ARG_DIFF_SRC, blockedGradInput ? userDiffSrc : diffSource)])
-        if !blockedGradInput { try reorder(fromDiffSource, diffSource, userSource) }
-        try check(dnnl_stream_wait(stream), "wait")
+        var diffDst = gy.data
+        if !blockedGradOutput, let dataDiffDestination {
+            if dataDiffDestination !== diffDestination || diffDestinationHolds !== gy {
+                try userDestination.bind(gy.data)
+                try reorder(toDataDiffDestination, userDestination, dataDiffDestination)
+            }
+            diffDst = dataDiffDestination.base
+        }
+        let diffSrc = blockedGradInput ? gradInput.data : diffSource?.base ?? gradInput.data
+        try eachChunk { k, lane, v, pads, _, first in
+            try v[5].bind(at(diffDst, side: 5, image: first))
+            try v[6].bind(at(diffSrc, side: 6, image: first))
+            try lane.run(k.backwardData, scratchpad: pads[1], [(DNNL_ARG_DIFF_DST, v[5]), (DNNL_ARG_WEIGHTS, dataWeights), (DNNL_ARG_DIFF_SRC, v[6])])
+        }
+        if !blockedGradInput, let diffSource {
+            try userSource.bind(gradInput.data)
+            try reorder(fromDiffSource, diffSource, userSource)
+        }
         diffDestinationHolds = nil
     }
+}
+
+/// The first error a parallel loop's pieces threw.
+private final class FirstError: @unchecked Sendable {
+    private let lock = NSLock()
+    private(set) var error: Error?
+    func record(_ e: Error) { lock.withLock { if error == nil { error = e } } }
 }
 
 /// Throws a DescentError naming the oneDNN call that failed.

@@ -27,11 +27,11 @@ enum OneDNN {
 
     private static let setOpenMPThreads = descent_omp_set_num_threads()
 
-    /// Caps oneDNN's OpenMP team for the calling thread's next calls. OpenMP keeps the cap per
-    /// thread, and oneDNN also fixes a primitive's work split when it is created, so this runs
-    /// before every creation and execution: without it, `DESCENT_THREADS=1` still ran a second
-    /// OpenMP thread (measured: 12% of a 1-thread step spinning in libgomp).
-    static func capThreads(_ n: Int = Parallel.threads) {
-        setOpenMPThreads?(Int32(max(1, n)))
+    /// Keeps oneDNN's calls from the calling thread on that thread: Descent's pool
+    /// (`WorkerPool`) runs the pieces in parallel, and an OpenMP team beside it would fight it for
+    /// the cores. OpenMP keeps the cap per thread, and oneDNN fixes a primitive's work split when
+    /// it is created, so this runs before every creation and execution.
+    static func useOneThread() {
+        setOpenMPThreads?(1)
     }
 }

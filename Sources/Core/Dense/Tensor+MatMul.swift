@@ -34,7 +34,7 @@ public func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alp
     Parallel.forEachWorker(workers) { w, _ in
         let r0 = w * block, rows = min(block, m - r0)
         guard rows > 0 else { return }
-        OneDNN.capThreads(1)
+        OneDNN.useOneThread()
         // Rows of op(A) start r0 rows down A, or r0 columns across it when A is transposed.
         let status = dnnl_sgemm(transposeA ? 84 : 78, transposeB ? 84 : 78, Int64(rows), Int64(n), Int64(k), alpha,
                                 transposeA ? a + r0 : a + r0 * lda, Int64(lda), b, Int64(ldb), beta, c + r0 * ldc, Int64(ldc))

@@ -1,11 +1,10 @@
 import CDNNL
 import CKernels
-import Dispatch
 import Foundation
 
 /// Descent's threading: one knob, `DESCENT_THREADS` (default: all cores), and one pool — the
-/// loops below run on OpenMP's team (`team`), which oneDNN's kernels use too, capped by
-/// `OneDNN.capThreads` before each oneDNN call.
+/// loops below run on `WorkerPool`'s threads, and oneDNN runs one-thread primitives inside them
+/// (`OneDNN.useOneThread`), so nothing else computes in parallel.
 ///
 /// Work is split across threads at the outermost level (batch images, chunks of a long vector);
 /// a GEMM inside such a piece runs on one thread: on small CNNs splitting the batch beats
@@ -22,8 +21,7 @@ public enum Parallel {
     }()
 
     /// Flushes denormals to zero on the calling thread (see `descent_flush_denormals`). Threads
-    /// inherit the mode from their creator; team members set it anyway, since libgomp's (or
-    /// Dispatch's) threads may have been created before it was set.
+    /// inherit the mode from their creator; pool threads set it anyway.
     @inline(__always)
     public static func prepareThread() { descent_flush_denormals() }
 
@@ -73,6 +71,14 @@ public enum Parallel {
         return workers
     }
 
+    /// Runs `body(i, worker)` for i in 0..<count on up to `threads` threads, each thread taking
+    /// the next piece not yet taken: a worker the OS deschedules holds up only the piece it is
+    /// running, since the others take the rest. For pieces whose results do not depend on which
+    /// thread runs them (each writes its own output); the worker index selects scratch space.
+    public static func forEachTaken(_ count: Int, _ body: (_ item: Int, _ worker: Int) -> Void) {
+        WorkerPool.shared.run(groups: count, threads: threads, body)
+    }
+
     /// Splits 0..<count into contiguous ranges, one per thread, for memory-bound elementwise
     /// loops; ranges are multiples of 64 elements so chunks start on cache lines. Small inputs
     /// (under `grain` elements) stay on the calling thread.
@@ -90,36 +96,9 @@ public enum Parallel {
         }
     }
 
-    /// Runs `body(w)` for w in 0..<workers on OpenMP's team (libgomp), the pool oneDNN's
-    /// kernels use, so Descent's loops and oneDNN's never compete for the cores (two pools
-    /// did: one spun while the other worked); Dispatch where libgomp is absent.
+    /// Runs `body(w)` for w in 0..<workers on Descent's threads (`WorkerPool`): each thread
+    /// takes the next w not yet taken, so a descheduled thread holds up only the w it runs.
     static func team(_ workers: Int, _ body: (Int) -> Void) {
-        guard let parallel = gompParallel, let member = ompThreadNum, let size = ompNumThreads else {
-            DispatchQueue.concurrentPerform(iterations: workers) { w in
-                prepareThread()
-                body(w)
-            }
-            return
-        }
-        withoutActuallyEscaping(body) { body in
-            let work = TeamWork { prepareThread(); let (t, n) = (Int(member()), Int(size())); var w = t; while w < workers { body(w); w += n } }
-            withExtendedLifetime(work) {
-                parallel(runTeamMember, Unmanaged.passUnretained(work).toOpaque(), UInt32(workers), 0)
-            }
-        }
+        WorkerPool.shared.run(groups: workers, threads: workers) { w, _ in body(w) }
     }
-
-    private static let gompParallel = descent_gomp_parallel()
-    private static let ompThreadNum = descent_omp_get_thread_num()
-    private static let ompNumThreads = descent_omp_get_num_threads()
-}
-
-/// What each member of an OpenMP team runs (a context pointer is all libgomp passes).
-private final class TeamWork {
-    let run: () -> Void
-    init(_ run: @escaping () -> Void) { self.run = run }
-}
-
-private let runTeamMember: @convention(c) (UnsafeMutableRawPointer?) -> Void = { context in
-    Unmanaged<TeamWork>.fromOpaque(context!).takeUnretainedValue().run()
 }

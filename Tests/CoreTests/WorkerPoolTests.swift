@@ -1,0 +1,83 @@
+import XCTest
+import Foundation
+@testable import DescentCore
+
+/// Descent's thread pool: every piece runs once, nested loops run inline, a thread the OS would
+/// deschedule does not hold up a step, and training gives the same bits at any thread count.
+final class WorkerPoolTests: XCTestCase {
+    override func tearDown() {
+        Parallel.setThreads(ProcessInfo.processInfo.activeProcessorCount)
+    }
+
+    func testEveryGroupRunsOnceOnAThreadOfTheJob() {
+        Parallel.setThreads(2)
+        for groups in [0, 1, 2, 3, 100] {
+            let lock = NSLock()
+            var runs = Array(repeating: 0, count: groups), slots = Set<Int>()
+            WorkerPool.shared.run(groups: groups, threads: 2) { g, slot in
+                lock.withLock { runs[g] += 1; slots.insert(slot) }
+            }
+            XCTAssertEqual(runs, Array(repeating: 1, count: groups), "\(groups) groups")
+            XCTAssertTrue(slots.isSubset(of: [0, 1]), "\(slots)")
+        }
+    }
+
+    func testNestedLoopsRunInline() {
+        Parallel.setThreads(2)
+        let lock = NSLock()
+        var sum = 0
+        Parallel.forEach(8) { i in
+            var inner = 0
+            Parallel.forEach(10) { j in inner += j }   // inline: no lock needed for `inner`
+            lock.withLock { sum += i * inner }
+        }
+        XCTAssertEqual(sum, 45 * 28)
+    }
+
+    /// ReferenceCNN steps at 16x16: a step's losses and weights, after `steps` Adam steps.
+    private func train(threads: Int, steps: Int = 3) throws -> (losses: [Double], weights: [[Float]]) {
+        Parallel.setThreads(threads)
+        let model = try ReferenceCNN.make(size: 16, seed: 5)
+        let trainer = Trainer(model: model, criterion: CrossEntropy(), optimizer: try Adam())
+        let (x, y) = try ReferenceCNN.batch(size: 16, batch: 32, seed: 6)
+        var losses: [Double] = []
+        for _ in 0..<steps { losses.append(try trainer.trainStep(input: x, target: y).loss) }
+        return (losses, model.parameters.map { Array(UnsafeBufferPointer(start: $0.data, count: $0.count)) })
+    }
+
+    /// The convolutions run a batch in chunks of fixed size whichever thread takes them, and add
+    /// the weight gradient's partial sums in chunk order: the thread count changes no bit.
+    func testTrainingGivesTheSameBitsAtAnyThreadCount() throws {
+        let one = try train(threads: 1)
+        for threads in [2, 3] {
+            let many = try train(threads: threads)
+            XCTAssertEqual(many.losses, one.losses, "\(threads) threads")
+            XCTAssertTrue(many.weights == one.weights, "weights differ at \(threads) threads")
+        }
+    }
+
+    /// A pool thread that sleeps when it should work (as one the OS descheduled for another
+    /// process) does not hold up the step: the calling thread takes its share. Compared with the
+    /// same step at one thread, not with a fixed time.
+    func testAStalledThreadDoesNotHoldUpTheStep() throws {
+        let model = try ReferenceCNN.make(size: 32, seed: 5)
+        let trainer = Trainer(model: model, criterion: CrossEntropy(), optimizer: try Adam())
+        let (x, y) = try ReferenceCNN.batch(size: 32, batch: 32, seed: 6)
+        func seconds(_ body: () throws -> Void) rethrows -> Double {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            try body()
+            return Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+        }
+        Parallel.setThreads(1)
+        _ = try trainer.trainStep(input: x, target: y)
+        let oneThread = try (0..<3).map { _ in try seconds { _ = try trainer.trainStep(input: x, target: y) } }.sorted()[1]
+        Parallel.setThreads(2)
+        _ = try trainer.trainStep(input: x, target: y)
+        let stall = max(0.3, 5 * oneThread)
+        WorkerPool.shared.stallNextJobMicroseconds.store(Int(stall * 1e6), ordering: .relaxed)
+        let stalled = try seconds { _ = try trainer.trainStep(input: x, target: y) }
+        XCTAssertLessThan(stalled, stall, "the step waited for the stalled thread")
+        XCTAssertLessThan(stalled, 2 * oneThread + 0.05, "one thread: \(oneThread) s, with a stalled second thread: \(stalled) s")
+        usleep(UInt32(stall * 1e6))   // let the stalled thread wake before other tests
+    }
+}
