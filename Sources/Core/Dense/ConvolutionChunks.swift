@@ -4,22 +4,30 @@ import Foundation
 /// How `DNNLConvolution` cuts a batch: chunks of `images` images (the last may be smaller), each
 /// run by one thread through primitives planned for one thread.
 ///
-/// Why: a primitive run by the whole OpenMP team splits its work statically and ends in a
+/// Why: a primitive run by a whole OpenMP team splits its work statically and ends in a
 /// barrier, so one thread the OS deschedules (another process on the core) stalls the step;
 /// a chunk a thread has not started is taken by the next free thread (`Parallel.forEachTaken`).
 /// A chunk's result does not depend on which thread runs it, and the weight gradient's partial
 /// sums are added in chunk order, so the convolutions give the same bits at any thread count.
-/// Small chunks also keep a chunk's tensors in cache: on one Zen 5 core the reference CNN's two
-/// Winograd layers ran forward and backward in 6.95 ms in chunks of 8 against 7.33 ms whole.
+/// The chunk size depends on the batch and the layer only, never on the threads.
 struct ConvolutionChunks {
     let batch: Int
     let images: Int
 
-    /// Chunks of 8 images from a batch of 32; smaller batches in 4 chunks where they can (a
-    /// chunk count for two threads to share), never depending on the thread count.
-    init(batch: Int) {
+    /// What a chunk's input and output may take together: one core's L2 on the machines we run
+    /// on (1 MiB on Zen 4 and 5). Chunks that stay in L2 made the reference step faster: 77.1 ->
+    /// 80.1-81.0 steps/s at one thread, 130.5 -> 136.2 at two (AMD EPYC, 2026-12-03, in turn
+    /// with chunks of 8 for every layer); the 16 -> 32 layer's chunks went from 8 images to 4.
+    static let cacheBytes = 1 << 20
+
+    /// At most 8 images, fewer for a small batch (4 chunks where it can: a chunk count for two
+    /// threads to share), halved while a chunk's `imageBytes` (input and output of one image)
+    /// exceed `cacheBytes`.
+    init(batch: Int, imageBytes: Int) {
         self.batch = batch
-        images = batch >= 32 ? 8 : max(1, batch / 4)
+        var n = batch >= 32 ? 8 : max(1, batch / 4)
+        while n > 1, n * imageBytes > Self.cacheBytes { n /= 2 }
+        images = n
     }
 
     var count: Int { (batch + images - 1) / images }

@@ -164,7 +164,7 @@ final class DNNLConvolution {
         guard let (engine, stream) = OneDNN.context else { throw DescentError("nn.Conv2d", "oneDNN is not available") }
         self.engine = engine
         self.stream = stream
-        chunks = ConvolutionChunks(batch: n)
+        chunks = ConvolutionChunks(batch: n, imageBytes: 4 * (g.channels * g.height * g.width + outChannels * g.outHeight * g.outWidth))
         let wDims = [outChannels, g.channels, g.kernelH, g.kernelW]
         let biasDesc = try Self.desc([outChannels], dnnl_a)
         // Planned for one thread: each chunk runs on one.
