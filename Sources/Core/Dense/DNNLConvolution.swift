@@ -30,7 +30,6 @@ final class DNNLConvolution {
 
         func bind(_ p: UnsafeMutablePointer<Float>) throws { try check(dnnl_memory_set_data_handle(memory, p), "memory handle") }
         var base: UnsafeMutablePointer<Float> { storage!.base }
-        var floats: Int { var d = desc; return dnnl_memory_desc_get_size(&d) / 4 }
         deinit { dnnl_memory_destroy(memory) }
     }
 
@@ -300,6 +299,17 @@ final class DNNLConvolution {
         try check(dnnl_stream_wait(stream), "wait")
     }
 
+    /// `t`'s data in a primitive's format: `t` itself where the formats agree, else `buffer`
+    /// after reordering `t` into it through `user` (unless `current`: it holds `t` already).
+    private func prepared(_ t: Tensor, via user: Memory, into buffer: Memory?, _ r: Reorder?, current: Bool = false) throws -> UnsafeMutablePointer<Float> {
+        guard let buffer else { return t.data }
+        if !current {
+            try user.bind(t.data)
+            try reorder(r, user, buffer)
+        }
+        return buffer.base
+    }
+
     /// Runs `body(kernels, lane, views, scratchpads, chunk, first image)` for every chunk, each
     /// chunk on the next free thread; the first error is rethrown.
     private func eachChunk(_ body: (Kernels, Lane, [Memory], [Memory?], Int, Int) throws -> Void) throws {
@@ -325,12 +335,7 @@ final class DNNLConvolution {
         OneDNN.useOneThread()
         try userWeights.bind(weight.data)
         try reorder(toWeights, userWeights, weights)
-        var src = x.data
-        if !blockedInput, let source {
-            try userSource.bind(x.data)
-            try reorder(toSource, userSource, source)
-            src = source.base
-        }
+        let src = blockedInput ? x.data : try prepared(x, via: userSource, into: source, toSource)
         let dst = blockedOutput ? y.data : destination?.base ?? y.data
         if let bias { try userBias.bind(bias.data) }
         try eachChunk { k, lane, v, pads, _, first in
@@ -351,21 +356,10 @@ final class DNNLConvolution {
     /// and gy in the layouts the forward had.
     func backwardWeights(_ x: Tensor, _ gy: Tensor, gradWeight: Tensor, blockedInput: Bool = false, blockedGradOutput: Bool = false) throws {
         OneDNN.useOneThread()
-        var src = x.data
-        if !blockedInput, let backwardSource {
-            // The forward's reordered input is still valid when backward gets the same tensor.
-            if lastInput !== x || backwardSource !== source {
-                try userSource.bind(x.data)
-                try reorder(toBackwardSource, userSource, backwardSource)
-            }
-            src = backwardSource.base
-        }
-        var diffDst = gy.data
-        if !blockedGradOutput, let diffDestination {
-            try userDestination.bind(gy.data)
-            try reorder(toDiffDestination, userDestination, diffDestination)
-            diffDst = diffDestination.base
-        }
+        // The forward's reordered input is still valid when backward gets the same tensor.
+        let src = blockedInput ? x.data : try prepared(x, via: userSource, into: backwardSource, toBackwardSource,
+                                                       current: lastInput === x && backwardSource === source)
+        let diffDst = blockedGradOutput ? gy.data : try prepared(gy, via: userDestination, into: diffDestination, toDiffDestination)
         let partials = partialDiffWeights.base, size = kernels[0].diffWeightsFloats
         try eachChunk { k, lane, v, pads, c, first in
             try v[2].bind(at(src, side: 2, image: first))
@@ -392,14 +386,8 @@ final class DNNLConvolution {
         OneDNN.useOneThread()
         try userWeights.bind(weight.data)
         try reorder(toDataWeights, userWeights, dataWeights)
-        var diffDst = gy.data
-        if !blockedGradOutput, let dataDiffDestination {
-            if dataDiffDestination !== diffDestination || diffDestinationHolds !== gy {
-                try userDestination.bind(gy.data)
-                try reorder(toDataDiffDestination, userDestination, dataDiffDestination)
-            }
-            diffDst = dataDiffDestination.base
-        }
+        let diffDst = blockedGradOutput ? gy.data : try prepared(gy, via: userDestination, into: dataDiffDestination, toDataDiffDestination,
+                                                                 current: dataDiffDestination === diffDestination && diffDestinationHolds === gy)
         let diffSrc = blockedGradInput ? gradInput.data : diffSource?.base ?? gradInput.data
         try eachChunk { k, lane, v, pads, _, first in
             try v[5].bind(at(diffDst, side: 5, image: first))
