@@ -14,6 +14,9 @@ struct RunExecutor {
     /// The resolved hyperparameters before training (defaults included), for config.json.
     let resolvedHyper: Hyperparameters
     let resolvedScheduleArgs: Hyperparameters?
+    /// Seconds between looks at the machine's load while a run trains (a look reads two /proc
+    /// files; /proc/stat counts in 10 ms ticks).
+    static let loadInterval = 2.0
 
     /// Builds everything the run needs and tries one forward pass, so a bad study stops before
     /// any run trains. Errors name the run.
@@ -83,20 +86,27 @@ struct RunExecutor {
                                                   optimizer: optimizer, steps: spec.steps, samples: setup.train.count, progress: progress) {
             (state, resumed) = (restored, true)
             trainer.resume(step: state.step, scheduledLR: state.scheduledLR, scheduleYieldedAt: state.scheduleYieldedAt)
-            // As it started, but never more threads than this machine has cores.
-            Parallel.setThreads(min(state.threads, max(threads, ProcessInfo.processInfo.activeProcessorCount)))
-            let same = state.threads == threads ? "" : " with \(Parallel.threads) thread\(Parallel.threads == 1 ? "" : "s"), as it started (here \(threads))"
-            progress.finish("resuming at step \(state.step) of \(spec.steps)" + same)
+            progress.finish("resuming at step \(state.step) of \(spec.steps)")
         } else {
             RunRecorder.clearEarlierAttempt(dir)
-            // Not more threads than other processes leave cores free: a static split of every
-            // region over a descheduled thread waits for its next time slice.
-            let chosen = Parallel.threadsForNewRun(), cores = ProcessInfo.processInfo.activeProcessorCount
-            Parallel.setThreads(chosen)
-            if chosen < cores, !Parallel.threadsFromEnvironment {
-                progress.finish("other processes keep \(cores - chosen) of \(cores) cores busy: training with \(chosen) thread\(chosen == 1 ? "" : "s") (DESCENT_THREADS sets the count)")
-            }
             (state, resumed) = (RunState(seed: spec.seed), false)
+        }
+        // Not more threads than other processes leave cores free (results do not depend on the
+        // count), then following the load as the run goes on.
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        Parallel.setThreads(Parallel.threadsForNewRun())
+        if Parallel.threads < cores, !Parallel.threadsFromEnvironment {
+            progress.finish("other processes keep \(cores - Parallel.threads) of \(cores) cores busy: training with \(Parallel.threads) thread\(Parallel.threads == 1 ? "" : "s") (DESCENT_THREADS sets the count)")
+        }
+        var load = CoreLoad.Monitor(), loadCheckedAt = Date()
+        func followLoad() {
+            guard !Parallel.threadsFromEnvironment, Date().timeIntervalSince(loadCheckedAt) >= Self.loadInterval,
+                  let others = load.othersBusy() else { return }
+            loadCheckedAt = Date()
+            let next = Parallel.threadsFollowingLoad(current: Parallel.threads, othersBusy: others)
+            guard next != Parallel.threads else { return }
+            Parallel.setThreads(next)
+            progress.finish(String(format: "other processes now use %.1f of %d cores: training with %d thread%@", others, cores, next, next == 1 ? "" : "s"))
         }
         let recorder = try RunRecorder(dir: dir, config: config(configuration), configHash: configuration.hash, metricName: setup.metricName,
                                        group: configuration.settingHash, state: &state, resumed: resumed)
@@ -107,6 +117,7 @@ struct RunExecutor {
         func elapsed() -> Double { before + Date().timeIntervalSince(start) }
         func checkpoint() throws {
             state.seconds = elapsed()
+            state.threads = Parallel.threads
             (state.scheduledLR, state.scheduleYieldedAt) = (trainer.lastScheduledLR, trainer.scheduleYieldedAt)
             try recorder.checkpoint(&state, model: setup.model, optimizer: optimizer)
         }
@@ -133,6 +144,7 @@ struct RunExecutor {
                     break
                 }
                 progress.update(step: step, loss: r.loss, lr: r.lr)
+                followLoad()
                 if let onStep {
                     let hyper = optimizer.hyper
                     let goOn: Bool

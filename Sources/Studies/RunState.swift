@@ -25,8 +25,8 @@ struct RunState: Codable {
     var scheduleYieldedAt: Int?
     /// Hyperparameters changed by hand between steps, in order.
     var edits: [LiveEdit] = []
-    /// The thread count the run started with: a resumed run uses it again, since results
-    /// depend on it at the level of float rounding (oneDNN splits reductions by thread).
+    /// The thread count at the last checkpoint, for the record: results do not depend on it, and
+    /// a resumed run picks its own from the machine's load.
     var threads = Parallel.threads
     /// When the run first started (seconds since 1970): event wall times count from it.
     var started = Date().timeIntervalSince1970

@@ -56,6 +56,43 @@ final class WorkerPoolTests: XCTestCase {
         }
     }
 
+    /// A run may change its thread count between steps (following the machine's load): the
+    /// steps after the change give the bits they would have given.
+    func testChangingTheThreadCountBetweenStepsChangesNoBit() throws {
+        func run(_ counts: [Int]) throws -> [Double] {
+            let model = try ReferenceCNN.make(size: 16, seed: 5)
+            let trainer = Trainer(model: model, criterion: CrossEntropy(), optimizer: try Adam())
+            let (x, y) = try ReferenceCNN.batch(size: 16, batch: 32, seed: 6)
+            return try counts.map { n in
+                Parallel.setThreads(n)
+                return try trainer.trainStep(input: x, target: y).loss
+            }
+        }
+        XCTAssertEqual(try run([2, 2, 1, 1, 2, 2]), try run([1, 1, 1, 1, 1, 1]))
+    }
+
+    /// The load-following rule: free cores rounded, with 0.6 of a core of slack either way, and
+    /// nothing when DESCENT_THREADS fixes the count.
+    func testThreadsFollowTheLoadWithSlack() {
+        let saved = ProcessInfo.processInfo.environment["DESCENT_THREADS"]
+        defer { if let saved { setenv("DESCENT_THREADS", saved, 1) } }
+        unsetenv("DESCENT_THREADS")
+        let cases: [(current: Int, others: Double, cores: Int, expected: Int)] = [
+            (2, 0.0, 2, 2), (2, 0.5, 2, 2), (2, 0.7, 2, 1), (2, 1.9, 2, 1),   // a neighbour takes a core
+            (1, 1.0, 2, 1), (1, 0.5, 2, 1), (1, 0.3, 2, 2), (1, 0.0, 2, 2),   // and leaves it
+            (8, 2.2, 8, 6), (4, 0.0, 8, 8), (3, .nan, 4, 3), (2, 9.0, 4, 1),
+        ]
+        for c in cases {
+            XCTAssertEqual(Parallel.threadsFollowingLoad(current: c.current, othersBusy: c.others, cores: c.cores), c.expected, "\(c)")
+        }
+        setenv("DESCENT_THREADS", "2", 1)
+        XCTAssertEqual(Parallel.threadsFollowingLoad(current: 2, othersBusy: 1.9, cores: 2), 2)
+        if saved == nil { unsetenv("DESCENT_THREADS") }
+        var monitor = CoreLoad.Monitor()
+        usleep(50_000)
+        if let others = monitor.othersBusy() { XCTAssertTrue(others >= 0 && others.isFinite, "\(others)") }
+    }
+
     /// A pool thread that sleeps when it should work (as one the OS descheduled for another
     /// process) does not hold up the step: the calling thread takes its share. Compared with the
     /// same step at one thread, not with a fixed time.

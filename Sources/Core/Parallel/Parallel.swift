@@ -38,6 +38,18 @@ public enum Parallel {
         return max(1, cores - Int(others.rounded()))
     }
 
+    /// The thread count for a run going on with `current` threads while other processes use
+    /// `othersBusy` cores' worth of CPU: the free cores, rounded, when they differ from `current`
+    /// by more than 0.6 of a core (so a neighbour near half a core does not flip it back and
+    /// forth); `current` otherwise, and always when `DESCENT_THREADS` fixes the count. Results
+    /// do not depend on the thread count, so a run may change it between steps.
+    public static func threadsFollowingLoad(current: Int, othersBusy: Double, cores: Int = ProcessInfo.processInfo.activeProcessorCount) -> Int {
+        guard !threadsFromEnvironment, othersBusy.isFinite else { return current }
+        let free = Double(cores) - othersBusy
+        guard abs(free - Double(current)) > 0.6 else { return current }
+        return min(cores, max(1, Int(free.rounded())))
+    }
+
     /// Changes the cap at run time (benchmarks take 1- and N-thread figures in one process).
     public static func setThreads(_ n: Int) {
         _ = threads
