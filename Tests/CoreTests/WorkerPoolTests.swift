@@ -34,6 +34,21 @@ final class WorkerPoolTests: XCTestCase {
         XCTAssertEqual(sum, 45 * 28)
     }
 
+    /// Pool threads leave signals sent to the process to other threads (a handler run on a
+    /// thread inside oneDNN's JIT code would write into the heap); faults stay theirs.
+    func testPoolThreadsBlockSignalsSentToTheProcess() throws {
+        Parallel.setThreads(2)
+        WorkerPool.shared.run(groups: 4, threads: 2) { _, _ in }
+        let tasks = try FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")
+        let worker = tasks.first { (try? String(contentsOfFile: "/proc/self/task/\($0)/comm", encoding: .utf8))?.hasPrefix("descent-pool") == true }
+        let status = try String(contentsOfFile: "/proc/self/task/\(try XCTUnwrap(worker, "no pool thread"))/status", encoding: .utf8)
+        let line = try XCTUnwrap(status.split(separator: "\n").first { $0.hasPrefix("SigBlk:") })
+        let mask = try XCTUnwrap(UInt64(line.dropFirst("SigBlk:".count).trimmingCharacters(in: .whitespaces), radix: 16))
+        func blocked(_ s: Int32) -> Bool { mask & (1 << UInt64(s - 1)) != 0 }
+        for s in [SIGINT, SIGTERM, SIGUSR1, SIGUSR2, SIGCHLD, SIGWINCH, SIGPIPE, SIGPROF, SIGALRM] { XCTAssertTrue(blocked(s), "signal \(s) reaches a pool thread") }
+        for s in [SIGSEGV, SIGBUS, SIGFPE, SIGILL] { XCTAssertFalse(blocked(s), "fault \(s) blocked") }
+    }
+
     /// ReferenceCNN steps at 16x16: a step's losses and weights, after `steps` Adam steps.
     private func train(threads: Int, steps: Int = 3) throws -> (losses: [Double], weights: [[Float]]) {
         Parallel.setThreads(threads)

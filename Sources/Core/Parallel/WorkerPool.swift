@@ -75,9 +75,7 @@ final class WorkerPool: @unchecked Sendable {
             while started < threads - 1 {
                 started += 1
                 let slot = started
-                let t = Thread { [unowned self] in self.serve(slot: slot) }
-                t.name = "descent-worker-\(slot)"
-                t.start()
+                Thread { [unowned self] in self.serve(slot: slot) }.start()
             }
             self.job = job
             published.wrappingAdd(1, ordering: .releasing)
@@ -96,6 +94,8 @@ final class WorkerPool: @unchecked Sendable {
 
     /// A pool thread: polls, then sleeps, until a job is published; takes groups while any are left.
     private func serve(slot: Int) {
+        Self.blockAsynchronousSignals()
+        Thread.current.name = "descent-pool-\(slot)"   // as `top -H` and /proc show it (15 bytes at most)
         Parallel.prepareThread()
         OneDNN.useOneThread()
         InsideJob.set(true)
@@ -116,6 +116,19 @@ final class WorkerPool: @unchecked Sendable {
             if slot == 1, case let us = stallNextJobMicroseconds.exchange(0, ordering: .relaxed), us > 0 { usleep(UInt32(us)) }
             job.work(slot: slot)
         }
+    }
+}
+
+extension WorkerPool {
+    /// Leaves every signal sent to the process to the other threads: a pool thread runs
+    /// oneDNN's JIT kernels, whose stack pointer may point into the heap while they run, and a
+    /// handler run there would write its frame into the heap (oneDNN issue 4845). Faults the
+    /// thread itself raises still reach it.
+    fileprivate static func blockAsynchronousSignals() {
+        var set = sigset_t()
+        sigfillset(&set)
+        for s in [SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGABRT] { sigdelset(&set, s) }
+        pthread_sigmask(SIG_BLOCK, &set, nil)
     }
 }
 
