@@ -84,7 +84,7 @@ final class LayerGradientTests: XCTestCase {
             (2, 3, (3, 3), (2, 2), (0, 0), true, [1, 2, 8, 8]),   // the last row and column are not covered
             (16, 16, (3, 3), (1, 1), (1, 1), true, [2, 16, 9, 8]),   // Winograd where oneDNN has it
             (16, 32, (3, 3), (1, 1), (0, 0), false, [1, 16, 6, 7]),
-            (16, 16, (3, 3), (1, 1), (1, 1), true, [9, 16, 6, 6]),   // chunks of 2 images and a last one of 1
+            (16, 16, (3, 3), (1, 1), (1, 1), true, [9, 16, 6, 6]),   // a chunk of 8 images and a last one of 1
             (4, 8, (3, 3), (1, 1), (1, 1), true, [33, 4, 5, 5]),     // chunks of 8 and a last one of 1
         ]
         for c in cases {

@@ -139,15 +139,17 @@ final class ConvolutionChunksTests: XCTestCase {
     func testChunksFollowTheBatchAndTheCacheBudget() {
         // The reference CNN's layers at batch 32: 3->16 at 64x64, 16->32 at 32x32, 32->64 at 16x16.
         let perImage = { (cin: Int, cout: Int, side: Int) in 4 * (cin + cout) * side * side }
-        XCTAssertEqual(ConvolutionChunks(batch: 32, imageBytes: perImage(3, 16, 64)).images, 2)
+        XCTAssertEqual(ConvolutionChunks(batch: 32, imageBytes: perImage(3, 16, 64)).images, 4)
         XCTAssertEqual(ConvolutionChunks(batch: 32, imageBytes: perImage(16, 32, 32)).images, 4)
         XCTAssertEqual(ConvolutionChunks(batch: 32, imageBytes: perImage(32, 64, 16)).images, 8)
-        let small = ConvolutionChunks(batch: 9, imageBytes: 100)
-        XCTAssertEqual([small.images, small.count], [2, 5])
-        XCTAssertEqual(small.sizes, [2, 1])
-        XCTAssertTrue(small.chunk(4) == (8, 1))
-        XCTAssertEqual(ConvolutionChunks(batch: 3, imageBytes: 100).sizes, [1])
-        XCTAssertEqual(ConvolutionChunks(batch: 64, imageBytes: 10 << 20).images, 1)   // an image over the budget: one at a time
+        let detector = ConvolutionChunks(batch: 16, imageBytes: perImage(64, 64, 8))
+        XCTAssertEqual([detector.images, detector.count], [8, 2])
+        let ragged = ConvolutionChunks(batch: 9, imageBytes: 100)
+        XCTAssertEqual([ragged.images, ragged.count], [8, 2])
+        XCTAssertEqual(ragged.sizes, [8, 1])
+        XCTAssertTrue(ragged.chunk(1) == (8, 1))
+        XCTAssertEqual(ConvolutionChunks(batch: 3, imageBytes: 100).sizes, [3])
+        XCTAssertEqual(ConvolutionChunks(batch: 64, imageBytes: 10 << 20).images, 4)   // never fewer than 4
         XCTAssertEqual(ConvolutionChunks(batch: 33, imageBytes: 100).sizes, [8, 1])
     }
 }
