@@ -20,6 +20,14 @@ static inline void descent_flush_denormals(void) {
 #endif
 }
 
+/* Tells the core the thread is spinning on a flag (the pause instruction): the spin takes
+ * less power and leaves the core's resources to a sibling hyperthread. */
+static inline void descent_cpu_relax(void) {
+#if defined(__SSE2__)
+    _mm_pause();
+#endif
+}
+
 /* The widest vectors the CPU has, for the loops compiled several times: 2 AVX-512 (avx512f),
  * 1 AVX2, 0 baseline. */
 int descent_vector_level(void);

@@ -78,8 +78,17 @@ final class DNNLConvolution {
         let backwardSource, diffDestination, diffWeights: dnnl_memory_desc_t
         let dataDiffDestination, dataWeights, diffSource: dnnl_memory_desc_t
         let implementation: String
+        /// Between Descent's NCHW and the primitives' formats, for a chunk (absent where the
+        /// formats agree): the formats each goes from and to.
+        var reorders: [ActivationReorder: (primitive: Primitive, from: dnnl_memory_desc_t, to: dnnl_memory_desc_t)] = [:]
 
         var diffWeightsFloats: Int { var d = diffWeights; return dnnl_memory_desc_get_size(&d) / 4 }
+    }
+
+    /// The activation reorders, run chunk by chunk like the convolutions (one thread each, the
+    /// chunk still in cache for the primitive that reads it).
+    private enum ActivationReorder: CaseIterable {
+        case toSource, fromDestination, toBackwardSource, toDiffDestination, toDataDiffDestination, fromDiffSource
     }
 
     /// What one thread needs to run chunks: its stream, memory objects over the chunk it runs
@@ -91,6 +100,8 @@ final class DNNLConvolution {
         let views: [[Memory]]
         /// Per chunk size: forward, backward data, backward weights.
         let scratchpads: [[Memory?]]
+        /// Per chunk size and reorder: its two sides and its scratchpad.
+        let reorders: [[ActivationReorder: (from: Memory, to: Memory, scratchpad: Memory?)]]
 
         init(_ kernels: [Kernels], engine: dnnl_engine_t) throws {
             var s: dnnl_stream_t?
@@ -102,6 +113,12 @@ final class DNNLConvolution {
             }
             scratchpads = try kernels.map { k in
                 try [k.forward, k.backwardData, k.backwardWeights].map { p in try p.scratchpadDesc.map { try Memory($0, owned: true, engine: engine) } }
+            }
+            reorders = try kernels.map { k in
+                try k.reorders.mapValues { r in
+                    (try Memory(r.from, owned: false, engine: engine), try Memory(r.to, owned: false, engine: engine),
+                     try r.primitive.scratchpadDesc.map { try Memory($0, owned: true, engine: engine) })
+                }
             }
         }
 
@@ -129,12 +146,13 @@ final class DNNLConvolution {
     private var lanes: [Lane] = []
     /// Floats per image of each chunk-side format, in `Lane.views` order.
     private let imageStrides: [Int]
-    // Descent's NCHW / OIHW buffers, bound per call.
-    private let userSource, userWeights, userDestination, userBias: Memory
-    // Whole-batch buffers in the primitives' formats where they differ from the user's (nil: the
-    // user's tensor is used as it is), and the reorders to and from them.
+    // Descent's OIHW weights and bias, bound per call.
+    private let userWeights, userBias: Memory
+    // Whole-batch buffers in the primitives' formats where they differ from Descent's NCHW (nil:
+    // the tensor is used as it is); the chunks are reordered into and out of them.
     private let source, destination, backwardSource, diffDestination, dataDiffDestination, diffSource: Memory?
-    private let toSource, fromDestination, toBackwardSource, toDiffDestination, toDataDiffDestination, fromDiffSource: Reorder?
+    /// Floats per image of an NCHW input and output.
+    private let userImageFloats: (source: Int, destination: Int)
     private let weights, dataWeights: Memory
     private let toWeights, toDataWeights: Reorder?
     /// Each chunk's weight gradient, one after another, summed in chunk order into the first.
@@ -187,9 +205,8 @@ final class DNNLConvolution {
 
         let srcDims = [n, g.channels, g.height, g.width], dstDims = [n, outChannels, g.outHeight, g.outWidth]
         let userSrc = try Self.desc(srcDims, dnnl_abcd), userDst = try Self.desc(dstDims, dnnl_abcd), userW = try Self.desc(wDims, dnnl_abcd)
-        userSource = try Memory(userSrc, owned: false, engine: engine)
+        userImageFloats = (g.channels * g.height * g.width, outChannels * g.outHeight * g.outWidth)
         userWeights = try Memory(userW, owned: false, engine: engine)
-        userDestination = try Memory(userDst, owned: false, engine: engine)
         userBias = try Memory(biasDesc, owned: false, engine: engine)
         /// A whole-batch buffer in chunk format `d` where it differs from the user's `user`.
         func own(_ d: dnnl_memory_desc_t, like user: dnnl_memory_desc_t) throws -> Memory? {
@@ -201,12 +218,6 @@ final class DNNLConvolution {
         diffDestination = try own(k.diffDestination, like: userDst)
         dataDiffDestination = Self.equal(k.dataDiffDestination, k.diffDestination) ? diffDestination : try own(k.dataDiffDestination, like: userDst)
         diffSource = try own(k.diffSource, like: userSrc)
-        toSource = try source.flatMap { try Reorder(userSrc, $0.desc, engine) }
-        fromDestination = try destination.flatMap { try Reorder($0.desc, userDst, engine) }
-        toBackwardSource = try backwardSource.flatMap { try Reorder(userSrc, $0.desc, engine) }
-        toDiffDestination = try diffDestination.flatMap { try Reorder(userDst, $0.desc, engine) }
-        toDataDiffDestination = try dataDiffDestination.flatMap { try Reorder(userDst, $0.desc, engine) }
-        fromDiffSource = try diffSource.flatMap { try Reorder($0.desc, userSrc, engine) }
         weights = Self.equal(k.weights, userW) ? userWeights : try Memory(k.weights, owned: true, engine: engine)
         dataWeights = Self.equal(k.dataWeights, userW) ? userWeights : try Memory(k.dataWeights, owned: true, engine: engine)
         toWeights = try Reorder(userW, k.weights, engine)
@@ -280,7 +291,7 @@ final class DNNLConvolution {
         func md(_ pd: dnnl_primitive_desc_t?, _ q: dnnl_query_t) -> dnnl_memory_desc_t { dnnl_primitive_desc_query_md(pd, q, 0)!.pointee }
         var info: UnsafePointer<CChar>?
         _ = withUnsafeMutablePointer(to: &info) { dnnl_primitive_desc_query(fpd, dnnl_query_impl_info_str, 0, $0) }
-        return Kernels(images: images,
+        var k = Kernels(images: images,
                        forward: try Primitive(fpd, "forward"), backwardData: try Primitive(bpd, "backward data"),
                        backwardWeights: try Primitive(wpd, "backward weights"),
                        source: md(fpd, dnnl_query_src_md), weights: md(fpd, dnnl_query_weights_md), destination: md(fpd, dnnl_query_dst_md),
@@ -289,6 +300,18 @@ final class DNNLConvolution {
                        dataDiffDestination: md(bpd, dnnl_query_diff_dst_md), dataWeights: md(bpd, dnnl_query_weights_md),
                        diffSource: md(bpd, dnnl_query_diff_src_md),
                        implementation: info.map { String(cString: $0) } ?? "?")
+        let userSrc = try desc([images, g.channels, g.height, g.width], dnnl_abcd), userDst = try desc([images, outChannels, g.outHeight, g.outWidth], dnnl_abcd)
+        let sides: [ActivationReorder: (dnnl_memory_desc_t, dnnl_memory_desc_t)] = [
+            .toSource: (userSrc, k.source), .fromDestination: (k.destination, userDst), .toBackwardSource: (userSrc, k.backwardSource),
+            .toDiffDestination: (userDst, k.diffDestination), .toDataDiffDestination: (userDst, k.dataDiffDestination), .fromDiffSource: (k.diffSource, userSrc),
+        ]
+        for (r, (from, to)) in sides where !equal(from, to) {
+            var a = from, b = to, pd: dnnl_primitive_desc_t?
+            try check(dnnl_reorder_primitive_desc_create(&pd, &a, engine, &b, engine, OneDNN.userScratchpad), "reorder")
+            defer { dnnl_primitive_desc_destroy(pd) }
+            k.reorders[r] = (try Primitive(pd, "reorder"), from, to)
+        }
+        return k
     }
 
     private func reorder(_ r: Reorder?, _ from: Memory, _ to: Memory) throws {
@@ -300,26 +323,42 @@ final class DNNLConvolution {
     }
 
     /// `t`'s data in a primitive's format: `t` itself where the formats agree, else `buffer`
-    /// after reordering `t` into it through `user` (unless `current`: it holds `t` already).
-    private func prepared(_ t: Tensor, via user: Memory, into buffer: Memory?, _ r: Reorder?, current: Bool = false) throws -> UnsafeMutablePointer<Float> {
+    /// after reordering `t` into it chunk by chunk (unless `current`: it holds `t` already).
+    private func prepared(_ t: Tensor, _ r: ActivationReorder, into buffer: Memory?, current: Bool = false) throws -> UnsafeMutablePointer<Float> {
         guard let buffer else { return t.data }
-        if !current {
-            try user.bind(t.data)
-            try reorder(r, user, buffer)
-        }
+        if !current { try reorder(r, from: t.data, to: buffer.base) }
         return buffer.base
     }
 
-    /// Runs `body(kernels, lane, views, scratchpads, chunk, first image)` for every chunk, each
+    /// Runs reorder `r` over the batch, a chunk at a time on the next free thread.
+    private func reorder(_ r: ActivationReorder, from: UnsafeMutablePointer<Float>, to: UnsafeMutablePointer<Float>) throws {
+        let (fromStride, toStride): (Int, Int)
+        switch r {
+        case .toSource: (fromStride, toStride) = (userImageFloats.source, imageStrides[0])
+        case .fromDestination: (fromStride, toStride) = (imageStrides[1], userImageFloats.destination)
+        case .toBackwardSource: (fromStride, toStride) = (userImageFloats.source, imageStrides[2])
+        case .toDiffDestination: (fromStride, toStride) = (userImageFloats.destination, imageStrides[3])
+        case .toDataDiffDestination: (fromStride, toStride) = (userImageFloats.destination, imageStrides[5])
+        case .fromDiffSource: (fromStride, toStride) = (imageStrides[6], userImageFloats.source)
+        }
+        try eachChunk { k, lane, s, _, first in
+            guard let p = k.reorders[r], let m = lane.reorders[s][r] else { return }
+            try m.from.bind(from + first * fromStride)
+            try m.to.bind(to + first * toStride)
+            try lane.run(p.primitive, scratchpad: m.scratchpad, [(DNNL_ARG_FROM, m.from), (DNNL_ARG_TO, m.to)])
+        }
+    }
+
+    /// Runs `body(kernels, lane, chunk size index, chunk, first image)` for every chunk, each
     /// chunk on the next free thread; the first error is rethrown.
-    private func eachChunk(_ body: (Kernels, Lane, [Memory], [Memory?], Int, Int) throws -> Void) throws {
+    private func eachChunk(_ body: (Kernels, Lane, Int, Int, Int) throws -> Void) throws {
         let workers = min(Parallel.threads, chunks.count)
         while lanes.count < workers { lanes.append(try Lane(kernels, engine: engine)) }
         let failure = FirstError()
         Parallel.forEachTaken(chunks.count) { c, w in
             let (first, images) = chunks.chunk(c)
             let s = images == kernels[0].images ? 0 : 1
-            do { try body(kernels[s], lanes[w], lanes[w].views[s], lanes[w].scratchpads[s], c, first) } catch { failure.record(error) }
+            do { try body(kernels[s], lanes[w], s, c, first) } catch { failure.record(error) }
         }
         if let e = failure.error { throw e }
     }
@@ -335,20 +374,18 @@ final class DNNLConvolution {
         OneDNN.useOneThread()
         try userWeights.bind(weight.data)
         try reorder(toWeights, userWeights, weights)
-        let src = blockedInput ? x.data : try prepared(x, via: userSource, into: source, toSource)
+        let src = blockedInput ? x.data : try prepared(x, .toSource, into: source)
         let dst = blockedOutput ? y.data : destination?.base ?? y.data
         if let bias { try userBias.bind(bias.data) }
-        try eachChunk { k, lane, v, pads, _, first in
+        try eachChunk { k, lane, s, _, first in
+            let (v, pads) = (lane.views[s], lane.scratchpads[s])
             try v[0].bind(at(src, side: 0, image: first))
             try v[1].bind(at(dst, side: 1, image: first))
             var args: [(Int32, Memory)] = [(DNNL_ARG_SRC, v[0]), (DNNL_ARG_WEIGHTS, weights), (DNNL_ARG_DST, v[1])]
             if bias != nil { args.append((DNNL_ARG_BIAS, userBias)) }
             try lane.run(k.forward, scratchpad: pads[0], args)
         }
-        if !blockedOutput, let destination {
-            try userDestination.bind(y.data)
-            try reorder(fromDestination, destination, userDestination)
-        }
+        if !blockedOutput, let destination { try reorder(.fromDestination, from: destination.base, to: y.data) }
         lastInput = blockedInput ? nil : x
     }
 
@@ -357,11 +394,11 @@ final class DNNLConvolution {
     func backwardWeights(_ x: Tensor, _ gy: Tensor, gradWeight: Tensor, blockedInput: Bool = false, blockedGradOutput: Bool = false) throws {
         OneDNN.useOneThread()
         // The forward's reordered input is still valid when backward gets the same tensor.
-        let src = blockedInput ? x.data : try prepared(x, via: userSource, into: backwardSource, toBackwardSource,
-                                                       current: lastInput === x && backwardSource === source)
-        let diffDst = blockedGradOutput ? gy.data : try prepared(gy, via: userDestination, into: diffDestination, toDiffDestination)
+        let src = blockedInput ? x.data : try prepared(x, .toBackwardSource, into: backwardSource, current: lastInput === x && backwardSource === source)
+        let diffDst = blockedGradOutput ? gy.data : try prepared(gy, .toDiffDestination, into: diffDestination)
         let partials = partialDiffWeights.base, size = kernels[0].diffWeightsFloats
-        try eachChunk { k, lane, v, pads, c, first in
+        try eachChunk { k, lane, s, c, first in
+            let (v, pads) = (lane.views[s], lane.scratchpads[s])
             try v[2].bind(at(src, side: 2, image: first))
             try v[3].bind(at(diffDst, side: 3, image: first))
             try v[4].bind(partials + c * size)
@@ -386,18 +423,16 @@ final class DNNLConvolution {
         OneDNN.useOneThread()
         try userWeights.bind(weight.data)
         try reorder(toDataWeights, userWeights, dataWeights)
-        let diffDst = blockedGradOutput ? gy.data : try prepared(gy, via: userDestination, into: dataDiffDestination, toDataDiffDestination,
+        let diffDst = blockedGradOutput ? gy.data : try prepared(gy, .toDataDiffDestination, into: dataDiffDestination,
                                                                  current: dataDiffDestination === diffDestination && diffDestinationHolds === gy)
         let diffSrc = blockedGradInput ? gradInput.data : diffSource?.base ?? gradInput.data
-        try eachChunk { k, lane, v, pads, _, first in
+        try eachChunk { k, lane, s, _, first in
+            let (v, pads) = (lane.views[s], lane.scratchpads[s])
             try v[5].bind(at(diffDst, side: 5, image: first))
             try v[6].bind(at(diffSrc, side: 6, image: first))
             try lane.run(k.backwardData, scratchpad: pads[1], [(DNNL_ARG_DIFF_DST, v[5]), (DNNL_ARG_WEIGHTS, dataWeights), (DNNL_ARG_DIFF_SRC, v[6])])
         }
-        if !blockedGradInput, let diffSource {
-            try userSource.bind(gradInput.data)
-            try reorder(fromDiffSource, diffSource, userSource)
-        }
+        if !blockedGradInput, let diffSource { try reorder(.fromDiffSource, from: diffSource.base, to: gradInput.data) }
         diffDestinationHolds = nil
     }
 }
