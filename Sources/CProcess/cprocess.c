@@ -23,7 +23,8 @@ int descent_die_with_parent(int expected_parent) {
  * aborts in free: "corrupted size vs. prev_size"), which is what Ctrl-C did to `--jobs`
  * workers whose Lua optimizers multiply matrices. So no handler ever runs on a thread that may
  * be inside oneDNN: the stop signals are blocked in every thread (threads inherit the mask of
- * the thread that creates them, and this runs before libgomp's team exists), one listener
+ * the thread that creates them, and this runs before any pool thread exists; pool threads also
+ * block every other signal sent to the process), one listener
  * thread takes them with sigwait, records them, and wakes the main thread with WAKE, whose
  * handler runs on an alternate stack (SA_ONSTACK) to tell the Lua host.
  */
