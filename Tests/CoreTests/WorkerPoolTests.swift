@@ -53,7 +53,8 @@ final class WorkerPoolTests: XCTestCase {
     private func train(threads: Int, steps: Int = 3) throws -> (losses: [Double], weights: [[Float]]) {
         Parallel.setThreads(threads)
         let model = try ReferenceCNN.make(size: 16, seed: 5)
-        let trainer = Trainer(model: model, criterion: CrossEntropy(), optimizer: try Adam())
+        // Clipped by the global norm: a reduction over every parameter, on the pool.
+        let trainer = Trainer(model: model, criterion: CrossEntropy(), optimizer: try Adam(overrides: [("clip_norm", .number(0.5))]))
         let (x, y) = try ReferenceCNN.batch(size: 16, batch: 32, seed: 6)
         var losses: [Double] = []
         for _ in 0..<steps { losses.append(try trainer.trainStep(input: x, target: y).loss) }
