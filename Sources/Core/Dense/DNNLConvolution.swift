@@ -49,24 +49,50 @@ final class DNNLConvolution {
             scratchpadDesc = dnnl_memory_desc_get_size(&md) > 0 ? md : nil
         }
 
+        /// A reorder between two formats, or nil when they are the same.
+        static func reorder(_ from: dnnl_memory_desc_t, _ to: dnnl_memory_desc_t, _ engine: dnnl_engine_t) throws -> Primitive? {
+            var a = from, b = to
+            if dnnl_memory_desc_equal(&a, &b) != 0 { return nil }
+            var pd: dnnl_primitive_desc_t?
+            try check(dnnl_reorder_primitive_desc_create(&pd, &a, engine, &b, engine, OneDNN.userScratchpad), "reorder")
+            defer { dnnl_primitive_desc_destroy(pd) }
+            return try Primitive(pd, "reorder")
+        }
+
+        /// Runs it on `stream` and waits.
+        func execute(on stream: dnnl_stream_t, scratchpad: Memory?, _ args: [(Int32, Memory)]) throws {
+            var a = args.map { dnnl_exec_arg_t(arg: $0.0, memory: $0.1.memory) }
+            if let scratchpad { a.append(dnnl_exec_arg_t(arg: DNNL_ARG_SCRATCHPAD, memory: scratchpad.memory)) }
+            try check(dnnl_primitive_execute(primitive, stream, Int32(a.count), &a), "execute")
+            try check(dnnl_stream_wait(stream), "wait")
+        }
+
         deinit { dnnl_primitive_destroy(primitive) }
     }
 
-    /// A whole-batch reorder with its own scratchpad, run on the calling thread's team.
+    /// A whole-batch reorder (of the weights) with its own scratchpad, run on the calling thread.
     private final class Reorder {
         let primitive: Primitive
         let scratchpad: Memory?
 
         /// Nil when the two formats are the same.
         init?(_ from: dnnl_memory_desc_t, _ to: dnnl_memory_desc_t, _ engine: dnnl_engine_t) throws {
-            var a = from, b = to
-            if dnnl_memory_desc_equal(&a, &b) != 0 { return nil }
-            var pd: dnnl_primitive_desc_t?
-            try check(dnnl_reorder_primitive_desc_create(&pd, &a, engine, &b, engine, OneDNN.userScratchpad), "reorder")
-            defer { dnnl_primitive_desc_destroy(pd) }
-            primitive = try Primitive(pd, "reorder")
-            scratchpad = try primitive.scratchpadDesc.map { try Memory($0, owned: true, engine: engine) }
+            guard let p = try Primitive.reorder(from, to, engine) else { return nil }
+            primitive = p
+            scratchpad = try p.scratchpadDesc.map { try Memory($0, owned: true, engine: engine) }
         }
+    }
+
+    /// The activation sides of the three passes, each in the format its pass computes in.
+    private enum Side: CaseIterable {
+        case source, destination                          // forward
+        case backwardSource, diffDestination, diffWeights // backward weights
+        case dataDiffDestination, diffSource              // backward data
+
+        /// Whether it holds activations (images one after another), not weights.
+        var perImage: Bool { self != .diffWeights }
+        /// Whether it is shaped like the convolution's input rather than its output.
+        var inputShaped: Bool { self == .source || self == .backwardSource || self == .diffSource }
     }
 
     /// The three primitives for chunks of one size, planned for one thread, and the formats
@@ -82,51 +108,72 @@ final class DNNLConvolution {
         /// formats agree): the formats each goes from and to.
         var reorders: [ActivationReorder: (primitive: Primitive, from: dnnl_memory_desc_t, to: dnnl_memory_desc_t)] = [:]
 
+        func desc(_ side: Side) -> dnnl_memory_desc_t {
+            switch side {
+            case .source: return source
+            case .destination: return destination
+            case .backwardSource: return backwardSource
+            case .diffDestination: return diffDestination
+            case .diffWeights: return diffWeights
+            case .dataDiffDestination: return dataDiffDestination
+            case .diffSource: return diffSource
+            }
+        }
+
+        var primitives: [Primitive] { [forward, backwardData, backwardWeights] + reorders.values.map(\.primitive) }
         var diffWeightsFloats: Int { var d = diffWeights; return dnnl_memory_desc_get_size(&d) / 4 }
     }
 
     /// The activation reorders, run chunk by chunk like the convolutions (one thread each, the
-    /// chunk still in cache for the primitive that reads it).
+    /// chunk still in cache for the primitive that reads it): from Descent's NCHW into a side's
+    /// format, or out of it.
     private enum ActivationReorder: CaseIterable {
         case toSource, fromDestination, toBackwardSource, toDiffDestination, toDataDiffDestination, fromDiffSource
+
+        var side: Side {
+            switch self {
+            case .toSource: return .source
+            case .fromDestination: return .destination
+            case .toBackwardSource: return .backwardSource
+            case .toDiffDestination: return .diffDestination
+            case .toDataDiffDestination: return .dataDiffDestination
+            case .fromDiffSource: return .diffSource
+            }
+        }
+
+        var intoSide: Bool { self != .fromDestination && self != .fromDiffSource }
     }
 
     /// What one thread needs to run chunks: its stream, memory objects over the chunk it runs
     /// (rebound per chunk) and scratchpads, per chunk size.
     private final class Lane {
         let stream: dnnl_stream_t
-        /// Per chunk size: source, destination, backward source, diff destination (weights),
-        /// diff weights, diff destination (data), diff source.
-        let views: [[Memory]]
-        /// Per chunk size: forward, backward data, backward weights.
-        let scratchpads: [[Memory?]]
-        /// Per chunk size and reorder: its two sides and its scratchpad.
-        let reorders: [[ActivationReorder: (from: Memory, to: Memory, scratchpad: Memory?)]]
+        /// Per chunk size, per side.
+        let views: [[Side: Memory]]
+        /// Per chunk size and reorder: its two sides.
+        let reorders: [[ActivationReorder: (from: Memory, to: Memory)]]
+        /// Each primitive's scratchpad, by primitive.
+        private let scratchpads: [ObjectIdentifier: Memory]
 
         init(_ kernels: [Kernels], engine: dnnl_engine_t) throws {
             var s: dnnl_stream_t?
             try check(dnnl_stream_create(&s, engine, dnnl_stream_default_flags.rawValue), "stream")
             stream = s!
             views = try kernels.map { k in
-                try [k.source, k.destination, k.backwardSource, k.diffDestination, k.diffWeights, k.dataDiffDestination, k.diffSource]
-                    .map { try Memory($0, owned: false, engine: engine) }
-            }
-            scratchpads = try kernels.map { k in
-                try [k.forward, k.backwardData, k.backwardWeights].map { p in try p.scratchpadDesc.map { try Memory($0, owned: true, engine: engine) } }
+                try Dictionary(uniqueKeysWithValues: Side.allCases.map { ($0, try Memory(k.desc($0), owned: false, engine: engine)) })
             }
             reorders = try kernels.map { k in
-                try k.reorders.mapValues { r in
-                    (try Memory(r.from, owned: false, engine: engine), try Memory(r.to, owned: false, engine: engine),
-                     try r.primitive.scratchpadDesc.map { try Memory($0, owned: true, engine: engine) })
-                }
+                try k.reorders.mapValues { r in (try Memory(r.from, owned: false, engine: engine), try Memory(r.to, owned: false, engine: engine)) }
             }
+            var pads: [ObjectIdentifier: Memory] = [:]
+            for p in kernels.flatMap(\.primitives) {
+                if let d = p.scratchpadDesc { pads[ObjectIdentifier(p)] = try Memory(d, owned: true, engine: engine) }
+            }
+            scratchpads = pads
         }
 
-        func run(_ p: Primitive, scratchpad: Memory?, _ args: [(Int32, Memory)]) throws {
-            var a = args.map { dnnl_exec_arg_t(arg: $0.0, memory: $0.1.memory) }
-            if let scratchpad { a.append(dnnl_exec_arg_t(arg: DNNL_ARG_SCRATCHPAD, memory: scratchpad.memory)) }
-            try check(dnnl_primitive_execute(p.primitive, stream, Int32(a.count), &a), "execute")
-            try check(dnnl_stream_wait(stream), "wait")
+        func run(_ p: Primitive, _ args: [(Int32, Memory)]) throws {
+            try p.execute(on: stream, scratchpad: scratchpads[ObjectIdentifier(p)], args)
         }
 
         deinit { dnnl_stream_destroy(stream) }
@@ -144,8 +191,8 @@ final class DNNLConvolution {
     private let chunks: ConvolutionChunks
     private let kernels: [Kernels]
     private var lanes: [Lane] = []
-    /// Floats per image of each chunk-side format, in `Lane.views` order.
-    private let imageStrides: [Int]
+    /// Floats per image of each side's format (activation sides only).
+    private let imageStrides: [Side: Int]
     // Descent's OIHW weights and bias, bound per call.
     private let userWeights, userBias: Memory
     // Whole-batch buffers in the primitives' formats where they differ from Descent's NCHW (nil:
@@ -190,15 +237,13 @@ final class DNNLConvolution {
         let k = kernels[0]
         implementation = k.implementation
         // Every chunk size must compute in the same layouts, with the batch outermost.
-        let sides = [k.source, k.destination, k.backwardSource, k.diffDestination, k.diffWeights, k.dataDiffDestination, k.diffSource]
-        imageStrides = try sides.enumerated().map { i, d in
-            guard i == 4 || d.imageStride != nil else { throw DescentError("nn.Conv2d", "oneDNN chose a layout that does not keep images apart") }
-            return d.imageStride ?? 0
-        }
+        let activations = Side.allCases.filter(\.perImage)
+        imageStrides = try Dictionary(uniqueKeysWithValues: activations.map { side in
+            guard let stride = k.desc(side).imageStride else { throw DescentError("nn.Conv2d", "oneDNN chose a layout that does not keep images apart") }
+            return (side, stride)
+        })
         for other in kernels.dropFirst() {
-            let theirs = [other.source, other.destination, other.backwardSource, other.diffDestination, other.dataDiffDestination, other.diffSource]
-            let ours = [k.source, k.destination, k.backwardSource, k.diffDestination, k.dataDiffDestination, k.diffSource]
-            guard zip(theirs, ours).allSatisfy({ Self.equal($0.withBatch(n), $1.withBatch(n)) }),
+            guard activations.allSatisfy({ Self.equal(other.desc($0).withBatch(n), k.desc($0).withBatch(n)) }),
                   Self.equal(other.weights, k.weights), Self.equal(other.dataWeights, k.dataWeights), Self.equal(other.diffWeights, k.diffWeights)
             else { throw DescentError("nn.Conv2d", "oneDNN chose different layouts for the last chunk") }
         }
@@ -301,25 +346,16 @@ final class DNNLConvolution {
                        diffSource: md(bpd, dnnl_query_diff_src_md),
                        implementation: info.map { String(cString: $0) } ?? "?")
         let userSrc = try desc([images, g.channels, g.height, g.width], dnnl_abcd), userDst = try desc([images, outChannels, g.outHeight, g.outWidth], dnnl_abcd)
-        let sides: [ActivationReorder: (dnnl_memory_desc_t, dnnl_memory_desc_t)] = [
-            .toSource: (userSrc, k.source), .fromDestination: (k.destination, userDst), .toBackwardSource: (userSrc, k.backwardSource),
-            .toDiffDestination: (userDst, k.diffDestination), .toDataDiffDestination: (userDst, k.dataDiffDestination), .fromDiffSource: (k.diffSource, userSrc),
-        ]
-        for (r, (from, to)) in sides where !equal(from, to) {
-            var a = from, b = to, pd: dnnl_primitive_desc_t?
-            try check(dnnl_reorder_primitive_desc_create(&pd, &a, engine, &b, engine, OneDNN.userScratchpad), "reorder")
-            defer { dnnl_primitive_desc_destroy(pd) }
-            k.reorders[r] = (try Primitive(pd, "reorder"), from, to)
+        for r in ActivationReorder.allCases {
+            let user = r.side.inputShaped ? userSrc : userDst, ours = k.desc(r.side)
+            let (from, to) = r.intoSide ? (user, ours) : (ours, user)
+            if let p = try Primitive.reorder(from, to, engine) { k.reorders[r] = (p, from, to) }
         }
         return k
     }
 
     private func reorder(_ r: Reorder?, _ from: Memory, _ to: Memory) throws {
-        guard let r else { return }
-        var a = [dnnl_exec_arg_t(arg: DNNL_ARG_FROM, memory: from.memory), dnnl_exec_arg_t(arg: DNNL_ARG_TO, memory: to.memory)]
-        if let pad = r.scratchpad { a.append(dnnl_exec_arg_t(arg: DNNL_ARG_SCRATCHPAD, memory: pad.memory)) }
-        try check(dnnl_primitive_execute(r.primitive.primitive, stream, Int32(a.count), &a), "execute")
-        try check(dnnl_stream_wait(stream), "wait")
+        try r?.primitive.execute(on: stream, scratchpad: r?.scratchpad, [(DNNL_ARG_FROM, from), (DNNL_ARG_TO, to)])
     }
 
     /// `t`'s data in a primitive's format: `t` itself where the formats agree, else `buffer`
@@ -332,20 +368,13 @@ final class DNNLConvolution {
 
     /// Runs reorder `r` over the batch, a chunk at a time on the next free thread.
     private func reorder(_ r: ActivationReorder, from: UnsafeMutablePointer<Float>, to: UnsafeMutablePointer<Float>) throws {
-        let (fromStride, toStride): (Int, Int)
-        switch r {
-        case .toSource: (fromStride, toStride) = (userImageFloats.source, imageStrides[0])
-        case .fromDestination: (fromStride, toStride) = (imageStrides[1], userImageFloats.destination)
-        case .toBackwardSource: (fromStride, toStride) = (userImageFloats.source, imageStrides[2])
-        case .toDiffDestination: (fromStride, toStride) = (userImageFloats.destination, imageStrides[3])
-        case .toDataDiffDestination: (fromStride, toStride) = (userImageFloats.destination, imageStrides[5])
-        case .fromDiffSource: (fromStride, toStride) = (imageStrides[6], userImageFloats.source)
-        }
+        let user = r.side.inputShaped ? userImageFloats.source : userImageFloats.destination, ours = imageStrides[r.side]!
+        let (fromStride, toStride) = r.intoSide ? (user, ours) : (ours, user)
         try eachChunk { k, lane, s, _, first in
             guard let p = k.reorders[r], let m = lane.reorders[s][r] else { return }
             try m.from.bind(from + first * fromStride)
             try m.to.bind(to + first * toStride)
-            try lane.run(p.primitive, scratchpad: m.scratchpad, [(DNNL_ARG_FROM, m.from), (DNNL_ARG_TO, m.to)])
+            try lane.run(p.primitive, [(DNNL_ARG_FROM, m.from), (DNNL_ARG_TO, m.to)])
         }
     }
 
@@ -363,9 +392,11 @@ final class DNNLConvolution {
         if let e = failure.error { throw e }
     }
 
-    /// `base` advanced to image `first` of side `i` (in `Lane.views` order).
-    private func at(_ base: UnsafeMutablePointer<Float>, side i: Int, image first: Int) -> UnsafeMutablePointer<Float> {
-        base + first * imageStrides[i]
+    /// `lane`'s memory for `side` (chunk size `s`) over the batch at `base`, from image `first`.
+    private func view(_ lane: Lane, _ s: Int, _ side: Side, _ base: UnsafeMutablePointer<Float>, image first: Int) throws -> Memory {
+        let m = lane.views[s][side]!
+        try m.bind(base + first * imageStrides[side]!)
+        return m
     }
 
     /// `y = conv(x, w) + b`; x and y in NCHW, or in the blocked formats (`sourceBlock`,
@@ -378,12 +409,10 @@ final class DNNLConvolution {
         let dst = blockedOutput ? y.data : destination?.base ?? y.data
         if let bias { try userBias.bind(bias.data) }
         try eachChunk { k, lane, s, _, first in
-            let (v, pads) = (lane.views[s], lane.scratchpads[s])
-            try v[0].bind(at(src, side: 0, image: first))
-            try v[1].bind(at(dst, side: 1, image: first))
-            var args: [(Int32, Memory)] = [(DNNL_ARG_SRC, v[0]), (DNNL_ARG_WEIGHTS, weights), (DNNL_ARG_DST, v[1])]
+            var args: [(Int32, Memory)] = [(DNNL_ARG_SRC, try view(lane, s, .source, src, image: first)), (DNNL_ARG_WEIGHTS, weights),
+                                           (DNNL_ARG_DST, try view(lane, s, .destination, dst, image: first))]
             if bias != nil { args.append((DNNL_ARG_BIAS, userBias)) }
-            try lane.run(k.forward, scratchpad: pads[0], args)
+            try lane.run(k.forward, args)
         }
         if !blockedOutput, let destination { try reorder(.fromDestination, from: destination.base, to: y.data) }
         lastInput = blockedInput ? nil : x
@@ -398,11 +427,11 @@ final class DNNLConvolution {
         let diffDst = blockedGradOutput ? gy.data : try prepared(gy, .toDiffDestination, into: diffDestination)
         let partials = partialDiffWeights.base, size = kernels[0].diffWeightsFloats
         try eachChunk { k, lane, s, c, first in
-            let (v, pads) = (lane.views[s], lane.scratchpads[s])
-            try v[2].bind(at(src, side: 2, image: first))
-            try v[3].bind(at(diffDst, side: 3, image: first))
-            try v[4].bind(partials + c * size)
-            try lane.run(k.backwardWeights, scratchpad: pads[2], [(DNNL_ARG_SRC, v[2]), (DNNL_ARG_DIFF_DST, v[3]), (DNNL_ARG_DIFF_WEIGHTS, v[4])])
+            let diffWeights = lane.views[s][.diffWeights]!
+            try diffWeights.bind(partials + c * size)
+            try lane.run(k.backwardWeights, [(DNNL_ARG_SRC, try view(lane, s, .backwardSource, src, image: first)),
+                                             (DNNL_ARG_DIFF_DST, try view(lane, s, .diffDestination, diffDst, image: first)),
+                                             (DNNL_ARG_DIFF_WEIGHTS, diffWeights)])
         }
         // In chunk order, whichever thread ran which chunk.
         for c in 1..<max(1, chunks.count) {
@@ -427,10 +456,9 @@ final class DNNLConvolution {
                                                                  current: dataDiffDestination === diffDestination && diffDestinationHolds === gy)
         let diffSrc = blockedGradInput ? gradInput.data : diffSource?.base ?? gradInput.data
         try eachChunk { k, lane, s, _, first in
-            let (v, pads) = (lane.views[s], lane.scratchpads[s])
-            try v[5].bind(at(diffDst, side: 5, image: first))
-            try v[6].bind(at(diffSrc, side: 6, image: first))
-            try lane.run(k.backwardData, scratchpad: pads[1], [(DNNL_ARG_DIFF_DST, v[5]), (DNNL_ARG_WEIGHTS, dataWeights), (DNNL_ARG_DIFF_SRC, v[6])])
+            try lane.run(k.backwardData, [(DNNL_ARG_DIFF_DST, try view(lane, s, .dataDiffDestination, diffDst, image: first)),
+                                          (DNNL_ARG_WEIGHTS, dataWeights),
+                                          (DNNL_ARG_DIFF_SRC, try view(lane, s, .diffSource, diffSrc, image: first))])
         }
         if !blockedGradInput, let diffSource { try reorder(.fromDiffSource, from: diffSource.base, to: gradInput.data) }
         diffDestinationHolds = nil
