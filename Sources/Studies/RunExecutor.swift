@@ -99,9 +99,9 @@ struct RunExecutor {
             progress.finish("other processes keep \(cores - Parallel.threads) of \(cores) cores busy: training with \(Parallel.threads) thread\(Parallel.threads == 1 ? "" : "s") (DESCENT_THREADS sets the count)")
         }
         var load = CoreLoad.Monitor(), loadCheckedAt = Date()
+        let followsLoad = !Parallel.threadsFromEnvironment   // read once: it parses the environment
         func followLoad() {
-            guard !Parallel.threadsFromEnvironment, Date().timeIntervalSince(loadCheckedAt) >= Self.loadInterval,
-                  let others = load.othersBusy() else { return }
+            guard followsLoad, Date().timeIntervalSince(loadCheckedAt) >= Self.loadInterval, let others = load.othersBusy() else { return }
             loadCheckedAt = Date()
             let next = Parallel.threadsFollowingLoad(current: Parallel.threads, othersBusy: others)
             guard next != Parallel.threads else { return }

@@ -9,12 +9,9 @@ import Foundation
 public enum CoreLoad {
     /// Cores' worth of CPU time other processes used during `seconds`, or nil where /proc is absent.
     public static func busyElsewhere(sampling seconds: Double = 0.1) -> Double? {
-        guard let a = sample() else { return nil }
+        var monitor = Monitor()
         usleep(UInt32(seconds * 1e6))
-        guard let b = sample(), b.wall > a.wall else { return nil }
-        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
-        let others = Double((b.busy - a.busy) - (b.mine - a.mine)) / ticks
-        return max(0, others / (b.wall - a.wall))
+        return monitor.othersBusy()
     }
 
     /// Follows the load while a run trains: each `othersBusy()` reports the cores' worth of CPU
@@ -38,7 +35,7 @@ public enum CoreLoad {
     }
 
     /// Busy ticks of all CPUs, this process's ticks, and the monotonic time.
-    fileprivate static func sample() -> (busy: Int, mine: Int, wall: Double)? {
+    private static func sample() -> (busy: Int, mine: Int, wall: Double)? {
         guard let stat = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
               let cpu = stat.split(separator: "\n").first(where: { $0.hasPrefix("cpu ") }),
               let mineText = try? String(contentsOfFile: "/proc/self/stat", encoding: .utf8),
