@@ -89,10 +89,12 @@ final class LuaOptimizer: Optimizer {
         if wholeStep { return try stepAll(params, grads, vm, table, hyperTable) }
         for (i, (p, g)) in zip(params, grads).enumerated() {
             steps[i] += 1
-            let returned: LuaValue
+            let returned: LuaValue, kernels: FiniteWrites
             do {
-                returned = try vm.call(table, "update", [.value(.tensor(p)), .value(.tensor(g)), .reference(stateTables[i]),
-                                                         .reference(hyperTable), .value(.integer(steps[i])), .reference(infos[i])])[0]
+                (returned, kernels) = try vm.recordingFiniteWrites {
+                    try vm.call(table, "update", [.value(.tensor(p)), .value(.tensor(g)), .reference(stateTables[i]),
+                                                  .reference(hyperTable), .value(.integer(steps[i])), .reference(infos[i])])[0]
+                }
             } catch {
                 steps[i] -= 1
                 throw context("update", "failed on parameter \(i + 1) of shape \(formatShape(p.shape))", error)
@@ -102,7 +104,7 @@ final class LuaOptimizer: Optimizer {
             case .tensor(let t) where t === p: break
             default: throw fail("update", "must change param in place and return nothing, returned \(returned)")
             }
-            try checkAfterUpdate(i, p, vm, function: "update")
+            try checkAfterUpdate(i, p, vm, kernels, function: "update")
         }
     }
 
@@ -112,23 +114,25 @@ final class LuaOptimizer: Optimizer {
         let count = (steps.first ?? 0) + 1
         let lists = [LuaValue.array(params.map { .tensor($0) }), .array(grads.map { .tensor($0) })].map { vm.reference($0) }
         let statesList = try vm.list(stateTables), infoList = try vm.list(infos)
-        let returned: LuaValue
+        let returned: LuaValue, kernels: FiniteWrites
         do {
-            returned = try vm.call(table, "step", [.reference(lists[0]), .reference(lists[1]), .reference(statesList), .reference(hyperTable),
-                                                   .value(.integer(count)), .reference(infoList)])[0]
+            (returned, kernels) = try vm.recordingFiniteWrites {
+                try vm.call(table, "step", [.reference(lists[0]), .reference(lists[1]), .reference(statesList), .reference(hyperTable),
+                                            .value(.integer(count)), .reference(infoList)])[0]
+            }
         } catch {
             throw context("step", "failed at step \(count)", error)
         }
         guard returned == .nil else { throw fail("step", "must change params in place and return nothing, returned \(returned)") }
         steps = steps.map { _ in count }
-        for (i, p) in params.enumerated() { try checkAfterUpdate(i, p, vm, function: "step") }
+        for (i, p) in params.enumerated() { try checkAfterUpdate(i, p, vm, kernels, function: "step") }
     }
 
     /// After an update: the state keeps its tensors and their shapes, and the parameter holds
     /// no NaN/Inf (a fused kernel that wrote it last has checked that already, in its pass).
-    private func checkAfterUpdate(_ i: Int, _ p: Tensor, _ vm: LuaVM, function: String) throws {
+    private func checkAfterUpdate(_ i: Int, _ p: Tensor, _ vm: LuaVM, _ kernels: FiniteWrites, function: String) throws {
         try checkState(i, vm, function: function)
-        guard p.storage.lastWriteWasFinite || p.allFinite else {
+        guard kernels.lastWriteWasFinite(p) || p.allFinite else {
             throw fail(function, "wrote NaN or Inf into parameter \(i + 1) of shape \(formatShape(p.shape)) at step \(steps[i])")
         }
     }
@@ -166,7 +170,7 @@ final class LuaOptimizer: Optimizer {
         paramShapes = params.map(\.shape)
         infos = params.enumerated().map { i, p in
             var info: [String: LuaValue] = ["index": .integer(i + 1)]
-            info["name"] = p.storage.label.map { .string($0) }
+            info["name"] = p.storage.parameterName.map { .string($0) }
             return vm.reference(.table(info))
         }
     }

@@ -1,9 +1,10 @@
 import XCTest
 @testable import DescentCore
 
-/// `backwardDeferringInputGradient` (what a script's `model:backward` calls) gives the same
-/// parameter gradients as `backward` at once, and the same input gradient whenever it is read,
-/// even after the weights changed and the layer ran other batches in between.
+/// `backwardDeferringInputGradient` (what a script's `model:backward` and the trainer call) gives
+/// the same parameter gradients as `backward` at once, and the same input gradient when it is read
+/// later, even after the layer ran other batches; read after its weights or the output gradient
+/// were written, it is an error rather than a gradient of other weights.
 final class DeferredGradientTests: XCTestCase {
     var rng = RandomGenerator(seed: 11)
 
@@ -23,7 +24,7 @@ final class DeferredGradientTests: XCTestCase {
                 ("linear", linear, [3, 12]), ("cnn", cnn, [2, 16, 8, 8]), ("rgb cnn", rgb, [2, 3, 5, 5])]
     }
 
-    func testDeferredMatchesEagerAfterWeightsChange() throws {
+    func testDeferredMatchesEagerAfterOtherBatches() throws {
         for (name, model, shape) in try models() {
             let x = randn(shape, 3), other = randn(shape, 4)
             let y = try model.forward(x)
@@ -37,12 +38,43 @@ final class DeferredGradientTests: XCTestCase {
             let deferred = try model.backwardDeferringInputGradient(x, g)
             XCTAssertFalse(deferred.isComputed, name)
             XCTAssertEqual(model.gradients.map(\.values), eagerGrads, name)
-            // An optimizer step and another batch before the gradient is read.
-            for p in model.parameters { for i in 0..<p.count { p.data[i] *= 1.5 }; p.storage.noteWrite() }
+            // Another batch through the layer before the gradient is read.
             _ = try model.forward(other)
             _ = try model.backward(other, randn(y.shape, 6))
             XCTAssertEqual(try deferred.tensor().values, eager.values, name)
             XCTAssertTrue(deferred.isComputed, name)
+        }
+    }
+
+    func testReadingAfterAWriteIsAnError() throws {
+        let message = "the input gradient was read after the layer's weights or gradOutput changed (an optimizer step or an in-place write since backward); it is computed when first read, so read it before changing them"
+        for (name, model, shape) in try models() {
+            for written in ["weights", "gradOutput"] {
+                let x = randn(shape, 3)
+                let y = try model.forward(x)
+                let g = randn(y.shape, 5)
+                let deferred = try model.backwardDeferringInputGradient(x, g)
+                if written == "weights" {
+                    let sgd = try NativeOptimizers.make("sgd", [("lr", .number(0.1))])
+                    try sgd.step(model.parameters, model.gradients)
+                } else {
+                    g.mul_(2)
+                }
+                if written == "gradOutput" && model is Sequential {
+                    // The first layer's gradOutput is the second layer's input gradient, not `g`.
+                    XCTAssertNoThrow(try deferred.tensor(), name)
+                    continue
+                }
+                XCTAssertThrowsError(try deferred.tensor(), "\(name), \(written)") { error in
+                    XCTAssertTrue("\(error)".hasSuffix(message), "\(name), \(written): \(error)")
+                    XCTAssertTrue("\(error)".hasPrefix("nn.Conv2d.backward: ") || "\(error)".hasPrefix("nn.Linear.backward: "), "\(error)")
+                }
+                // Read before the write, the same gradient is there after it.
+                let early = try model.backwardDeferringInputGradient(x, g)
+                let value = try early.tensor().values
+                g.mul_(2)
+                XCTAssertEqual(try early.tensor().values, value, name)
+            }
         }
     }
 

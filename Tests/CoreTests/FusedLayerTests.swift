@@ -58,12 +58,15 @@ final class FusedLayerTests: XCTestCase {
             let expected = try unfused(a, x, g), got = try fused(b, x, g)
             XCTAssertEqual(b.blockedInputCount, firstChannels == 3 ? 5 : 7, "activations that stayed blocked, \(firstChannels) input channels")
             for (e, v) in zip(expected, got) { XCTAssertEqual(e, v, "\(firstChannels) input channels") }
-            // Deferred, and read after the weights changed.
+            // Deferred, and read after another batch; read after the weights changed, an error.
             let deferredModel = try make()
             _ = try deferredModel.forward(x)
             let d = try deferredModel.backwardDeferringInputGradient(x, g)
-            for p in deferredModel.parameters { for i in 0..<p.count { p.data[i] *= 0.5 } }
+            let stale = try deferredModel.backwardDeferringInputGradient(x, g)
+            _ = try deferredModel.forward(try Tensor.randn(x.shape, seed: 9))
             XCTAssertEqual(try d.tensor().values, expected[1], "\(firstChannels) input channels")
+            deferredModel.parameters[0].mul_(0.5)
+            XCTAssertThrowsError(try stale.tensor(), "\(firstChannels) input channels")
         }
     }
 

@@ -20,9 +20,9 @@ final class VectorLevelTests: XCTestCase {
               model:zero_grad()
               local out = model:forward(x)
               local l = loss:forward(out, y)
-              local gx = model:backward(x, loss:backward(out, y))
+              local gx = model:backward(x, loss:backward(out, y)):norm()
               opt:step(params, grads)
-              print(string.format("%.9g %.9g %.9g", l, gx:norm(), params[1]:norm()))
+              print(string.format("%.9g %.9g %.9g", l, gx, params[1]:norm()))
             end
             """)
         defer { try? FileManager.default.removeItem(atPath: path) }

@@ -75,7 +75,7 @@ final class LuaVMTests: XCTestCase {
     func testTemporaryTensorsAreCollectedAsTheyPileUp() throws {
         let vm = try LuaVM.scripting()
         vm.pushFunction("live_mib") { vm, _ in
-            vm.push(.integer(TensorStorage.largeBytesLive >> 20))
+            vm.push(.integer(MemoryStatistics.liveBytes >> 20))
             return 1
         }
         lua_setglobal(vm.L, "live_mib")

@@ -101,21 +101,24 @@ final class KernelTests: XCTestCase {
         XCTAssertEqual(try vm.run("return 2")[0].number, 2)
     }
 
-    /// A kernel checks what it writes for NaN/Inf in its own pass; any later write forgets it.
+    /// A kernel checks what it writes for NaN/Inf in its own pass and, while a step records,
+    /// says so; any later write forgets it; nothing is recorded outside a recording.
     func testKernelRecordsWhetherItsOutputsAreFinite() throws {
         let vm = try LuaVM.scripting()
         try vm.run("""
             k = optim.kernel{tensors = {"p", "g"}, body = function(t, s) return {p = t.p - s.lr * t.g} end}
             p, g = tensor.ones{100003}, tensor.ones{100003}
             """)
-        guard case .tensor(let p) = vm.global("p") else { return XCTFail("no tensor") }
-        try vm.run("k{p = p, g = g, lr = 0.5}")
-        XCTAssertTrue(p.storage.lastWriteWasFinite)
-        try vm.run("p:add_(1)")
-        XCTAssertFalse(p.storage.lastWriteWasFinite, "an in-place op after the kernel")
-        try vm.run("g:set(0/0, 77777); k{p = p, g = g, lr = 0.5}")
-        XCTAssertFalse(p.storage.lastWriteWasFinite, "a NaN written by the kernel")
-        try vm.run("g:fill_(1); k{p = p, g = g, lr = 0.5}; p:set(1, 1)")
-        XCTAssertFalse(p.storage.lastWriteWasFinite, "t:set after the kernel")
+        guard case .tensor(let p) = vm.global("p"), case .tensor(let g) = vm.global("g") else { return XCTFail("no tensor") }
+        func checked(_ code: String) throws -> Bool { try vm.recordingFiniteWrites { try vm.run(code) }.1.lastWriteWasFinite(p) }
+        XCTAssertTrue(try checked("k{p = p, g = g, lr = 0.5}"))
+        XCTAssertFalse(try checked("k{p = p, g = g, lr = 0.5}; p:add_(1)"), "an in-place op after the kernel")
+        XCTAssertFalse(try checked("g:set(0/0, 77777); k{p = p, g = g, lr = 0.5}"), "a NaN written by the kernel")
+        XCTAssertFalse(try checked("g:fill_(1); k{p = p, g = g, lr = 0.5}; p:set(1, 1)"), "t:set after the kernel")
+        XCTAssertFalse(try checked("k{p = p, g = g, lr = 0.5}; k{p = g, g = p, lr = 0.5}; p:set(1, 1)"), "another tensor written last")
+        XCTAssertTrue(try checked("p:fill_(1); g:fill_(1); k{p = p, g = g, lr = 0.5}"), "the kernel written last")
+        XCTAssertFalse(try vm.recordingFiniteWrites { try vm.run("p:add_(1)") }.1.lastWriteWasFinite(p), "no kernel in this recording")
+        XCTAssertFalse(try vm.recordingFiniteWrites { try vm.run("k{p = g, g = p, lr = 0.5}") }.1.lastWriteWasFinite(p), "the kernel wrote g")
+        _ = g
     }
 }

@@ -263,8 +263,10 @@ public final class ElementwiseProgram {
     }
 
     /// Runs the program over `tensors` (same element count, in `tensorNames` order) with
-    /// `scalars` (in `scalarNames` order).
-    public func run(tensors: [Tensor], scalars: [Double]) throws {
+    /// `scalars` (in `scalarNames` order). Returns the tensors it wrote and whether every value
+    /// it wrote is finite.
+    @discardableResult
+    public func run(tensors: [Tensor], scalars: [Double]) throws -> (written: [Tensor], allFinite: Bool) {
         let op = "optim.kernel"
         guard tensors.count == tensorNames.count, scalars.count == scalarNames.count else {
             throw DescentError(op, "\(tensorNames.count) tensors and \(scalarNames.count) scalars expected, got \(tensors.count) and \(scalars.count)")
@@ -279,7 +281,7 @@ public final class ElementwiseProgram {
         let pointers = tensors.map(\.data)
         let chunk = Self.chunk
         // Each output is checked for NaN/Inf chunk by chunk while the chunk is in cache, so
-        // readers (the Lua optimizer bridge) need no second pass over memory.
+        // callers (the Lua optimizer bridge) need no second pass over memory.
         let written = Array(Set(outputs.map(\.tensor))).sorted()
         let nonFinite = Flag()
         Parallel.forRanges(n) { range in
@@ -315,7 +317,8 @@ public final class ElementwiseProgram {
                 }
             }
         }
-        for k in written { tensors[k].storage.noteWrite(checkedFinite: !nonFinite.isSet) }
+        for k in written { tensors[k].storage.noteWrite() }
+        return (written.map { tensors[$0] }, !nonFinite.isSet)
     }
 
     /// Values of the uniform nodes for one call (NaN for varying nodes, which are never read).

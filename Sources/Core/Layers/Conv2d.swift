@@ -178,8 +178,7 @@ public final class Conv2d: Module {
     /// comes in the input's. `biasSummed`: the pool after this layer already filled
     /// `biasGradient` from `gradOutput`.
     func backward(_ input: Tensor, _ gradOutput: Tensor, blocked: BlockedSides, biasSummed: Bool = false) throws -> Tensor {
-        let inputGradient = try backwardParameters(input, gradOutput, blocked, biasSummed: biasSummed)
-        return needsInputGradient ? try inputGradient(weight) : Tensor(zeros: input.shape)
+        try backwardDeferringInputGradient(input, gradOutput, blocked: blocked, biasSummed: biasSummed).tensor()
     }
 
     public override func backwardDeferringInputGradient(_ input: Tensor, _ gradOutput: Tensor) throws -> DeferredGradient {
@@ -188,11 +187,12 @@ public final class Conv2d: Module {
 
     func backwardDeferringInputGradient(_ input: Tensor, _ gradOutput: Tensor, blocked: BlockedSides, biasSummed: Bool = false) throws -> DeferredGradient {
         let inputGradient = try backwardParameters(input, gradOutput, blocked, biasSummed: biasSummed)
-        return deferInputGradient(input.shape, weight: weight, inputGradient)
+        let weight = self.weight
+        return deferInputGradient(input.shape, weight: weight, gradOutput: gradOutput, op: "nn.Conv2d.backward") { try inputGradient(weight) }
     }
 
     /// Accumulates the weight and bias gradients; returns the input gradient as a function of the
-    /// weights (backward passes the layer's own, a deferred gradient a copy taken at backward).
+    /// weights.
     private func backwardParameters(_ input: Tensor, _ gradOutput: Tensor, _ blocked: BlockedSides, biasSummed: Bool) throws -> (Tensor) throws -> Tensor {
         let (n, g) = try geometry(input)
         try checkGradOutput(gradOutput, [n, outChannels, g.outHeight, g.outWidth], "nn.Conv2d")

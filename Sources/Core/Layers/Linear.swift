@@ -47,13 +47,15 @@ public final class Linear: Module {
     }
 
     public override func backward(_ input: Tensor, _ gradOutput: Tensor) throws -> Tensor {
-        try backwardParameters(input, gradOutput)
-        return needsInputGradient ? inputGradient(gradOutput, weight: weight, shape: input.shape) : Tensor(zeros: input.shape)
+        try backwardDeferringInputGradient(input, gradOutput).tensor()
     }
 
     public override func backwardDeferringInputGradient(_ input: Tensor, _ gradOutput: Tensor) throws -> DeferredGradient {
         try backwardParameters(input, gradOutput)
-        return deferInputGradient(input.shape, weight: weight) { [self] w in inputGradient(gradOutput, weight: w, shape: input.shape) }
+        let weight = self.weight
+        return deferInputGradient(input.shape, weight: weight, gradOutput: gradOutput, op: "nn.Linear.backward") { [self] in
+            inputGradient(gradOutput, weight: weight, shape: input.shape)
+        }
     }
 
     /// Accumulates the weight and bias gradients.

@@ -8,8 +8,9 @@
 open class Module: CustomStringConvertible {
     /// Training mode (batch statistics, dropout active) or evaluation mode.
     public private(set) var isTraining = true
-    /// When false, `backward` may skip computing the input gradient and return zeros: set on the
-    /// first layer of a model, whose input (the data) needs no gradient — it saves a GEMM.
+    /// When false, `backward` returns zeros for the input gradient without computing it (what
+    /// `requires_grad = False` on the input says in PyTorch). Training loops need not set it:
+    /// they drop the gradient `backwardDeferringInputGradient` returns, which is then never computed.
     open var needsInputGradient = true
 
     /// Levels of modules from this one down to its deepest leaf (1 for a layer).
@@ -85,7 +86,7 @@ open class Module: CustomStringConvertible {
     @discardableResult
     public func labelParameters() -> [(name: String, tensor: Tensor)] {
         let named = namedParameters()
-        for (n, t) in named { t.storage.label = n }
+        for (n, t) in named { t.storage.parameterName = n }
         return named
     }
 

@@ -16,28 +16,19 @@ public final class TensorStorage {
     public let count: Int
     /// Bytes actually allocated (a multiple of 64).
     let capacityBytes: Int
-    /// Counts in-place writes (Core's in-place ops, native optimizer steps, fused kernels,
-    /// `t:set`), so a reader can tell whether anything wrote since it last looked.
-    public private(set) var writes: UInt64 = 0
-    /// `writes` when a fused kernel last wrote this buffer and found every value it wrote finite.
-    private var finiteAtWrite: UInt64 = .max
+    /// Counts in-place writes (Core's in-place ops, optimizer steps, fused kernels, `t:set`), as
+    /// PyTorch's `tensor._version` does: whoever kept a result that depends on this buffer can
+    /// tell whether anything wrote since (`DeferredGradient`, the Lua bridge's finite checks).
+    public private(set) var version: UInt64 = 0
 
     /// The name of the parameter this buffer holds (`3.weight`), when a model named it
-    /// (`Module.labelParameters`): parameter groups match on it.
-    public var label: String?
+    /// (`Module.labelParameters`): an optimizer's step receives bare tensors, and parameter
+    /// groups (`GroupedOptimizer`) match on this name, as torch.optim's groups hold their
+    /// module's parameters.
+    public var parameterName: String?
 
     /// Records an in-place write.
-    @inline(__always) public func noteWrite() { writes &+= 1 }
-
-    /// Records a write by a pass that checked every value it wrote (`allFinite`).
-    public func noteWrite(checkedFinite allFinite: Bool) {
-        writes &+= 1
-        finiteAtWrite = allFinite ? writes : .max
-    }
-
-    /// Whether the last write was a whole-buffer pass that found every value finite (so no
-    /// second pass needs to look).
-    public var lastWriteWasFinite: Bool { finiteAtWrite == writes }
+    @inline(__always) public func noteWrite() { version &+= 1 }
 
     /// Allocates `count` floats, zero-filled unless `zeroed` is false (for outputs that the
     /// caller overwrites entirely). Running out of memory here is fatal: layers and kernels
@@ -83,11 +74,6 @@ public final class TensorStorage {
         return Int(clamping: ProcessInfo.processInfo.physicalMemory / 2)
     }()
 
-    /// Bytes of large (pooled-size) buffers allocated so far in this process. A script host whose
-    /// objects hold tensors (Lua) uses it to run its collector in step with tensor memory.
-    public static var largeBytesAllocated: Int { Int(descent_allocated_bytes()) }
-    /// Bytes of large buffers held by live storages now.
-    public static var largeBytesLive: Int { Int(descent_live_bytes()) }
 }
 
 /// A size-keyed free list of large buffers (>= 64 KiB), capped in total bytes.

@@ -35,8 +35,6 @@ public final class Trainer {
         self.criterion = criterion
         self.optimizer = optimizer
         self.schedule = schedule
-        // The data needs no gradient: the first layer can skip its input-gradient GEMM.
-        model.needsInputGradient = false
     }
 
     /// One step on one batch.
@@ -57,7 +55,8 @@ public final class Trainer {
         let output = try model.forward(input)
         let loss = try criterion.forward(output, target)
         let grad = try criterion.backward(output, target)
-        _ = try model.backward(input, grad)
+        // The data needs no gradient: dropped unread, the first layer's is never computed.
+        _ = try model.backwardDeferringInputGradient(input, grad)
         try optimizer.step(model.parameters, model.gradients)
         let record = StepRecord(step: step, loss: loss, lr: stepLR, wallTime: Date().timeIntervalSince(start))
         step += 1

@@ -108,7 +108,8 @@ enum KernelBindings {
                 }
             }
         }
-        try p.run(tensors: tensors, scalars: scalars)
+        let (written, allFinite) = try p.run(tensors: tensors, scalars: scalars)
+        vm.finiteWrites?.record(written, allFinite: allFinite)
         return 0
     }
 }

@@ -21,13 +21,15 @@ public final class LuaVM {
     /// The main thread's state.
     private let mainState: OpaquePointer
     private var functions: [(name: String, body: LuaFunction)] = []
-    /// `TensorStorage.largeBytesAllocated` at the last GC step requested (see DESCENT_GCSTEP).
+    /// `MemoryStatistics.allocatedBytes` at the last GC step requested (see DESCENT_GCSTEP).
     private var gcMark = 0
     /// Global names that belong to the API rather than to the user (`:who` in the REPL hides
     /// them); set by whoever finishes setting up the VM, else taken when a REPL starts.
     public var builtinGlobals: Set<String>?
     /// Makes plugin environments (`runLoadedIsolated`), loaded on first use.
     var sandbox: LuaReference?
+    /// Where `optim.kernel` calls report what they wrote, while a Lua optimizer step records.
+    var finiteWrites: FiniteWrites?
     /// The strict-table maker (`Lua/strict.lua`), loaded on first use.
     var strict: LuaReference?
     /// Objects the opened libraries need kept alive for as long as the VM.
@@ -125,7 +127,7 @@ public final class LuaVM {
         do {
             let f = functions[id]
             let n = try f.body(self, Arguments(L, vm: self, function: f.name))
-            let allocated = TensorStorage.largeBytesAllocated
+            let allocated = MemoryStatistics.allocatedBytes
             guard allocated &- gcMark >= Int(DESCENT_GCSTEP_KB) * 1024 else { return n }
             gcMark = allocated
             return n | DESCENT_GCSTEP

@@ -40,7 +40,8 @@ check_close(nn.BCEWithLogits():forward(tensor.from{0}, tensor.from{1}), math.log
 check(nn.FocalLoss{alpha=0.25, gamma=2}:forward(tensor.from{0}, tensor.from{1}) > 0)
 check_eq(nn.SmoothL1{beta=1}:forward(tensor.from{3}, tensor.from{0}), 2.5)
 -- backward's input gradient is computed when first used (a loop that drops it skips the work),
--- and is what it was at backward even when the weights changed since.
+-- and is what it was at backward even when the model ran another batch since; read after an
+-- optimizer step changed the weights it reads, it is an error (PyTorch's in-place rule).
 do
   local m = nn.Sequential{nn.Conv2d{input=3, output=4, kernel=3, padding=1}, nn.ReLU(), nn.Flatten(), nn.Linear{input=4*5*5, output=2}}
   local x, x2 = tensor.randn({2, 3, 5, 5}, 8), tensor.randn({2, 3, 5, 5}, 9)
@@ -49,12 +50,16 @@ do
   local now = m:backward(x, g):clone()
   m:forward(x)
   local later = m:backward(x, g)
-  local params, grads = m:parameters()
-  optim.new("sgd", {lr = 0.5}):step(params, grads)
+  local stale = m:backward(x, g)
   m:forward(x2); m:backward(x2, g)
   check(later == now)
   check_eq(tostring(later:shape()[4]), "5")
   check_eq(later:get(1, 1, 1, 1), now:get(1, 1, 1, 1))
+  local params, grads = m:parameters()
+  optim.new("sgd", {lr = 0.5}):step(params, grads)
+  check_eq(later:get(1, 1, 1, 1), now:get(1, 1, 1, 1))
+  check_error("nn.Conv2d.backward: the input gradient was read after the layer's weights or gradOutput changed (an optimizer step or an in-place write since backward); it is computed when first read, so read it before changing them",
+              function() return stale:sum() end)
 end
 -- needs_input_gradient: off, backward returns zeros but still accumulates parameter gradients.
 local first = nn.Sequential{nn.Conv2d{input=1, output=2, kernel=3, padding=1}, nn.Flatten()}

@@ -72,7 +72,7 @@ public final class GroupedOptimizer: Optimizer {
         try checkStepArguments(params, grads, previous: assignment.count)
         if assignment.isEmpty {
             assignment = try params.enumerated().map { i, p in
-                let name = p.storage.label
+                let name = p.storage.parameterName
                 for (g, group) in groups.enumerated() where try group.matches(p, i + 1, name) { return g + 1 }
                 return 0
             }
