@@ -14,9 +14,6 @@ struct RunExecutor {
     /// The resolved hyperparameters before training (defaults included), for config.json.
     let resolvedHyper: Hyperparameters
     let resolvedScheduleArgs: Hyperparameters?
-    /// Seconds between looks at the machine's load while a run trains (a look reads two /proc
-    /// files; /proc/stat counts in 10 ms ticks).
-    static let loadInterval = 2.0
 
     /// Builds everything the run needs and tries one forward pass, so a bad study stops before
     /// any run trains. Errors name the run.
@@ -80,34 +77,8 @@ struct RunExecutor {
         let threads = Parallel.threads
         defer { Parallel.setThreads(threads) }
         let progress = Progress(run: spec.name, total: spec.steps)
-        var state: RunState
-        let resumed: Bool
-        if let restored = try RunRecorder.restore(dir + "/" + RunCheckpoint.file, dir: dir, hash: configuration.hash, model: setup.model,
-                                                  optimizer: optimizer, steps: spec.steps, samples: setup.train.count, progress: progress) {
-            (state, resumed) = (restored, true)
-            trainer.resume(step: state.step, scheduledLR: state.scheduledLR, scheduleYieldedAt: state.scheduleYieldedAt)
-            progress.finish("resuming at step \(state.step) of \(spec.steps)")
-        } else {
-            RunRecorder.clearEarlierAttempt(dir)
-            (state, resumed) = (RunState(seed: spec.seed), false)
-        }
-        // Not more threads than other processes leave cores free (results do not depend on the
-        // count), then following the load as the run goes on.
-        let cores = ProcessInfo.processInfo.activeProcessorCount
-        Parallel.setThreads(Parallel.threadsForNewRun())
-        if Parallel.threads < cores, !Parallel.threadsFromEnvironment {
-            progress.finish("other processes keep \(cores - Parallel.threads) of \(cores) cores busy: training with \(Parallel.threads) thread\(Parallel.threads == 1 ? "" : "s") (DESCENT_THREADS sets the count)")
-        }
-        var load = CoreLoad.Monitor(), loadCheckedAt = Date()
-        let followsLoad = !Parallel.threadsFromEnvironment   // read once: it parses the environment
-        func followLoad() {
-            guard followsLoad, Date().timeIntervalSince(loadCheckedAt) >= Self.loadInterval, let others = load.othersBusy() else { return }
-            loadCheckedAt = Date()
-            let next = Parallel.threadsFollowingLoad(current: Parallel.threads, othersBusy: others)
-            guard next != Parallel.threads else { return }
-            Parallel.setThreads(next)
-            progress.finish(String(format: "other processes now use %.1f of %d cores: training with %d thread%@", others, cores, next, next == 1 ? "" : "s"))
-        }
+        var (state, resumed) = try restoreOrStart(dir, configuration, trainer, progress)
+        var load = LoadFollower(note: progress.finish)
         let recorder = try RunRecorder(dir: dir, config: config(configuration), configHash: configuration.hash, metricName: setup.metricName,
                                        group: configuration.settingHash, state: &state, resumed: resumed)
         var summary = RunSummary(name: spec.name, status: .ok, metricName: setup.metricName)
@@ -144,7 +115,7 @@ struct RunExecutor {
                     break
                 }
                 progress.update(step: step, loss: r.loss, lr: r.lr)
-                followLoad()
+                if let note = load.check() { progress.finish(note) }
                 if let onStep {
                     let hyper = optimizer.hyper
                     let goOn: Bool
@@ -173,11 +144,31 @@ struct RunExecutor {
             summary.status = StopRequest.signal != nil ? .interrupted : .failed
             summary.error = summary.status == .interrupted ? nil : "\(error)"
         }
+        summary.seconds = elapsed()
+        try finish(&summary, &state, recorder, progress)
+        return summary
+    }
+
+    /// The state of the checkpoint in `dir` when it is of this configuration (the trainer set to
+    /// continue from it), else a fresh state after clearing an earlier attempt's files.
+    private func restoreOrStart(_ dir: String, _ configuration: RunConfiguration, _ trainer: Trainer, _ progress: Progress) throws -> (RunState, resumed: Bool) {
+        guard let state = try RunRecorder.restore(dir + "/" + RunCheckpoint.file, dir: dir, hash: configuration.hash, model: setup.model,
+                                                  optimizer: optimizer, steps: spec.steps, samples: setup.train.count, progress: progress) else {
+            RunRecorder.clearEarlierAttempt(dir)
+            return (RunState(seed: spec.seed), false)
+        }
+        trainer.resume(step: state.step, scheduledLR: state.scheduledLR, scheduleYieldedAt: state.scheduleYieldedAt)
+        progress.finish("resuming at step \(state.step) of \(spec.steps)")
+        return (state, true)
+    }
+
+    /// Fills the summary from the state, writes it (summary.json, the event file's last records)
+    /// and prints the run's last line.
+    private func finish(_ summary: inout RunSummary, _ state: inout RunState, _ recorder: RunRecorder, _ progress: Progress) throws {
         summary.steps = state.step
         summary.finalLoss = state.finalLoss
         (summary.bestLoss, summary.bestMetric, summary.stepsToThreshold) = (state.bestLoss, state.bestMetric, state.stepsToThreshold)
         summary.finalPerClass = state.finalPerClass
-        summary.seconds = elapsed()
         try recorder.finish(summary, &state)
         switch summary.status {
         case .ok:
@@ -186,7 +177,6 @@ struct RunExecutor {
         case .failed: progress.finish("FAILED: \(summary.error ?? "")")
         case .interrupted, .incomplete: progress.finish("interrupted after step \(summary.steps); run the study again to resume")
         }
-        return summary
     }
 
     /// One training step on the next batch; nil when a stop was requested before it began.
