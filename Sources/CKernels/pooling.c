@@ -14,19 +14,6 @@ void pool_rows_portable(const float *r0, const float *r1, float *d, unsigned cha
     for (int ox = from; ox < ow; ox++) code[ox] = window_code(r0 + 2 * ox, r1 + 2 * ox, d + ox);
 }
 
-void pool_to_blocked_portable(const float *x, float *y, unsigned char *code, int h, int w, int block,
-                              int first, int count, int oy, int from, int to) {
-    if (from >= to) return;   /* the vector bodies' empty tails: the channel loop alone cost 1% of a step */
-    int ow = w / 2;
-    for (int k = first; k < first + count; k++) {
-        const float *r0 = x + (size_t)k * h * w + (size_t)2 * oy * w;
-        for (int j = from; j < to; j++) {
-            size_t o = ((size_t)oy * ow + j) * block + k;
-            code[o] = window_code(r0 + 2 * j, r0 + w + 2 * j, y + o);
-        }
-    }
-}
-
 void pool_pixel_blocked_portable(const float *x, float *y, unsigned char *code, int w, int stride, int count) {
     const float *x1 = x + (size_t)w * stride;
     for (int k = 0; k < count; k++) code[k] = max4_code(x[k], x[stride + k], x1[k], x1[stride + k], y + k);
@@ -137,17 +124,4 @@ void descent_block(const float *src, float *dst, int channels, int pixels, int b
         for (int p = 0; p < pixels; p++)
             for (int k = 0; k < block; k++)
                 dst[((size_t)cb * pixels + p) * block + k] = src[(size_t)(cb * block + k) * pixels + p];
-}
-
-/* NCHW input, blocked output: `block` channel planes of h x w in, y and code [oh][ow][block]
- * out, each window written into its channel's lane (the first layer's output is NCHW, the next
- * convolution wants the blocked layout, and this costs less than a reorder of the whole input). */
-void descent_maxpool2x2_forward_to_blocked(const float *x, float *y, unsigned char *code, int h, int w, int block) {
-#if defined(__x86_64__)
-    switch (level_for(block)) {
-    case 2: pool_forward_to_blocked_avx512(x, y, code, h, w); return;
-    case 1: pool_forward_to_blocked_avx2(x, y, code, h, w, block); return;
-    }
-#endif
-    for (int oy = 0; oy < h / 2; oy++) pool_to_blocked_portable(x, y, code, h, w, block, 0, block, oy, 0, w / 2);
 }

@@ -70,56 +70,6 @@ TARGET_AVX2 int pool_forward_row_avx2(const float *r0, const float *r1, float *d
     return ox;
 }
 
-/* r[i] lane j <- r[j] lane i. */
-TARGET_AVX2 static inline void transpose8(__m256 *r) {
-    __m256 t[8], u[8];
-    for (int i = 0; i < 8; i += 2) { t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]); t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]); }
-    for (int i = 0; i < 8; i += 4) {
-        u[i] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(1, 0, 1, 0));
-        u[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(3, 2, 3, 2));
-        u[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(1, 0, 1, 0));
-        u[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
-    }
-    for (int i = 0; i < 4; i++) {
-        r[i] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x20);
-        r[i + 4] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x31);
-    }
-}
-
-/* NCHW in, blocked out: per group of 8 channels, 8 windows of each, transposed in registers so
- * each pixel's 8 channels are stored together in their lanes of the block. */
-TARGET_AVX2 void pool_forward_to_blocked_avx2(const float *x, float *y, unsigned char *code, int h, int w, int block) {
-    int oh = h / 2, ow = w / 2;
-    size_t plane = (size_t)h * w;
-    for (int first = 0; first < block; first += 8) {
-        for (int oy = 0; oy < oh; oy++) {
-            int ox = 0;
-            for (; ox + 8 <= ow; ox += 8) {
-                __m256 best[8], codes[8];
-                int ok = 1;
-                for (int k = 0; k < 8 && ok; k++) {
-                    const float *r0 = x + (first + k) * plane + (size_t)2 * oy * w + 2 * ox;
-                    __m256i c;
-                    ok = windows8(r0, r0 + w, &best[k], &c);
-                    codes[k] = _mm256_castsi256_ps(c);
-                }
-                if (!ok) {
-                    pool_to_blocked_portable(x, y, code, h, w, block, first, 8, oy, ox, ox + 8);
-                    continue;
-                }
-                size_t o = ((size_t)oy * ow + ox) * block + first;
-                transpose8(best);
-                transpose8(codes);
-                for (int j = 0; j < 8; j++) {
-                    _mm256_storeu_ps(y + o + (size_t)j * block, best[j]);
-                    store_codes8(code + o + (size_t)j * block, _mm256_castps_si256(codes[j]));
-                }
-            }
-            pool_to_blocked_portable(x, y, code, h, w, block, first, 8, oy, ox, ow);
-        }
-    }
-}
-
 /* The gradients of 8 windows with codes c, as backward_window_portable gives them: s[p] holds
  * +0 + g * m where the window's maximum is at position p, +0 elsewhere; returns +0 + g * m. */
 TARGET_AVX2 static inline __m256 window_gradients8(__m256 g, __m256i c, int through_relu, __m256 s[4]) {

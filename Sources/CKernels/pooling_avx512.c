@@ -57,62 +57,6 @@ TARGET_AVX512 int pool_forward_row_avx512(const float *r0, const float *r1, floa
     return ox;
 }
 
-/* r[i] lane j <- r[j] lane i. */
-TARGET_AVX512 static inline void transpose16(__m512 *r) {
-    __m512 t[16];
-    for (int i = 0; i < 16; i += 2) { t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]); t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]); }
-    for (int i = 0; i < 16; i += 4) {
-        r[i] = _mm512_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(1, 0, 1, 0));
-        r[i + 1] = _mm512_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(3, 2, 3, 2));
-        r[i + 2] = _mm512_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(1, 0, 1, 0));
-        r[i + 3] = _mm512_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
-    }
-    for (int i = 0; i < 4; i++) {
-        t[i] = _mm512_shuffle_f32x4(r[i], r[i + 4], 0x88);
-        t[i + 4] = _mm512_shuffle_f32x4(r[i], r[i + 4], 0xdd);
-        t[i + 8] = _mm512_shuffle_f32x4(r[i + 8], r[i + 12], 0x88);
-        t[i + 12] = _mm512_shuffle_f32x4(r[i + 8], r[i + 12], 0xdd);
-    }
-    for (int i = 0; i < 4; i++) {
-        r[i] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0x88);
-        r[i + 8] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0xdd);
-        r[i + 4] = _mm512_shuffle_f32x4(t[i + 4], t[i + 12], 0x88);
-        r[i + 12] = _mm512_shuffle_f32x4(t[i + 4], t[i + 12], 0xdd);
-    }
-}
-
-/* NCHW in, aBcd16b out: 16 windows of each of the 16 channels, transposed in registers so each
- * pixel's 16 channels are stored together. */
-TARGET_AVX512 void pool_forward_to_blocked_avx512(const float *x, float *y, unsigned char *code, int h, int w) {
-    int oh = h / 2, ow = w / 2;
-    size_t plane = (size_t)h * w;
-    for (int oy = 0; oy < oh; oy++) {
-        int ox = 0;
-        for (; ox + 16 <= ow; ox += 16) {
-            __m512 best[16], codes[16];
-            int ok = 1;
-            for (int k = 0; k < 16 && ok; k++) {
-                const float *r0 = x + k * plane + (size_t)2 * oy * w + 2 * ox;
-                __m512i c;
-                ok = windows16(r0, r0 + w, &best[k], &c);
-                codes[k] = _mm512_castsi512_ps(c);
-            }
-            if (!ok) {
-                pool_to_blocked_portable(x, y, code, h, w, 16, 0, 16, oy, ox, ox + 16);
-                continue;
-            }
-            size_t o = ((size_t)oy * ow + ox) * 16;
-            transpose16(best);
-            transpose16(codes);
-            for (int j = 0; j < 16; j++) {
-                _mm512_storeu_ps(y + o + (size_t)j * 16, best[j]);
-                _mm_storeu_si128((__m128i *)(code + o + (size_t)j * 16), _mm512_cvtepi32_epi8(_mm512_castps_si512(codes[j])));
-            }
-        }
-        pool_to_blocked_portable(x, y, code, h, w, 16, 0, 16, oy, ox, ow);
-    }
-}
-
 /* The gradients of 16 windows with codes c, as backward_window_portable gives them: s[p] holds
  * +0 + g * m where the window's maximum is at position p, +0 elsewhere; returns +0 + g * m. */
 TARGET_AVX512 static inline __m512 window_gradients16(__m512 g, __m512i c, int through_relu, __m512 s[4]) {

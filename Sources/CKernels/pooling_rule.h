@@ -37,10 +37,6 @@ static inline void backward_window_portable(float g, unsigned char c, int throug
 
 /* NCHW: windows from..<ow of the rows starting at r0 and r1 into d and code. */
 void pool_rows_portable(const float *r0, const float *r1, float *d, unsigned char *code, int from, int ow);
-/* Windows from..<to of output row oy of channels first..<first+count of `block` NCHW planes of
- * h x w, each written into its channel's lane of the blocked y and code ([oh][ow][block]). */
-void pool_to_blocked_portable(const float *x, float *y, unsigned char *code, int h, int w, int block,
-                              int first, int count, int oy, int from, int to);
 /* Blocked: the window whose top-left pixel is at x, for `count` lanes of pixels `stride` floats
  * apart (rows w pixels apart). */
 void pool_pixel_blocked_portable(const float *x, float *y, unsigned char *code, int w, int stride, int count);
@@ -50,14 +46,12 @@ void pool_pixel_blocked_portable(const float *x, float *y, unsigned char *code, 
 #if defined(__x86_64__)
 int pool_forward_row_avx512(const float *r0, const float *r1, float *d, unsigned char *code, int ow);
 int pool_backward_row_avx512(const float *g, const unsigned char *code, int through_relu, float *o0, float *o1, int ow);
-void pool_forward_to_blocked_avx512(const float *x, float *y, unsigned char *code, int h, int w);
 void pool_forward_blocked_avx512(const float *x, float *y, unsigned char *code, int h, int w);
 void pool_backward_blocked_avx512(const float *gy, const unsigned char *code, int through_relu, float *gx, int h, int w, double *sums);
 
 /* The AVX2 ones take blocks of 8 or 16 (8 lanes at a time). */
 int pool_forward_row_avx2(const float *r0, const float *r1, float *d, unsigned char *code, int ow);
 int pool_backward_row_avx2(const float *g, const unsigned char *code, int through_relu, float *o0, float *o1, int ow);
-void pool_forward_to_blocked_avx2(const float *x, float *y, unsigned char *code, int h, int w, int block);
 void pool_forward_blocked_avx2(const float *x, float *y, unsigned char *code, int h, int w, int block);
 void pool_backward_blocked_avx2(const float *gy, const unsigned char *code, int through_relu, float *gx, int h, int w, int block,
                                 double *sums);

@@ -41,9 +41,9 @@ final class FusedLayerTests: XCTestCase {
 
     /// Between convolutions and 2x2 max pools activations stay in oneDNN's channel-blocked layout
     /// (no reorders): outputs and gradients equal the layers run one by one in NCHW, with odd
-    /// sizes (a row and a column in no window) and a pool without a ReLU before it. With an RGB
-    /// first layer (GEMM forward, NCHW output) the first pool turns NCHW into blocked and hands
-    /// the first layer a blocked gradient (its input gradient is then GEMM over blocked input).
+    /// sizes (a row and a column in no window) and a pool without a ReLU before it. An RGB first
+    /// layer reads NCHW and gives its output blocked on oneDNN (its NCHW forward is GEMM: the two
+    /// agree to rounding) and computes its input gradient by GEMM from the blocked gradient.
     func testBlockedActivationsEqualLayerByLayer() throws {
         for firstChannels in [16, 3] {
             func make() throws -> Sequential {
@@ -56,8 +56,13 @@ final class FusedLayerTests: XCTestCase {
             let x = try Tensor.randn([2, firstChannels, 18, 18], seed: 3), g = try Tensor.randn([2, 3], seed: 4)
             let a = try make(), b = try make()
             let expected = try unfused(a, x, g), got = try fused(b, x, g)
-            XCTAssertEqual(b.blockedInputCount, firstChannels == 3 ? 5 : 7, "activations that stayed blocked, \(firstChannels) input channels")
-            for (e, v) in zip(expected, got) { XCTAssertEqual(e, v, "\(firstChannels) input channels") }
+            XCTAssertEqual(b.blockedInputCount, 7, "activations that stayed blocked, \(firstChannels) input channels")
+            for (e, v) in zip(expected, got) {
+                if firstChannels == 16 { XCTAssertEqual(e, v); continue }
+                let scale = e.map(abs).max() ?? 1
+                XCTAssertEqual(e.count, v.count)
+                for (p, q) in zip(e, v) { XCTAssertEqual(p, q, accuracy: 1e-5 * scale, "3 input channels") }
+            }
             // Deferred, and read after another batch; read after the weights changed, an error.
             let deferredModel = try make()
             _ = try deferredModel.forward(x)

@@ -123,8 +123,6 @@ void descent_maxpool2x2_forward_blocked(const float *x, float *y, unsigned char 
  * descent_window_sums gives for it. */
 void descent_maxpool2x2_backward_blocked(const float *gy, const unsigned char *code, int through_relu, float *gx, int h, int w, int block,
                                          double *sums);
-/* The first from NCHW: `block` channel planes of h x w in, blocked y and code out. */
-void descent_maxpool2x2_forward_to_blocked(const float *x, float *y, unsigned char *code, int h, int w, int block);
 void descent_unblock(const float *src, float *dst, int channels, int pixels, int block);
 void descent_block(const float *src, float *dst, int channels, int pixels, int block);
 

@@ -108,12 +108,15 @@ public final class Conv2d: Module {
     /// The channel blocks of oneDNN's formats this layer would take an input of `shape` and give
     /// its output in (`DNNLConvolution.sourceBlock`, `destinationBlock`), nil for NCHW: `Sequential`
     /// hands tensors over in them between convolutions and 2x2 max pools.
-    /// A layer with few input channels computes its forward and input gradient by GEMM in NCHW,
-    /// but its oneDNN weight gradient reads the output gradient blocked (`gradOutput`).
-    func blocks(inputShape shape: [Int], fusedReLU: Bool) -> (input: Int?, output: Int?, gradOutput: Int?) {
-        guard let (_, g) = try? geometry(shape), let c = oneDNN(shape, g, fusedReLU: fusedReLU) else { return (nil, nil, nil) }
-        if hasFewInputChannels { return (nil, nil, c.destinationBlock) }
-        return (c.sourceBlock, c.destinationBlock, c.destinationBlock)
+    /// A layer with few input channels (the RGB first layer) reads NCHW: its forward gives the
+    /// blocked layout on oneDNN when the next layer takes it (a 2x2 pool; else GEMM in NCHW),
+    /// and its input gradient is GEMM in NCHW. oneDNN's forward into the blocked layout, pooled
+    /// blocked to blocked, beat GEMM in NCHW pooled into the blocked layout by 4-7% of the
+    /// reference step at one thread and 9-10% at two (AMD EPYC family 26, 2026-12-03, both
+    /// models in one process, steps alternated).
+    func blocks(inputShape shape: [Int], fusedReLU: Bool) -> (input: Int?, output: Int?) {
+        guard let (_, g) = try? geometry(shape), let c = oneDNN(shape, g, fusedReLU: fusedReLU) else { return (nil, nil) }
+        return (hasFewInputChannels ? nil : c.sourceBlock, c.destinationBlock)
     }
 
     /// The oneDNN convolution for this shape, checked to take the `blocked` sides (they exist only

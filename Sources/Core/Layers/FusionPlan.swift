@@ -5,10 +5,8 @@
 ///
 /// Forward: a `Conv2d` followed by a `ReLU` is one convolution with a ReLU post-op; between a
 /// convolution and a 2x2 `MaxPool2d`, and a pool and the next convolution, tensors stay blocked
-/// when both sides offer the same block; an NCHW pool hands its output blocked to a convolution
-/// when its gradient can come back blocked (to the convolution before it, the RGB first layer's
-/// weight gradient). Backward: a `ReLU` followed by a `MaxPool2d` is one pass, and a blocked pool
-/// after a convolution sums that convolution's bias gradient as it writes.
+/// when both sides offer the same block. Backward: a `ReLU` followed by a `MaxPool2d` is one
+/// pass, and a blocked pool after a convolution sums that convolution's bias gradient as it writes.
 struct FusionPlan {
     let modules: [Module]
 
@@ -17,16 +15,15 @@ struct FusionPlan {
         /// The convolution at the index, with the ReLU after it when `fusedReLU`; `output` is
         /// its output's layout.
         case convolution(Conv2d, fusedReLU: Bool, output: Int)
-        /// The max pool at the index; `output` is its output's layout, `gradient` the layout of
-        /// the gradient its backward returns (and the ReLU before it passes on).
-        case pool(MaxPool2d, output: Int, gradient: Int)
+        /// The max pool at the index; `output` is its output's layout (its backward returns the
+        /// gradient in its input's).
+        case pool(MaxPool2d, output: Int)
         /// Any other module, NCHW in and out.
         case plain(Module)
     }
 
-    /// The step at module `i`, for an input of `shape` in layout `block`; `inputs` are the
-    /// inputs of modules 0...i in this forward.
-    func forward(at i: Int, shape: [Int], block: Int, inputs: [Tensor]) -> ForwardStep {
+    /// The step at module `i`, for an input of `shape` in layout `block`.
+    func forward(at i: Int, shape: [Int], block: Int) -> ForwardStep {
         if let conv = modules[i] as? Conv2d {
             let fused = fusesReLU(after: i), next = fused ? i + 2 : i + 1
             let offered = conv.blocks(inputShape: shape, fusedReLU: fused)
@@ -38,17 +35,12 @@ struct FusionPlan {
             return .convolution(conv, fusedReLU: fused, output: output)
         }
         if let pool = modules[i] as? MaxPool2d {
-            // Blocked out when the next convolution takes that format; from an NCHW input only
-            // when the gradient can go back blocked too.
+            // Blocked out when the input is and the next convolution takes that format.
+            guard block > 0 else { return .pool(pool, output: 0) }
             let nextBlock = i + 1 < modules.count ? (modules[i + 1] as? Conv2d).flatMap { conv in
                 (try? pool.outputShape(shape)).flatMap { conv.blocks(inputShape: $0, fusedReLU: fusesReLU(after: i + 1)).input }
             } ?? 0 : 0
-            if block > 0 { return .pool(pool, output: nextBlock == block ? block : 0, gradient: block) }
-            if nextBlock > 0, pool.takesBlocked(inputShape: shape, block: nextBlock),
-               takesBlockedGradient(before: i, inputs: inputs, block: nextBlock) {
-                return .pool(pool, output: nextBlock, gradient: nextBlock)
-            }
-            return .pool(pool, output: 0, gradient: 0)
+            return .pool(pool, output: nextBlock == block ? block : 0)
         }
         return .plain(modules[i])
     }
@@ -80,13 +72,5 @@ struct FusionPlan {
     /// Whether module `i + 1` is a plain ReLU that module `i`'s forward can apply itself.
     private func fusesReLU(after i: Int) -> Bool {
         i + 1 < modules.count && type(of: modules[i + 1]) == ReLU.self
-    }
-
-    /// Whether the module feeding pool `i` (past a ReLU) is a convolution that reads its output
-    /// gradient in the blocked format with `block`.
-    private func takesBlockedGradient(before i: Int, inputs: [Tensor], block: Int) -> Bool {
-        let j = poolFollowsReLU(i) ? i - 2 : i - 1
-        guard j >= 0, let conv = modules[j] as? Conv2d else { return false }
-        return conv.blocks(inputShape: inputs[j].shape, fusedReLU: j + 2 == i).gradOutput == block
     }
 }

@@ -36,10 +36,9 @@ public final class MaxPool2d: Module {
 
     public override func forward(_ input: Tensor) throws -> Tensor { try forward(input, inputBlock: 0, outputBlock: 0) }
 
-    /// With `inputBlock` > 0 the input is channel-blocked with that block (see `takesBlocked`);
-    /// with `outputBlock` > 0 (equal to `inputBlock` when both are) the output is. The layout
-    /// kept for backward, and that of the input gradient it returns, is the blocked one when
-    /// either is (`lastBlock`): an NCHW input then gets a blocked gradient.
+    /// With `inputBlock` > 0 the input is channel-blocked with that block (see `takesBlocked`),
+    /// and so is the output when `outputBlock` is that block too (0: NCHW out). The codes kept
+    /// for backward, and the input gradient it returns, are in the input's layout (`lastBlock`).
     func forward(_ input: Tensor, inputBlock: Int, outputBlock: Int) throws -> Tensor {
         let (n, g) = try window.geometry(input, "nn.MaxPool2d")
         // Window positions are 32-bit (Int32 argmax, C ints): a bigger plane is an error, not a trap.
@@ -50,8 +49,8 @@ public final class MaxPool2d: Module {
         let out = Tensor(uninitialized: [n, g.channels, oh, ow])
         let planes = n * g.channels, plane = g.height * g.width
         let x = input.data, y = out.data
-        let b = Swift.max(inputBlock, outputBlock)
-        guard b == 0 || (takesBlocked(inputShape: input.shape, block: b) && (inputBlock == 0 || outputBlock == 0 || inputBlock == outputBlock)) else {
+        let b = inputBlock
+        guard outputBlock == 0 || outputBlock == b, b == 0 || takesBlocked(inputShape: input.shape, block: b) else {
             throw DescentError("nn.MaxPool2d", "internal: a channel-blocked tensor reached a pool that does not take it")
         }
         lastBlock = b
@@ -63,13 +62,9 @@ public final class MaxPool2d: Module {
             codes.withUnsafeMutableBufferPointer { c in
                 let c = c.baseAddress!
                 Parallel.forEach(planes / b) { pl in
-                    // Plane group pl: b channels, NCHW planes or one blocked plane alike in memory.
+                    // Plane group pl: one blocked plane of b channels.
                     let src = x + pl * plane * b, dst = by + pl * oh * ow * b, codes = c + pl * oh * ow * b
-                    if inputBlock > 0 {
-                        descent_maxpool2x2_forward_blocked(src, dst, codes, h, w, Int32(b))
-                    } else {
-                        descent_maxpool2x2_forward_to_blocked(src, dst, codes, h, w, Int32(b))
-                    }
+                    descent_maxpool2x2_forward_blocked(src, dst, codes, h, w, Int32(b))
                 }
             }
             if outputBlock == 0 {

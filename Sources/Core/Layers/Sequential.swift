@@ -7,9 +7,6 @@ public final class Sequential: Module {
     /// pool, activations stay in oneDNN's blocked format when both sides offer it, saving two
     /// reorders forward and two backward per layer. Only NCHW leaves the container.
     private var inputBlocks: [Int] = []
-    /// The channel block of the gradient each module's backward returns: its input's, except
-    /// for a pool that takes NCHW but hands a blocked gradient back (`takesBlockedGradient`).
-    private var gradientBlocks: [Int] = []
     /// How many modules took a blocked input in the last forward (tests, benchmarks).
     var blockedInputCount: Int { inputBlocks.filter { $0 > 0 }.count }
     /// The output shape of each module in the last forward (the REPL's layer table shows them).
@@ -50,14 +47,13 @@ public final class Sequential: Module {
         let plan = FusionPlan(modules: modules)
         var x = input
         var block = 0                  // channel block of x's layout, 0 for NCHW
-        var seen: [Tensor] = [], blocks: [Int] = [], gradBlocks: [Int] = []
+        var seen: [Tensor] = [], blocks: [Int] = []
         seen.reserveCapacity(modules.count)
         var i = 0
         while i < modules.count {
             seen.append(x)
             blocks.append(block)
-            gradBlocks.append(block)
-            switch plan.forward(at: i, shape: x.shape, block: block, inputs: seen) {
+            switch plan.forward(at: i, shape: x.shape, block: block) {
             case .convolution(let conv, let fused, let output):
                 x = try conv.forward(x, fusedReLU: fused, blocked: BlockedSides(input: block > 0, output: output > 0))
                 block = output
@@ -65,12 +61,9 @@ public final class Sequential: Module {
                     // The ReLU "saw" the output (same signs as its input).
                     seen.append(x)
                     blocks.append(block)
-                    gradBlocks.append(block)
                 }
                 i += fused ? 2 : 1
-            case .pool(let pool, let output, let gradient):
-                gradBlocks[i] = gradient
-                if gradient != block, plan.poolFollowsReLU(i) { gradBlocks[i - 1] = gradient }
+            case .pool(let pool, let output):
                 x = try pool.forward(x, inputBlock: block, outputBlock: output)
                 block = output
                 i += 1
@@ -82,7 +75,6 @@ public final class Sequential: Module {
         outputShapes = (seen.dropFirst() + [x]).map(\.shape)
         inputs = seen
         inputBlocks = blocks
-        gradientBlocks = gradBlocks
         return x
     }
 
@@ -106,12 +98,12 @@ public final class Sequential: Module {
         var biasSummed = false         // the pool just filled the next conv's bias sums
         var i = modules.count - 1
         while i >= 0 {
-            switch plan.backward(at: i, gradientBlock: gradientBlocks[i]) {
+            switch plan.backward(at: i, gradientBlock: inputBlocks[i]) {
             case .pool(let pool, let throughReLU, let before, let biasOf):
                 let sums = biasOf.map { $0.biasGradient.images(inputs[i].shape[0], channels: $0.outChannels) }
-                g = try pool.backward(inputs[i], g, throughReLU: throughReLU, block: gradientBlocks[i], blockedGradOutput: block > 0, channelSums: sums)
+                g = try pool.backward(inputs[i], g, throughReLU: throughReLU, block: inputBlocks[i], blockedGradOutput: block > 0, channelSums: sums)
                 biasSummed = sums != nil
-                block = gradientBlocks[i]
+                block = inputBlocks[i]
                 i = before
             case .convolution(let conv):
                 let sides = BlockedSides(input: inputBlocks[i] > 0, output: block > 0)
