@@ -401,7 +401,11 @@ final class DNNLConvolution {
 
     /// `y = conv(x, w) + b`; x and y in NCHW, or in the blocked formats (`sourceBlock`,
     /// `destinationBlock`) when `blockedInput` / `blockedOutput`.
-    func forward(_ x: Tensor, weight: Tensor, bias: Tensor?, output y: Tensor, blockedInput: Bool = false, blockedOutput: Bool = false) throws {
+    /// `afterChunk` (a blocked output only) runs on each chunk's images right after the chunk,
+    /// on its thread, while its output is in cache.
+    func forward(_ x: Tensor, weight: Tensor, bias: Tensor?, output y: Tensor, blockedInput: Bool = false, blockedOutput: Bool = false,
+                 afterChunk: ((Range<Int>) -> Void)? = nil) throws {
+        precondition(afterChunk == nil || blockedOutput, "per-chunk work reads the blocked output")
         OneDNN.useOneThread()
         try userWeights.bind(weight.data)
         try reorder(toWeights, userWeights, weights)
@@ -413,6 +417,7 @@ final class DNNLConvolution {
                                            (DNNL_ARG_DST, try view(lane, s, .destination, dst, image: first))]
             if bias != nil { args.append((DNNL_ARG_BIAS, userBias)) }
             try lane.run(k.forward, args)
+            afterChunk?(first ..< first + k.images)
         }
         if !blockedOutput, let destination { try reorder(.fromDestination, from: destination.base, to: y.data) }
         lastInput = blockedInput ? nil : x

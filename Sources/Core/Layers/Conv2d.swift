@@ -134,7 +134,10 @@ public final class Conv2d: Module {
     /// each image while it is in cache): `Sequential` calls this for a Conv2d followed by a ReLU.
     /// The ReLU's backward then reads the output in place of the pre-activation: both have the
     /// same sign, and that is all a ReLU's derivative looks at.
-    func forward(_ input: Tensor, fusedReLU: Bool, blocked: BlockedSides = .none) throws -> Tensor {
+    /// With `afterChunk` (a blocked output only), `afterChunk(output, images)` runs on each
+    /// chunk of images as soon as it is computed, on the thread that computed it.
+    func forward(_ input: Tensor, fusedReLU: Bool, blocked: BlockedSides = .none,
+                 afterChunk: ((Tensor, Range<Int>) -> Void)? = nil) throws -> Tensor {
         let (n, g) = try geometry(input)
         lastForwardFused = fusedReLU
         // A small input can ask for a huge output (many channels, a big image): check it first.
@@ -142,9 +145,11 @@ public final class Conv2d: Module {
         let out = Tensor(uninitialized: [n, outChannels, g.outHeight, g.outWidth])
         // Few input channels: GEMM, unless a blocked output was asked for.
         if let c = try blockedConvolution(input.shape, g, fusedReLU: fusedReLU, blocked), !hasFewInputChannels || blocked.any {
-            try c.forward(input, weight: weight, bias: bias, output: out, blockedInput: blocked.input, blockedOutput: blocked.output)
+            try c.forward(input, weight: weight, bias: bias, output: out, blockedInput: blocked.input, blockedOutput: blocked.output,
+                          afterChunk: afterChunk.map { f in { f(out, $0) } })
             return out
         }
+        guard afterChunk == nil else { throw DescentError("nn.Conv2d", "internal: per-chunk work asked of a convolution without a blocked output") }
         let k = g.patchSize, p = g.outPixels, imageSize = g.channels * g.height * g.width
         if !g.isPointwise { try columns.prepare(workers: Parallel.threads, count: k * p, "nn.Conv2d") }
         let w = weight.data, b = bias?.data, x = input.data, y = out.data, oc = outChannels

@@ -13,8 +13,10 @@ struct FusionPlan {
     /// What forward runs next. `block` is a layout's channel block (0: NCHW).
     enum ForwardStep {
         /// The convolution at the index, with the ReLU after it when `fusedReLU`; `output` is
-        /// its output's layout.
-        case convolution(Conv2d, fusedReLU: Bool, output: Int)
+        /// its output's layout. With `pool`, the 2x2 pool after it (past the ReLU) runs too,
+        /// on each chunk of images the convolution computes while the chunk is in cache, and
+        /// `pool.output` is the pool's output's layout.
+        case convolution(Conv2d, fusedReLU: Bool, output: Int, pool: (layer: MaxPool2d, output: Int)?)
         /// The max pool at the index; `output` is its output's layout (its backward returns the
         /// gradient in its input's).
         case pool(MaxPool2d, output: Int)
@@ -27,12 +29,12 @@ struct FusionPlan {
         if let conv = modules[i] as? Conv2d {
             let fused = fusesReLU(after: i), next = fused ? i + 2 : i + 1
             let offered = conv.blocks(inputShape: shape, fusedReLU: fused)
-            var output = 0
             if let b = offered.output, next < modules.count, let pool = modules[next] as? MaxPool2d,
-               let out = try? conv.outputShape(shape), pool.takesBlocked(inputShape: out, block: b) {
-                output = b
+               let out = try? conv.outputShape(shape), pool.takesBlocked(inputShape: out, block: b),
+               case .pool(_, let poolOutput) = forward(at: next, shape: out, block: b) {
+                return .convolution(conv, fusedReLU: fused, output: b, pool: (pool, poolOutput))
             }
-            return .convolution(conv, fusedReLU: fused, output: output)
+            return .convolution(conv, fusedReLU: fused, output: 0, pool: nil)
         }
         if let pool = modules[i] as? MaxPool2d {
             // Blocked out when the input is and the next convolution takes that format.

@@ -8,7 +8,7 @@ public final class MaxPool2d: Module {
     private(set) var lastBlock = 0
     /// What the last forward kept for backward: for the common 2x2, stride-2 window (`isTiled`)
     /// a byte per window (`descent_maxpool2x2_forward`), else each window's argmax in its plane.
-    private(set) var codes: [UInt8] = []
+    let codes = PoolCodes()
     private var argmax: [Int32] = []
 
     public init(kernel: (Int, Int), stride: (Int, Int)? = nil, padding: (Int, Int) = (0, 0)) throws {
@@ -40,44 +40,22 @@ public final class MaxPool2d: Module {
     /// and so is the output when `outputBlock` is that block too (0: NCHW out). The codes kept
     /// for backward, and the input gradient it returns, are in the input's layout (`lastBlock`).
     func forward(_ input: Tensor, inputBlock: Int, outputBlock: Int) throws -> Tensor {
-        let (n, g) = try window.geometry(input, "nn.MaxPool2d")
-        // Window positions are 32-bit (Int32 argmax, C ints): a bigger plane is an error, not a trap.
-        guard g.height * g.width <= Int(Int32.max) else {
-            throw DescentError("nn.MaxPool2d", "a plane of \(g.height)x\(g.width) is too large (at most \(Int32.max) elements)")
+        if inputBlock > 0 {
+            let (out, pool) = try blockedForward(inputShape: input.shape, block: inputBlock, outputBlock: outputBlock)
+            Parallel.forEach(input.shape[0]) { i in pool(input, i ..< i + 1) }
+            return out
         }
+        let (n, g) = try geometry(input.shape)
         let (oh, ow) = (g.outHeight, g.outWidth)
         let out = Tensor(uninitialized: [n, g.channels, oh, ow])
         let planes = n * g.channels, plane = g.height * g.width
         let x = input.data, y = out.data
-        let b = inputBlock
-        guard outputBlock == 0 || outputBlock == b, b == 0 || takesBlocked(inputShape: input.shape, block: b) else {
-            throw DescentError("nn.MaxPool2d", "internal: a channel-blocked tensor reached a pool that does not take it")
-        }
-        lastBlock = b
-        // Reused between calls: a fresh array per forward cost page faults on every step.
-        if isTiled && codes.count != out.count { codes = [UInt8](repeating: 0, count: out.count) }
-        if b > 0 {
-            let blockedOut = outputBlock > 0 ? out : Tensor(uninitialized: out.shape)
-            let by = blockedOut.data, (h, w) = (Int32(g.height), Int32(g.width))
-            codes.withUnsafeMutableBufferPointer { c in
-                let c = c.baseAddress!
-                Parallel.forEach(planes / b) { pl in
-                    // Plane group pl: one blocked plane of b channels.
-                    let src = x + pl * plane * b, dst = by + pl * oh * ow * b, codes = c + pl * oh * ow * b
-                    descent_maxpool2x2_forward_blocked(src, dst, codes, h, w, Int32(b))
-                }
-            }
-            if outputBlock == 0 {
-                Parallel.forEach(n) { i in descent_unblock(by + i * g.channels * oh * ow, y + i * g.channels * oh * ow, Int32(g.channels), Int32(oh * ow), Int32(b)) }
-            }
-            return out
-        }
+        lastBlock = 0
         if isTiled {
-            codes.withUnsafeMutableBufferPointer { c in
-                let c = c.baseAddress!
-                Parallel.forEach(planes) { pl in
-                    descent_maxpool2x2_forward(x + pl * plane, y + pl * oh * ow, c + pl * oh * ow, Int32(g.height), Int32(g.width))
-                }
+            codes.resize(out.count)
+            let c = codes.base
+            Parallel.forEach(planes) { pl in
+                descent_maxpool2x2_forward(x + pl * plane, y + pl * oh * ow, c + pl * oh * ow, Int32(g.height), Int32(g.width))
             }
             return out
         }
@@ -87,6 +65,43 @@ public final class MaxPool2d: Module {
             Parallel.forEach(planes) { pl in Self.poolPlane(x + pl * plane, y + pl * oh * ow, am + pl * oh * ow, g) }
         }
         return out
+    }
+
+    /// The window's geometry over an input of `shape`, whose planes must fit 32-bit positions.
+    private func geometry(_ shape: [Int]) throws -> (Int, ConvGeometry) {
+        let (n, g) = try window.geometry(shape, "nn.MaxPool2d")
+        // Window positions are 32-bit (Int32 argmax, C ints): a bigger plane is an error, not a trap.
+        guard g.height * g.width <= Int(Int32.max) else {
+            throw DescentError("nn.MaxPool2d", "a plane of \(g.height)x\(g.width) is too large (at most \(Int32.max) elements)")
+        }
+        return (n, g)
+    }
+
+    /// The forward of a blocked input, image range by image range: the output (complete once
+    /// every image is pooled) and the function that pools images `range` of the input. Any
+    /// ranges may run on any threads; `Sequential` runs each convolution chunk's images as soon
+    /// as the chunk is computed, while it is in cache.
+    func blockedForward(inputShape shape: [Int], block b: Int, outputBlock: Int) throws -> (output: Tensor, pool: (Tensor, Range<Int>) -> Void) {
+        let (n, g) = try geometry(shape)
+        guard b > 0, outputBlock == 0 || outputBlock == b, takesBlocked(inputShape: shape, block: b) else {
+            throw DescentError("nn.MaxPool2d", "internal: a channel-blocked tensor reached a pool that does not take it")
+        }
+        let (oh, ow) = (g.outHeight, g.outWidth), groups = g.channels / b, plane = g.height * g.width, per = oh * ow
+        let out = Tensor(uninitialized: [n, g.channels, oh, ow])
+        codes.resize(out.count)
+        lastBlock = b
+        let blockedOut = outputBlock > 0 ? out : Tensor(uninitialized: out.shape)
+        let (h, w) = (Int32(g.height), Int32(g.width))
+        return (out, { [out, blockedOut, codes] input, range in
+            let x = input.data, y = out.data, by = blockedOut.data, c = codes.base
+            for pl in range.lowerBound * groups ..< range.upperBound * groups {
+                // Plane group pl: one blocked plane of b channels.
+                descent_maxpool2x2_forward_blocked(x + pl * plane * b, by + pl * per * b, c + pl * per * b, h, w, Int32(b))
+            }
+            if outputBlock == 0 {
+                for i in range { descent_unblock(by + i * g.channels * per, y + i * g.channels * per, Int32(g.channels), Int32(per), Int32(b)) }
+            }
+        })
     }
 
     /// One channel plane: max and argmax of every window.
@@ -159,12 +174,10 @@ public final class MaxPool2d: Module {
         }
         let gradInput = Tensor(uninitialized: input.shape)
         let gx = gradInput.data, gyb = gy.data
-        codes.withUnsafeBufferPointer { c in
-            let c = c.baseAddress!
-            Parallel.forEach(n * g.channels / b) { pl in
-                descent_maxpool2x2_backward_blocked(gyb + pl * per * b, c + pl * per * b, throughReLU ? 1 : 0, gx + pl * plane * b,
-                                                    Int32(g.height), Int32(g.width), Int32(b), channelSums.map { $0 + pl * b })
-            }
+        let c = codes.base
+        Parallel.forEach(n * g.channels / b) { pl in
+            descent_maxpool2x2_backward_blocked(gyb + pl * per * b, c + pl * per * b, throughReLU ? 1 : 0, gx + pl * plane * b,
+                                                Int32(g.height), Int32(g.width), Int32(b), channelSums.map { $0 + pl * b })
         }
         return gradInput
     }
@@ -183,11 +196,9 @@ public final class MaxPool2d: Module {
         let per = g.outHeight * g.outWidth, plane = g.height * g.width
         let gx = gradInput.data, gy = gradOutput.data, x = input.data
         if isTiled {
-            codes.withUnsafeBufferPointer { c in
-                let c = c.baseAddress!
-                Parallel.forEach(n * g.channels) { pl in
-                    descent_maxpool2x2_backward(gy + pl * per, c + pl * per, throughReLU ? 1 : 0, gx + pl * plane, Int32(g.height), Int32(g.width))
-                }
+            let c = codes.base
+            Parallel.forEach(n * g.channels) { pl in
+                descent_maxpool2x2_backward(gy + pl * per, c + pl * per, throughReLU ? 1 : 0, gx + pl * plane, Int32(g.height), Int32(g.width))
             }
             return gradInput
         }

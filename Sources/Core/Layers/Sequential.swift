@@ -54,15 +54,29 @@ public final class Sequential: Module {
             seen.append(x)
             blocks.append(block)
             switch plan.forward(at: i, shape: x.shape, block: block) {
-            case .convolution(let conv, let fused, let output):
-                x = try conv.forward(x, fusedReLU: fused, blocked: BlockedSides(input: block > 0, output: output > 0))
+            case .convolution(let conv, let fused, let output, let pool):
+                let sides = BlockedSides(input: block > 0, output: output > 0)
+                var pooled: Tensor?
+                if let pool {
+                    let (out, run) = try pool.layer.blockedForward(inputShape: try conv.outputShape(x.shape), block: output, outputBlock: pool.output)
+                    x = try conv.forward(x, fusedReLU: fused, blocked: sides, afterChunk: run)
+                    pooled = out
+                } else {
+                    x = try conv.forward(x, fusedReLU: fused, blocked: sides)
+                }
                 block = output
+                i += fused ? 2 : 1
                 if fused {
                     // The ReLU "saw" the output (same signs as its input).
                     seen.append(x)
                     blocks.append(block)
                 }
-                i += fused ? 2 : 1
+                if let pool, let pooled {
+                    seen.append(x)
+                    blocks.append(block)
+                    (x, block) = (pooled, pool.output)
+                    i += 1
+                }
             case .pool(let pool, let output):
                 x = try pool.forward(x, inputBlock: block, outputBlock: output)
                 block = output
