@@ -77,9 +77,13 @@ public final class ElementwiseProgram {
     let broadcasts: [(node: Int, register: Int)]
     let registerCount: Int
     /// Floats per chunk, and how many chunks ahead each tensor is prefetched. Measured for Adam
-    /// on 10M parameters, one Xeon thread, against native adam: 128 and 2 ran at 1.00-1.13x;
-    /// 256 at 1.19-1.32x, 512-2048 at 1.41-1.53x, 64 at 1.06-1.38x; without prefetching 1.18-1.23x.
-    static let chunk = 128
+    /// on 10M parameters, one thread, against native adam. AMD EPYC (family 26, 2026-12-03, in
+    /// turn): 256 and 2 at 0.92-1.11x, 256 and 1 at 1.01-1.11x, 128 and 2 at 1.06-1.43x, 128 and
+    /// 4 at 1.10-1.32x, 512 at 1.36-1.56x (the same at 128 with the chunk loop in C: not the
+    /// loop's overhead). An Intel Xeon, in an older build: 128 and 2 at 1.00-1.13x, 256 at
+    /// 1.19-1.32x, 512-2048 at 1.41-1.53x, 64 at 1.06-1.38x, no prefetching 1.18-1.23x — to
+    /// measure again there with this build.
+    static let chunk = 256
     static let aheadChunks = 2
 
     public init(tensors: [String], scalars: [String], nodes: [Node], outputs: [(tensor: Int, node: Int)]) throws {
