@@ -11,7 +11,7 @@ import Foundation
 ///   correction) are evaluated once per call, in Double, then rounded to Float;
 /// - *varying* nodes become vector instructions over registers of `chunk` floats.
 /// Each worker walks its range chunk by chunk: every instruction runs over the whole chunk
-/// (so dispatch costs once per 128 elements, not per element), registers stay in L1, and each
+/// (so dispatch costs once per 256 elements, not per element), registers stay in L1, and each
 /// input is read and each output written once — the memory traffic of a hand-fused kernel.
 /// Outputs are stored after the whole chunk is computed, so an output may also be an input.
 public final class ElementwiseProgram {
