@@ -26,13 +26,10 @@ struct RunCommand: ParsableCommand {
             throw ValidationError(TrailingRunArguments.message(for: error))
         }
         let options = self.options.merged(with: trailing.options)
-        // A script's own loops take the cores other processes leave free (each study run
-        // decides again as it starts).
-        let cores = ProcessInfo.processInfo.activeProcessorCount, chosen = Parallel.threadsForNewRun()
-        if chosen != Parallel.threads {
-            Parallel.setThreads(chosen)
-            if chosen < cores { warn("other processes keep \(cores - chosen) of \(cores) cores busy: using \(chosen) thread\(chosen == 1 ? "" : "s") (DESCENT_THREADS sets the count)") }
-        }
+        // A script's own loops take the cores other processes leave free, and follow the load
+        // between its optimizer steps (each study run decides again as it starts, and follows
+        // it between its own steps).
+        var load = LoadFollower(note: warn)
         let study: StudyOptions
         do { study = try options.study() } catch { throw ValidationError("\(error)") }
         var arguments = trailing.scriptArguments
@@ -55,6 +52,7 @@ struct RunCommand: ParsableCommand {
             if study.quick { params["quick"] = .bool(true) }
             session = try Session(plugins: options.plugins, study: study)
             let vm = session!.vm
+            vm.betweenSteps = { if let note = load.check() { warn(note) } }
             try ScriptRunner.run(vm, path: script, arguments: arguments, params: params)
             _ = try session!.experiments.finish()
             summarize()

@@ -16,6 +16,23 @@ final class LuaVMTests: XCTestCase {
         }
     }
 
+    /// `descent run` follows the machine's load between a script's optimizer steps: the hook
+    /// runs once per `opt:step` that returned, and not on a failed one.
+    func testBetweenStepsRunsAfterEachOptimizerStep() throws {
+        let vm = try LuaVM.scripting()
+        var calls = 0
+        vm.betweenSteps = { calls += 1 }
+        try vm.run("""
+            local p, g = tensor.ones{4}, tensor.ones{4}
+            local opt = optim.new("sgd", {lr = 0.1})
+            for i = 1, 3 do opt:step({p}, {g}) end
+            p:add_(1)
+            """)
+        XCTAssertEqual(calls, 3)
+        XCTAssertThrowsError(try vm.run("optim.new('sgd'):step({tensor.ones{2}}, {tensor.ones{3}})"))
+        XCTAssertEqual(calls, 3)
+    }
+
     func testErrorsCarryFileLineAndTraceback() throws {
         let vm = try LuaVM.scripting()
         XCTAssertThrowsError(try vm.run("local function f() error('boom') end\nf()", name: "@script.lua")) {

@@ -191,6 +191,7 @@ enum OptimBindings {
         let opt = try a.object(1, Optimizer.self, "optimizer")
         let params = try tensorList(vm, a, 2), grads = try tensorList(vm, a, 3)
         try opt.step(params, grads)
+        vm.betweenSteps?()
         lua_settop(a.L, 1)
         return 1
     }

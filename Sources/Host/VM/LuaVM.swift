@@ -30,6 +30,9 @@ public final class LuaVM {
     var sandbox: LuaReference?
     /// Where `optim.kernel` calls report what they wrote, while a Lua optimizer step records.
     var finiteWrites: FiniteWrites?
+    /// Runs after each `opt:step` a script calls, between its training steps: `descent run`
+    /// follows the machine's load there (`LoadFollower`), as a study run does between steps.
+    public var betweenSteps: (() -> Void)?
     /// The strict-table maker (`Lua/strict.lua`), loaded on first use.
     var strict: LuaReference?
     /// Objects the opened libraries need kept alive for as long as the VM.
