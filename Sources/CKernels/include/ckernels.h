@@ -54,6 +54,13 @@ enum {
  * DIV_SUB is c - a/b. */
 void descent_program_op(int code, const float *a, const float *b, const float *c, float *d, size_t n, float s, float t);
 
+/* Adam's numbers for one step (Adam.swift). */
+typedef struct {
+    float shrink, grad_scale, coupled, beta1, one_minus_beta1, beta2, one_minus_beta2, step_size, v_scale, epsilon;
+} descent_adam_numbers;
+/* One Adam/AdamW update of n parameters: m, v and p in place (adam.c). */
+void descent_adam(float *p, const float *g, float *m, float *v, size_t n, descent_adam_numbers k);
+
 /* The sum of squares of n floats in Double, in one fixed order (ckernels.c). */
 double descent_sum_of_squares(const float *p, size_t n);
 

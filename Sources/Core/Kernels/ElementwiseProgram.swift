@@ -77,7 +77,9 @@ public final class ElementwiseProgram {
     let broadcasts: [(node: Int, register: Int)]
     let registerCount: Int
     /// Floats per chunk, and how many chunks ahead each tensor is prefetched. Measured for Adam
-    /// on 10M parameters, one thread, against native adam. AMD EPYC (family 26, 2026-12-03, in
+    /// on 10M parameters, one thread, against native adam (its pass then in Swift's SSE vectors;
+    /// since it is C per ISA, adam.c, lua_adam runs 1.27-1.37x of it with 256 and 2, and prefetching
+    /// 0, 1, 4 or 8 chunks ahead gave 1.37-1.68x). AMD EPYC (family 26, 2026-12-03, in
     /// turn): 256 and 2 at 0.92-1.11x, 256 and 1 at 1.01-1.11x, 128 and 2 at 1.06-1.43x, 128 and
     /// 4 at 1.10-1.32x, 512 at 1.36-1.56x (the same at 128 with the chunk loop in C: not the
     /// loop's overhead). An Intel Xeon, in an older build: 128 and 2 at 1.00-1.13x, 256 at

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// Adam (Kingma & Ba 2015) and AdamW (Loshchilov & Hutter 2019):
@@ -71,16 +72,14 @@ public final class Adam: NativeOptimizer {
         let coupled = decoupled ? 0 : Float(weightDecay), shrink = decoupled ? Float(1 - lr * weightDecay) : 1
         let m = state.tensor("exp_avg", like: p).data, v = state.tensor("exp_avg_sq", like: p).data
         let pp = p.data, gg = g.data
+        let k = descent_adam_numbers(shrink: shrink, grad_scale: gs, coupled: coupled, beta1: beta1, one_minus_beta1: oneMinusB1,
+                                     beta2: beta2, one_minus_beta2: oneMinusB2, step_size: stepSize, v_scale: vScale, epsilon: eps)
+        // Per element, in adam.c:
+        //   p' = p * shrink;  g' = g * gs + coupled * p'
+        //   m = beta1 * m + (1 - beta1) * g';  v = beta2 * v + (1 - beta2) * g' * g'
+        //   p = p' - stepSize * m / (sqrt(v) * vScale + eps)
         Parallel.forRanges(p.count) { r in
-            forEachVector(r) { i in
-                let pi = pp.vector(i) * shrink
-                let gi = gg.vector(i) * gs + coupled * pi
-                let mi = beta1 * m.vector(i) + oneMinusB1 * gi
-                let vi = beta2 * v.vector(i) + oneMinusB2 * gi * gi
-                m.setVector(i, mi)
-                v.setVector(i, vi)
-                pp.setVector(i, pi - stepSize * mi / (vi.packedSquareRoot * vScale + eps))
-            }
+            descent_adam(pp + r.lowerBound, gg + r.lowerBound, m + r.lowerBound, v + r.lowerBound, r.count, k)
         }
     }
 }
