@@ -77,7 +77,8 @@ struct RunExecutor {
         let threads = Parallel.threads
         defer { Parallel.setThreads(threads) }
         let progress = Progress(run: spec.name, total: spec.steps)
-        var (state, resumed) = try restoreOrStart(dir, configuration, trainer, progress)
+        let (restored, resumed) = try restoreOrStart(dir, configuration, trainer, progress)
+        var state = restored
         var load = LoadFollower(note: progress.finish)
         let recorder = try RunRecorder(dir: dir, config: config(configuration), configHash: configuration.hash, metricName: setup.metricName,
                                        group: configuration.settingHash, state: &state, resumed: resumed)

@@ -195,14 +195,14 @@ public final class Conv2d: Module {
 
     func backwardDeferringInputGradient(_ input: Tensor, _ gradOutput: Tensor, blocked: BlockedSides, biasSummed: Bool = false) throws -> DeferredGradient {
         let inputGradient = try backwardParameters(input, gradOutput, blocked, biasSummed: biasSummed)
-        let weight = self.weight
-        return deferInputGradient(input.shape, weight: weight, gradOutput: gradOutput, op: "nn.Conv2d.backward") { try inputGradient(weight) }
+        return deferInputGradient(input.shape, weight: weight, gradOutput: gradOutput, op: "nn.Conv2d.backward", inputGradient)
     }
 
-    /// Accumulates the weight and bias gradients; returns the input gradient as a function of the
-    /// weights.
-    private func backwardParameters(_ input: Tensor, _ gradOutput: Tensor, _ blocked: BlockedSides, biasSummed: Bool) throws -> (Tensor) throws -> Tensor {
+    /// Accumulates the weight and bias gradients; returns the computation of the input gradient
+    /// from the weights this layer has now.
+    private func backwardParameters(_ input: Tensor, _ gradOutput: Tensor, _ blocked: BlockedSides, biasSummed: Bool) throws -> () throws -> Tensor {
         let (n, g) = try geometry(input)
+        let weightNow = weight
         try checkGradOutput(gradOutput, [n, outChannels, g.outHeight, g.outWidth], "nn.Conv2d")
         let k = g.patchSize, p = g.outPixels, imageSize = g.channels * g.height * g.width, oc = outChannels
         let shape = input.shape
@@ -219,11 +219,11 @@ public final class Conv2d: Module {
             addBiasGradient()
             if hasFewInputChannels {
                 let block = blocked.output ? c.destinationBlock ?? 0 : 0
-                return { w in try self.inputGradientByGEMM(gradOutput, weight: w, g, n: n, shape: shape, gradOutputBlock: block) }
+                return { try self.inputGradientByGEMM(gradOutput, weight: weightNow, g, n: n, shape: shape, gradOutputBlock: block) }
             }
-            return { w in
+            return {
                 let gradInput = Tensor(uninitialized: shape)
-                try c.backwardData(gradOutput, weight: w, gradInput: gradInput, blockedGradOutput: blocked.output, blockedGradInput: blocked.input)
+                try c.backwardData(gradOutput, weight: weightNow, gradInput: gradInput, blockedGradOutput: blocked.output, blockedGradInput: blocked.input)
                 return gradInput
             }
         }
@@ -252,7 +252,7 @@ public final class Conv2d: Module {
             }
         }
         addBiasGradient()
-        return { w in try self.inputGradientByGEMM(gradOutput, weight: w, g, n: n, shape: shape) }
+        return { try self.inputGradientByGEMM(gradOutput, weight: weightNow, g, n: n, shape: shape) }
     }
 
     /// `col2im(weightᵀ · gradOutput)` of each image, images spread over the workers; a blocked

@@ -55,15 +55,8 @@ public final class Sequential: Module {
             blocks.append(block)
             switch plan.forward(at: i, shape: x.shape, block: block) {
             case .convolution(let conv, let fused, let output, let pool):
-                let sides = BlockedSides(input: block > 0, output: output > 0)
-                var pooled: Tensor?
-                if let pool {
-                    let (out, run) = try pool.layer.blockedForward(inputShape: try conv.outputShape(x.shape), block: output, outputBlock: pool.output)
-                    x = try conv.forward(x, fusedReLU: fused, blocked: sides, afterChunk: run)
-                    pooled = out
-                } else {
-                    x = try conv.forward(x, fusedReLU: fused, blocked: sides)
-                }
+                let pooling = try pool.map { try $0.layer.blockedForward(inputShape: try conv.outputShape(x.shape), block: output, outputBlock: $0.output) }
+                x = try conv.forward(x, fusedReLU: fused, blocked: BlockedSides(input: block > 0, output: output > 0), afterChunk: pooling?.pool)
                 block = output
                 i += fused ? 2 : 1
                 if fused {
@@ -71,10 +64,11 @@ public final class Sequential: Module {
                     seen.append(x)
                     blocks.append(block)
                 }
-                if let pool, let pooled {
+                if let pool, let pooling {
+                    // The pool ran on the chunks; its input is the output.
                     seen.append(x)
                     blocks.append(block)
-                    (x, block) = (pooled, pool.output)
+                    (x, block) = (pooling.output, pool.output)
                     i += 1
                 }
             case .pool(let pool, let output):

@@ -5,6 +5,7 @@ import DescentCore
 /// its own NaN/Inf scan of a parameter whose last write was such a pass. It lives only while a
 /// step records (`LuaVM.recordingFiniteWrites`), so it holds one step's tensors at most.
 public final class FiniteWrites {
+    /// Holding the storage keeps its identifier from being reused by another buffer.
     private var checked: [ObjectIdentifier: (storage: TensorStorage, version: UInt64)] = [:]
 
     func record(_ written: [Tensor], allFinite: Bool) {
@@ -15,8 +16,7 @@ public final class FiniteWrites {
 
     /// Whether `t`'s last write was a kernel pass that found every value finite.
     public func lastWriteWasFinite(_ t: Tensor) -> Bool {
-        guard let entry = checked[ObjectIdentifier(t.storage)] else { return false }
-        return entry.storage === t.storage && entry.version == t.storage.version
+        checked[ObjectIdentifier(t.storage)]?.version == t.storage.version
     }
 }
 
