@@ -1,17 +1,5 @@
 #include "multiversion.h"
 
-/* NaN and Inf have every exponent bit set; an integer OR-reduction vectorises (a float sum
- * would not: its order is fixed). Compiled per ISA: it runs on every chunk a fused kernel
- * writes, and the baseline body was 15% of a lua_adam step. */
-MULTIVERSION(int, all_finite, (const float *p, size_t n), {
-    const unsigned *bits = (const unsigned *)p;
-    unsigned bad = 0;
-    for (size_t i = 0; i < n; i++) bad |= (bits[i] & 0x7f800000u) == 0x7f800000u;
-    return !bad;
-})
-
-int descent_all_finite(const float *p, size_t n) { return DISPATCH(all_finite, (p, n)); }
-
 /* Sum of squares of n floats in Double (Tensor.sumOfSquares, a global norm's pass): per chunk of
  * 64, eight lanes of Float squares added as ((v0²+v1²)+(v2²+v3²))+((v4²+v5²)+(v6²+v7²)) (error
  * ~8 ulp at most), then into eight Double lanes, added at the end as

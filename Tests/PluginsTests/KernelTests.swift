@@ -120,4 +120,33 @@ final class KernelTests: XCTestCase {
         XCTAssertFalse(try vm.recordingFiniteWrites { try vm.run("p:add_(1)") }.1.lastWriteWasFinite(p), "no kernel in this recording")
         XCTAssertFalse(try vm.recordingFiniteWrites { try vm.run("k{p = g, g = p, lr = 0.5}") }.1.lastWriteWasFinite(p), "the kernel wrote g")
     }
+
+    /// The finite check sees every element a kernel writes, the last one of a length with a tail
+    /// too, on the direct path (an instruction writing its tensor) and the staged one (a copy),
+    /// and never the storage's padding past the last element, whatever it holds.
+    func testFiniteCheckCoversEveryWrittenElementAndNoPadding() throws {
+        let scale = try ElementwiseProgram(tensors: ["p", "g"], scalars: ["lr"],
+                                           nodes: [.tensor(0), .tensor(1), .scalar(0), .apply(.mul, [2, 1]), .apply(.sub, [0, 3])],
+                                           outputs: [(tensor: 0, node: 4)])
+        let swap = try ElementwiseProgram(tensors: ["a", "b"], scalars: [], nodes: [.tensor(0), .tensor(1)],
+                                          outputs: [(tensor: 0, node: 1), (tensor: 1, node: 0)])
+        for n in [1, 15, 16, 17, 1003, 70_001] {
+            let p = Tensor(zeros: [n]), g = Tensor(zeros: [n])
+            let padding = (n + 15) / 16 * 16
+            for i in n..<padding { p.data[i] = .nan; g.data[i] = .infinity }
+            XCTAssertTrue(try scale.run(tensors: [p, g], scalars: [0.5]).allFinite, "n = \(n): padding is not checked")
+            XCTAssertTrue(try swap.run(tensors: [p, g], scalars: []).allFinite, "n = \(n): padding is not checked (staged)")
+            for bad: Float in [.nan, .infinity, -.infinity] {
+                for i in Set([0, n / 2, n - 1]) {
+                    p.data[i] = 0; g.data[i] = bad
+                    XCTAssertFalse(try scale.run(tensors: [p, g], scalars: [0.5]).allFinite, "n = \(n), \(bad) at \(i)")
+                    p.data[i] = 0; g.data[i] = bad
+                    XCTAssertFalse(try swap.run(tensors: [p, g], scalars: []).allFinite, "n = \(n), \(bad) at \(i) (staged)")
+                    p.data[i] = 0; g.data[i] = 0
+                }
+            }
+            p.data[n - 1] = .greatestFiniteMagnitude; g.data[n - 1] = -.greatestFiniteMagnitude
+            XCTAssertTrue(try swap.run(tensors: [p, g], scalars: []).allFinite, "n = \(n): the largest finite values")
+        }
+    }
 }

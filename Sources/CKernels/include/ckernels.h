@@ -47,12 +47,26 @@ enum {
     DESCENT_OP_AXPBY, DESCENT_OP_AXPBYZ, DESCENT_OP_SCALE_DIV_SUB
 };
 
-/* d = op(a, b, c; s, t) elementwise over n floats, n a multiple of 8 (of 16 for the AVX-512
- * body to run); d may be a, b or c.
+/* One instruction: d = op(a, b, c; s, t) elementwise, d may be a, b or c. Operands k >= 0 are
+ * tensor k (at the chunk's offset), k < 0 register -1-k (`chunk` floats each).
  * s and t are the numbers of SCALE (s*a), SCALE_ADD (s*a + b), AFFINE (a*s + t), SQRT_AFFINE
  * (sqrt(a)*s + t), AXPBY (s*a + t*b), AXPBYZ (s*a + (t*b)*c) and SCALE_DIV_SUB (c - (s*a)/b);
- * DIV_SUB is c - a/b. */
-void descent_program_op(int code, const float *a, const float *b, const float *c, float *d, size_t n, float s, float t);
+ * DIV_SUB is c - a/b. `prefetch` says which operands' tensors the instruction is the first in
+ * a chunk to touch, to prefetch ahead (bits 1 a, 2 b, 4 c, 8 d; d only when not c). A store's
+ * `prefetch` is 1 when no instruction touches its tensor. */
+typedef struct { int code, a, b, c, d; float s, t; int prefetch; } descent_instruction;
+/* After the instructions: tensor `tensor` = register operand `from`. */
+typedef struct { int tensor, from, prefetch; } descent_store;
+typedef struct {
+    const descent_instruction *instructions;
+    const descent_store *stores;
+    int instruction_count, store_count, tensor_count;
+    size_t chunk, ahead_chunks;
+} descent_program;
+/* Runs the program over elements [begin, end) of the tensors (each padded to a whole number of
+ * 16-float lines), with `registers` (register count * chunk floats; broadcasts filled by the
+ * caller). Returns 1 when every value it wrote to a tensor is finite. */
+int descent_program_run(const descent_program *p, float *const *tensors, float *registers, size_t begin, size_t end);
 
 /* Adam's numbers for one step (Adam.swift). */
 typedef struct {
@@ -63,14 +77,6 @@ void descent_adam(float *p, const float *g, float *m, float *v, size_t n, descen
 
 /* The sum of squares of n floats in Double, in one fixed order (ckernels.c). */
 double descent_sum_of_squares(const float *p, size_t n);
-
-/* 1 when none of the n floats at p is NaN or infinite (run on a chunk still in cache). */
-int descent_all_finite(const float *p, size_t n);
-
-/* Prefetches the cache lines of n floats from p (for writing too). */
-static inline void descent_prefetch(const float *p, size_t n) {
-    for (size_t i = 0; i < n; i += 16) __builtin_prefetch(p + i, 1, 3);
-}
 
 /* Batch norm's sums (normalization.c): lanes[0..<8] += x, lanes[8..<16] += x*x, element i into
  * lane i mod 8 (so a plane must start at a multiple of 8 elements to continue the pattern, or

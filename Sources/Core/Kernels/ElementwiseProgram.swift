@@ -76,15 +76,15 @@ public final class ElementwiseProgram {
     /// Uniform nodes that instructions or stores read, each broadcast into a register.
     let broadcasts: [(node: Int, register: Int)]
     let registerCount: Int
-    /// Floats per chunk, and how many chunks ahead each tensor is prefetched. Measured for Adam
-    /// on 10M parameters, one thread, against native adam (its pass then in Swift's SSE vectors;
-    /// since it is C per ISA, adam.c, lua_adam runs 1.27-1.37x of it with 256 and 2, and prefetching
-    /// 0, 1, 4 or 8 chunks ahead gave 1.37-1.68x). AMD EPYC (family 26, 2026-12-03, in
-    /// turn): 256 and 2 at 0.92-1.11x, 256 and 1 at 1.01-1.11x, 128 and 2 at 1.06-1.43x, 128 and
-    /// 4 at 1.10-1.32x, 512 at 1.36-1.56x (the same at 128 with the chunk loop in C: not the
-    /// loop's overhead). An Intel Xeon, in an older build: 128 and 2 at 1.00-1.13x, 256 at
-    /// 1.19-1.32x, 512-2048 at 1.41-1.53x, 64 at 1.06-1.38x, no prefetching 1.18-1.23x — to
-    /// measure again there with this build.
+    /// Which operands each instruction (and store) prefetches: CKernels' `prefetch` bits.
+    let prefetches: (instructions: [Int32], stores: [Int32])
+    /// Floats per chunk, and how many chunks ahead each tensor is prefetched (by the loop that
+    /// first touches it, spread over its vectors). lua_adam against native adam (its pass in C
+    /// per ISA) on 10M parameters, one thread, AMD EPYC family 26, 2026-12-03, in turn: 256 and 2
+    /// at 0.99-1.02x, 256 and 1 or 4 at 1.04-1.05x, 128 at 1.14-1.20x, 512 at 1.08-1.29x. With
+    /// every tensor's next chunk prefetched in one burst before the chunk (the earlier design),
+    /// 256 and 2 gave 1.22-1.37x: the burst filled the miss buffers and stalled. An Intel Xeon, in
+    /// an older build, preferred 128 and 2 — to measure again there with this build.
     static let chunk = 256
     static let aheadChunks = 2
 
@@ -96,6 +96,7 @@ public final class ElementwiseProgram {
         uniform = try Self.validate(tensors: tensors, scalars: scalars, nodes: nodes, outputs: outputs)
         let plan = Self.fuse(nodes, uniform: uniform, outputs: outputs)
         (instructions, stores, broadcasts, registerCount) = Self.allocateRegisters(plan, nodes, uniform: uniform, outputs: outputs, tensorCount: tensors.count)
+        prefetches = Self.prefetches(instructions, stores)
     }
 
     /// Runs the program over `tensors` (same element count, in `tensorNames` order) with
@@ -113,48 +114,49 @@ public final class ElementwiseProgram {
         }
         let values = evaluateUniforms(scalars)
         let fills = broadcasts.map { (register: $0.register, value: Float(values[$0.node])) }
-        let numbers = instructions.map { (s: $0.s >= 0 ? Float(values[$0.s]) : 0, t: $0.t >= 0 ? Float(values[$0.t]) : 0) }
-        let pointers = tensors.map(\.data)
-        let chunk = Self.chunk
+        let program = zip(instructions, prefetches.instructions).map { i, f in
+            descent_instruction(code: i.code.cCode, a: i.a.cOperand, b: i.b.cOperand, c: i.c.cOperand, d: i.destination.cOperand,
+                                s: i.s >= 0 ? Float(values[i.s]) : 0, t: i.t >= 0 ? Float(values[i.t]) : 0, prefetch: f)
+        }
+        let copies = zip(stores, prefetches.stores).map { descent_store(tensor: Int32($0.tensor), from: $0.from.cOperand, prefetch: $1) }
+        let pointers: [UnsafeMutablePointer<Float>?] = tensors.map(\.data)
+        let chunk = Self.chunk, registers = Swift.max(1, registerCount)
         // Each output is checked for NaN/Inf chunk by chunk while the chunk is in cache, so
         // callers (the Lua optimizer bridge) need no second pass over memory.
-        let written = Array(Set(outputs.map(\.tensor))).sorted()
         let nonFinite = Flag()
-        Parallel.forRanges(n) { range in
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: Swift.max(1, registerCount) * chunk) { scratch in
-                let regs = scratch.baseAddress!
-                for f in fills { (regs + f.register * chunk).update(repeating: f.value, count: chunk) }
-                var start = range.lowerBound
-                while start < range.upperBound {
-                    // Vectors step up to 16 at a time (AVX-512); the last may run into the storage's
-                    // padding, which is a whole number of 16-float lines (see VectorAccess).
-                    let len = (Swift.min(chunk, range.upperBound - start) + 15) & ~15
-                    // The instructions touch one stream at a time, so the hardware prefetchers see
-                    // short runs: ask for every tensor's next chunks ahead of time.
-                    let ahead = start + Self.aheadChunks * chunk
-                    if ahead < range.upperBound {
-                        for p in pointers { descent_prefetch(p + ahead, Swift.min(chunk, range.upperBound - ahead)) }
+        program.withUnsafeBufferPointer { ins in
+            copies.withUnsafeBufferPointer { st in
+                var p = descent_program(instructions: ins.baseAddress, stores: st.baseAddress, instruction_count: Int32(ins.count),
+                                        store_count: Int32(st.count), tensor_count: Int32(pointers.count), chunk: chunk, ahead_chunks: Self.aheadChunks)
+                Parallel.forRanges(n) { range in
+                    withUnsafeTemporaryAllocation(of: Float.self, capacity: registers * chunk) { scratch in
+                        let regs = scratch.baseAddress!
+                        for f in fills { (regs + f.register * chunk).update(repeating: f.value, count: chunk) }
+                        if descent_program_run(&p, pointers, regs, range.lowerBound, range.upperBound) == 0 { nonFinite.set() }
                     }
-                    func pointer(_ o: Operand) -> UnsafeMutablePointer<Float> {
-                        switch o {
-                        case .tensor(let k): return pointers[k] + start
-                        case .register(let r): return regs + r * chunk
-                        }
-                    }
-                    for (ins, k) in zip(instructions, numbers) {
-                        descent_program_op(ins.code.cCode, pointer(ins.a), pointer(ins.b), pointer(ins.c), pointer(ins.destination), len, k.s, k.t)
-                    }
-                    let count = Swift.min(chunk, range.upperBound - start)
-                    for s in stores {
-                        (pointers[s.tensor] + start).update(from: pointer(s.from), count: count)
-                    }
-                    for k in written where descent_all_finite(pointers[k] + start, count) == 0 { nonFinite.set() }
-                    start += chunk
                 }
             }
         }
+        let written = outputs.map(\.tensor).sorted()
         for k in written { tensors[k].storage.noteWrite() }
         return (written.map { tensors[$0] }, !nonFinite.isSet)
+    }
+
+    /// The first instruction to touch each tensor in a chunk prefetches it for a later chunk
+    /// (bits 1, 2, 4 for operands a, b, c; 8 for the destination when c is not prefetched);
+    /// a store prefetches a tensor no instruction touches.
+    static func prefetches(_ instructions: [Instruction], _ stores: [(tensor: Int, from: Operand)]) -> (instructions: [Int32], stores: [Int32]) {
+        var seen = Set<Int>()
+        func first(_ o: Operand) -> Bool {
+            if case .tensor(let k) = o { return seen.insert(k).inserted }
+            return false
+        }
+        let bits = instructions.map { i -> Int32 in
+            var f: Int32 = (first(i.a) ? 1 : 0) | (first(i.b) ? 2 : 0) | (first(i.c) ? 4 : 0)
+            if f & 4 == 0, first(i.destination) { f |= 8 }
+            return f
+        }
+        return (bits, stores.map { first(.tensor($0.tensor)) ? 1 : 0 })
     }
 
     /// Values of the uniform nodes for one call (NaN for varying nodes, which are never read).
@@ -191,8 +193,18 @@ public final class ElementwiseProgram {
     }
 }
 
-/// Each instruction runs in C (CKernels/elementwise.c), which picks AVX2 at run time where
+/// The pass runs in C (CKernels/elementwise.c), which picks AVX2 or AVX-512 at run time where
 /// Swift's baseline x86-64 build cannot.
+extension ElementwiseProgram.Operand {
+    /// CKernels' encoding: k >= 0 tensor k, k < 0 register -1-k.
+    var cOperand: Int32 {
+        switch self {
+        case .tensor(let k): return Int32(k)
+        case .register(let r): return Int32(-1 - r)
+        }
+    }
+}
+
 extension ElementwiseProgram.Code {
     /// The instruction's number in CKernels' DESCENT_OP_* enumeration.
     var cCode: Int32 {
