@@ -1,7 +1,6 @@
 #include "cprocess.h"
 #include <pthread.h>
 #include <signal.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #if defined(__linux__)
@@ -121,15 +120,15 @@ static void *listen_loop(void *unused) {
     return NULL;
 }
 
-/* An alternate signal stack for the calling thread, unless it has one (Swift's runtime may). */
+/* An alternate signal stack for the calling thread (the main thread, once), unless it has one
+ * (Swift's runtime may). Static: it lives as long as the process, and a malloc'd one only the
+ * kernel points to is a leak to LeakSanitizer. */
 static void ensure_alternate_stack(void) {
+    static char alternate[256 * 1024] __attribute__((aligned(64)));
     stack_t old;
     if (sigaltstack(NULL, &old) == 0 && !(old.ss_flags & SS_DISABLE) && old.ss_size >= 64 * 1024) return;
-    stack_t ss;
-    ss.ss_size = 256 * 1024;
-    ss.ss_sp = malloc(ss.ss_size);   /* kept for the life of the process */
-    ss.ss_flags = 0;
-    if (ss.ss_sp != NULL) sigaltstack(&ss, NULL);
+    stack_t ss = {.ss_sp = alternate, .ss_size = sizeof alternate, .ss_flags = 0};
+    sigaltstack(&ss, NULL);
 }
 
 /* Once: the main thread's alternate stack and WAKE handler, the listened signals blocked in
