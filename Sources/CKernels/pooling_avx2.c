@@ -106,6 +106,7 @@ TARGET_AVX2 void pool_forward_blocked_avx2(const float *x, float *y, unsigned ch
         for (int ox = 0; ox < ow; ox++) {
             const float *p = x + ((size_t)2 * oy * w + 2 * ox) * block;
             size_t o = ((size_t)oy * ow + ox) * block;
+            POOL_PREFETCH(p, below, block)
             for (int k = 0; k < block; k += 8) {
                 __m256 best;
                 __m256i pos;

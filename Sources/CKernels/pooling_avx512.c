@@ -87,6 +87,7 @@ TARGET_AVX512 void pool_forward_blocked_avx512(const float *x, float *y, unsigne
     for (int oy = 0; oy < oh; oy++) {
         for (int ox = 0; ox < ow; ox++) {
             const float *p = x + ((size_t)2 * oy * w + 2 * ox) * 16;
+            POOL_PREFETCH(p, (size_t)w * 16, 16)
             float *d = y + ((size_t)oy * ow + ox) * 16;
             unsigned char *c = code + ((size_t)oy * ow + ox) * 16;
             __m512 best;
