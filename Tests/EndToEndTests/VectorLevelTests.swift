@@ -1,9 +1,9 @@
 import XCTest
 
 /// The C loops chosen by CPU feature (AVX-512, AVX2, portable: pooling on both layouts, batch
-/// norm, SiLU, the fused optimizer kernels) promise the same bits on every path. Training a small
-/// model that uses all of them with DESCENT_VECTOR_LEVEL lowered must print the same numbers,
-/// with oneDNN's 16- and 8-channel blocked layouts.
+/// norm, SiLU, the fused optimizer kernels, native Adam and RMSProp) promise the same bits on
+/// every path. Training a small model that uses all of them with DESCENT_VECTOR_LEVEL lowered
+/// must print the same numbers, with oneDNN's 16- and 8-channel blocked layouts.
 final class VectorLevelTests: XCTestCase {
     func testEveryVectorLevelGivesTheSameBits() throws {
         let cli = CLI()
@@ -29,6 +29,15 @@ final class VectorLevelTests: XCTestCase {
             local native = optim.new("adamw", {weight_decay = 0.1})
             for i = 1, 3 do native:step({p}, {g}) end
             print(string.format("%.9g", p:norm()))
+            -- RMSProp's pass (rmsprop.c) in each convention, on the same size.
+            local rms = {}
+            for _, cfg in ipairs{{}, {centered = true, momentum = 0.9}, {form = "keras", momentum = 0.5, weight_decay = 0.01}} do
+              local q = tensor.randn({1003}, 5)
+              local o = optim.new("rmsprop", cfg)
+              for i = 1, 3 do o:step({q}, {g}) end
+              rms[#rms + 1] = string.format("%a %a", q:norm(), q:get(1003))
+            end
+            print(table.concat(rms, " "))
             -- Every instruction of a fused kernel, with -0, NaN and infinities among the inputs and
             -- a length with a tail, printed bit for bit (%a).
             local k = optim.kernel{tensors = {"a", "b", "c", "d", "e", "f"}, body = function(t, s)
@@ -52,7 +61,7 @@ final class VectorLevelTests: XCTestCase {
         for isa in ["ALL", "AVX2"] {
             let native = try cli.descent(["run", path], environment: ["ONEDNN_MAX_CPU_ISA": isa])
             XCTAssertEqual(native.status, 0, native.err)
-            XCTAssertEqual(native.out.split(separator: "\n").count, 5)
+            XCTAssertEqual(native.out.split(separator: "\n").count, 6)
             // "1" and "0" lower the level; anything else ("3" would raise it, the rest is not a
             // level) is ignored, so it runs the native bodies and prints the same.
             for level in ["1", "0", "3", "-1", "12", "x", "", "1 "] {

@@ -75,6 +75,16 @@ typedef struct {
 /* One Adam/AdamW update of n parameters: m, v and p in place (adam.c). */
 void descent_adam(float *p, const float *g, float *m, float *v, size_t n, descent_adam_numbers k);
 
+/* RMSProp's numbers for one step (RMSProp.swift) and its momentum conventions. */
+typedef struct {
+    float lr, grad_scale, weight_decay, rho, one_minus_rho, momentum, epsilon;
+    int eps_inside_sqrt, lr_in_momentum;
+} descent_rmsprop_numbers;
+enum { DESCENT_RMSPROP_PLAIN, DESCENT_RMSPROP_MOMENTUM, DESCENT_RMSPROP_LR_IN_MOMENTUM };
+/* One RMSProp update of n parameters: s, mg (centered; else NULL), b (momentum; else NULL) and
+ * p in place (rmsprop.c). */
+void descent_rmsprop(float *p, const float *g, float *s, float *mg, float *b, size_t n, descent_rmsprop_numbers k);
+
 /* The sum of squares of n floats in Double, in one fixed order (ckernels.c). */
 double descent_sum_of_squares(const float *p, size_t n);
 

@@ -1,3 +1,4 @@
+import CKernels
 /// RMSProp (Tieleman & Hinton 2012) with every convention difference as a switch:
 ///
 ///     s = rho*s + (1-rho)*g^2                  (s starts at initial_ms)
@@ -106,33 +107,16 @@ public final class RMSProp: NativeOptimizer {
         let mg = centered ? state.tensor("grad_avg", like: p).data : nil
         let b = mu > 0 ? state.tensor("momentum_buffer", like: p).data : nil
         let pp = p.data, gg = g.data
+        let k = descent_rmsprop_numbers(lr: lr, grad_scale: gs, weight_decay: wd, rho: rho, one_minus_rho: oneMinusRho, momentum: mu,
+                                        epsilon: eps, eps_inside_sqrt: inside ? 1 : 0, lr_in_momentum: lrInMomentum ? 1 : 0)
+        // Per element, in rmsprop.c:
+        //   g' = g * gs + wd * p;  s = rho * s + (1 - rho) * g' * g'
+        //   centered: mg = rho * mg + (1 - rho) * g';  ms = s - mg * mg  (else ms = s)
+        //   d = sqrt(ms + eps) or sqrt(ms) + eps
+        //   p -= lr * g' / d;  or b = mu * b + g' / d, p -= lr * b;  or b = mu * b + lr * g' / d, p -= b
         Parallel.forRanges(p.count) { r in
-            forEachVector(r) { i in
-                let pi = pp.vector(i)
-                let gi = gg.vector(i) * gs + wd * pi
-                let si = rho * s.vector(i) + oneMinusRho * gi * gi
-                s.setVector(i, si)
-                var ms = si
-                if let mg {
-                    let m = rho * mg.vector(i) + oneMinusRho * gi
-                    mg.setVector(i, m)
-                    ms -= m * m
-                }
-                let d = inside ? (ms + eps).packedSquareRoot : ms.packedSquareRoot + eps
-                if let b {
-                    if lrInMomentum {
-                        let bi = mu * b.vector(i) + lr * gi / d
-                        b.setVector(i, bi)
-                        pp.setVector(i, pi - bi)
-                    } else {
-                        let bi = mu * b.vector(i) + gi / d
-                        b.setVector(i, bi)
-                        pp.setVector(i, pi - lr * bi)
-                    }
-                } else {
-                    pp.setVector(i, pi - lr * gi / d)
-                }
-            }
+            let o = r.lowerBound
+            descent_rmsprop(pp + o, gg + o, s + o, mg.map { $0 + o }, b.map { $0 + o }, r.count, k)
         }
     }
 }
