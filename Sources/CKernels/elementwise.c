@@ -54,14 +54,14 @@ typedef unsigned vu __attribute__((vector_size(64), aligned(4)));
         if (fb) __builtin_prefetch(fb + i, 1, 3);                                   \
         if (fc) __builtin_prefetch(fc + i, 1, 3);                                   \
         vf r = (expr);                                                              \
-        store16(d + i, r);                                                            \
-        if (check) NOTE_FINITE(r, count - i)                    \
+        store16(d + i, r);                                                          \
+        if (check) NOTE_FINITE(r, count - i)                                        \
     }
 #define A load16(a + i)
 #define B load16(b + i)
 #define C load16(c + i)
 /* The libm functions, lane by lane. */
-#define LANES(f, x)                                                                 \
+#define LANES(x)                                                                    \
     for (size_t i = 0; i < n; i++) d[i] = (x);                                      \
     if (check) for (size_t i = 0; i < n; i += 16) NOTE_FINITE(load16(d + i), count - i)
 
@@ -74,14 +74,14 @@ typedef unsigned vu __attribute__((vector_size(64), aligned(4)));
         size_t count = end - start < chunk ? end - start : chunk;                   \
         size_t n = (count + 15) & ~(size_t)15;                                      \
         /* The instructions touch one stream at a time, so the hardware prefetchers see \
-         * short runs: the loop that first touches a tensor in a chunk asks for its   \
+         * short runs: the loop that first touches a tensor in a chunk asks for its \
          * lines some chunks ahead, spread over its vectors. */                     \
         size_t ahead = start + p->ahead_chunks * chunk < end ? p->ahead_chunks * chunk : 0; \
         for (int j = 0; j < p->instruction_count; j++) {                            \
             const descent_instruction *in = &p->instructions[j];                    \
             const float *a = OPERAND(in->a), *b = OPERAND(in->b), *c = OPERAND(in->c); \
             float *d = OPERAND(in->d);                                              \
-            vf s = splat16(in->s), t = splat16(in->t);                                  \
+            vf s = splat16(in->s), t = splat16(in->t);                              \
             int check = in->d >= 0;                                                 \
             const float *fa = ahead && (in->prefetch & 1) ? a + ahead : 0;          \
             const float *fb = ahead && (in->prefetch & 2) ? b + ahead : 0;          \
@@ -102,16 +102,16 @@ typedef unsigned vu __attribute__((vector_size(64), aligned(4)));
             case DESCENT_OP_SUB: LOOP(A - B) break;                                 \
             case DESCENT_OP_MUL: LOOP(A * B) break;                                 \
             case DESCENT_OP_DIV: LOOP(A / B) break;                                 \
-            case DESCENT_OP_MAXIMUM: LOOP(pick(B > A, B, A)) break;               \
-            case DESCENT_OP_MINIMUM: LOOP(pick(B < A, B, A)) break;               \
+            case DESCENT_OP_MAXIMUM: LOOP(pick(B > A, B, A)) break;                 \
+            case DESCENT_OP_MINIMUM: LOOP(pick(B < A, B, A)) break;                 \
             case DESCENT_OP_NEG: LOOP(-A) break;                                    \
-            case DESCENT_OP_ABS: LOOP(pick(A < 0, -A, A)) break;                  \
+            case DESCENT_OP_ABS: LOOP(pick(A < 0, -A, A)) break;                    \
             case DESCENT_OP_SQUARE: LOOP(A * A) break;                              \
             case DESCENT_OP_SIGN: LOOP(pick(A > 0, splat16(1), pick(A < 0, splat16(-1), splat16(0)))) break; \
             case DESCENT_OP_SQRT: LOOP(__builtin_elementwise_sqrt(A)) break;        \
-            case DESCENT_OP_POW: LANES(powf, powf(a[i], b[i])) break;               \
-            case DESCENT_OP_EXP: LANES(expf, expf(a[i])) break;                     \
-            case DESCENT_OP_LOG: LANES(logf, logf(a[i])) break;                     \
+            case DESCENT_OP_POW: LANES(powf(a[i], b[i])) break;                     \
+            case DESCENT_OP_EXP: LANES(expf(a[i])) break;                           \
+            case DESCENT_OP_LOG: LANES(logf(a[i])) break;                           \
             }                                                                       \
         }                                                                           \
         for (int j = 0; j < p->store_count; j++) {                                  \

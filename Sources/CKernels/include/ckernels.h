@@ -60,7 +60,7 @@ typedef struct { int tensor, from, prefetch; } descent_store;
 typedef struct {
     const descent_instruction *instructions;
     const descent_store *stores;
-    int instruction_count, store_count, tensor_count;
+    int instruction_count, store_count;
     size_t chunk, ahead_chunks;
 } descent_program;
 /* Runs the program over elements [begin, end) of the tensors (each padded to a whole number of
@@ -85,7 +85,7 @@ enum { DESCENT_RMSPROP_PLAIN, DESCENT_RMSPROP_MOMENTUM, DESCENT_RMSPROP_LR_IN_MO
  * p in place (rmsprop.c). */
 void descent_rmsprop(float *p, const float *g, float *s, float *mg, float *b, size_t n, descent_rmsprop_numbers k);
 
-/* The sum of squares of n floats in Double, in one fixed order (ckernels.c). */
+/* The sum of squares of n floats in Double, in one fixed order (reductions.c). */
 double descent_sum_of_squares(const float *p, size_t n);
 
 /* Batch norm's sums (normalization.c): lanes[0..<8] += x, lanes[8..<16] += x*x, element i into
@@ -119,17 +119,6 @@ void descent_note_allocation(size_t bytes);
 void descent_note_release(size_t bytes);
 size_t descent_allocated_bytes(void);
 size_t descent_live_bytes(void);
-
-/* d[0..<8] = sqrt(a[0..<8]); inlined into Swift callers, where the copies fold into registers. */
-static inline void descent_sqrt8(const float *a, float *d) {
-#if defined(__SSE__)
-    _mm_storeu_ps(d, _mm_sqrt_ps(_mm_loadu_ps(a)));
-    _mm_storeu_ps(d + 4, _mm_sqrt_ps(_mm_loadu_ps(a + 4)));
-#else
-    for (int i = 0; i < 8; i++) d[i] = __builtin_sqrtf(a[i]);
-#endif
-}
-
 
 /* 2x2, stride-2 max pooling of one h x w plane (pooling.c): y gets the maxima, code a byte per
  * window (bits 0-1 the maximum's position, top left to bottom right; bit 2: maximum > 0).

@@ -127,7 +127,7 @@ public final class ElementwiseProgram {
         program.withUnsafeBufferPointer { ins in
             copies.withUnsafeBufferPointer { st in
                 var p = descent_program(instructions: ins.baseAddress, stores: st.baseAddress, instruction_count: Int32(ins.count),
-                                        store_count: Int32(st.count), tensor_count: Int32(pointers.count), chunk: chunk, ahead_chunks: Self.aheadChunks)
+                                        store_count: Int32(st.count), chunk: chunk, ahead_chunks: Self.aheadChunks)
                 Parallel.forRanges(n) { range in
                     withUnsafeTemporaryAllocation(of: Float.self, capacity: registers * chunk) { scratch in
                         let regs = scratch.baseAddress!
