@@ -75,6 +75,35 @@ final class FusedLayerTests: XCTestCase {
         }
     }
 
+    /// A convolution whose output only the 2x2 pool after it reads is pooled chunk by chunk
+    /// from a per-thread buffer, and its output gradient is written chunk by chunk where its
+    /// backward reads it: neither is ever a whole tensor. Batches that leave a smaller last chunk
+    /// (11 = 8 + 3 images) give the layers' own results, the same bits at one and two threads.
+    func testPooledConvolutionsStoreNeitherOutputNorItsGradient() throws {
+        func make() throws -> Sequential {
+            var rng = RandomGenerator(seed: 31)
+            return Sequential([try Conv2d(input: 16, output: 16, kernel: (3, 3), padding: (1, 1), rng: &rng), ReLU(), try MaxPool2d(kernel: (2, 2)),
+                               try Conv2d(input: 16, output: 32, kernel: (3, 3), padding: (1, 1), rng: &rng), try MaxPool2d(kernel: (2, 2)),
+                               Flatten(), try Linear(input: 32 * 4 * 4, output: 3, rng: &rng)])
+        }
+        let x = try Tensor.randn([11, 16, 16, 16], seed: 3), g = try Tensor.randn([11, 3], seed: 4)
+        let expected = try unfused(try make(), x, g)
+        let saved = Parallel.threads
+        defer { Parallel.setThreads(saved) }
+        for threads in [1, 2] {
+            Parallel.setThreads(threads)
+            let m = try make()
+            XCTAssertEqual(try fused(m, x, g), expected, "\(threads) threads")
+            // Another step, counting the large buffers it takes: the input gradient (11 x 16 x
+            // 16 x 16 floats) and nothing the size of a convolution's output or its gradient.
+            m.zeroGrad()
+            let before = MemoryStatistics.allocatedBytes
+            XCTAssertEqual(try fused(m, x, g), expected, "\(threads) threads, second step")
+            let taken = MemoryStatistics.allocatedBytes - before, outputs = 4 * 11 * (16 * 16 * 16 + 32 * 8 * 8)
+            XCTAssertLessThan(taken, outputs, "\(threads) threads: \(taken) bytes of large buffers in a step")
+        }
+    }
+
     func testFusedSequentialGradientsMatchFiniteDifferences() throws {
         var rng = RandomGenerator(seed: 9)
         let m = Sequential([try Conv2d(input: 2, output: 3, kernel: (3, 3), padding: (1, 1), rng: &rng), ReLU(), try MaxPool2d(kernel: (2, 2))])

@@ -154,6 +154,10 @@ final class DNNLConvolution {
         let reorders: [[ActivationReorder: (from: Memory, to: Memory)]]
         /// Each primitive's scratchpad, by primitive.
         private let scratchpads: [ObjectIdentifier: Memory]
+        /// A chunk's output, or output gradient, that never goes to a whole-batch tensor (see
+        /// `forward`'s and `backward`'s `afterChunk` and `chunkGradient`): it stays in this
+        /// core's cache between the convolution and the pool.
+        private var chunkStorage: TensorStorage?
 
         init(_ kernels: [Kernels], engine: dnnl_engine_t) throws {
             var s: dnnl_stream_t?
@@ -174,6 +178,12 @@ final class DNNLConvolution {
 
         func run(_ p: Primitive, _ args: [(Int32, Memory)]) throws {
             try p.execute(on: stream, scratchpad: scratchpads[ObjectIdentifier(p)], args)
+        }
+
+        /// The chunk buffer, `floats` long (the same on every call for a convolution).
+        func chunk(_ floats: Int) -> UnsafeMutablePointer<Float> {
+            if chunkStorage?.count != floats { chunkStorage = TensorStorage(count: floats, zeroed: false) }
+            return chunkStorage!.base
         }
 
         deinit { dnnl_stream_destroy(stream) }
@@ -399,60 +409,110 @@ final class DNNLConvolution {
         return m
     }
 
-    /// `y = conv(x, w) + b`; x and y in NCHW, or in the blocked formats (`sourceBlock`,
-    /// `destinationBlock`) when `blockedInput` / `blockedOutput`.
-    /// `afterChunk` (a blocked output only) runs on each chunk's images right after the chunk,
-    /// on its thread, while its output is in cache.
-    func forward(_ x: Tensor, weight: Tensor, bias: Tensor?, output y: Tensor, blockedInput: Bool = false, blockedOutput: Bool = false,
-                 afterChunk: ((Range<Int>) -> Void)? = nil) throws {
-        precondition(afterChunk == nil || blockedOutput, "per-chunk work reads the blocked output")
+    /// `y = conv(x, w) + b`; x in NCHW, or in the blocked format (`sourceBlock`) when
+    /// `blockedInput`. With `y`, the output goes there in NCHW. Without, each chunk goes in the
+    /// blocked format (`destinationBlock`) to this thread's chunk buffer and nowhere else, and
+    /// `afterChunk(output, images)` runs on it right after it is computed, on its thread, while
+    /// it is in cache (`output` points at the chunk's first image).
+    func forward(_ x: Tensor, weight: Tensor, bias: Tensor?, output y: Tensor?, blockedInput: Bool = false,
+                 afterChunk: ((UnsafeMutablePointer<Float>, Range<Int>) -> Void)? = nil) throws {
+        precondition((y == nil) == (afterChunk != nil), "an output in a tensor or to per-chunk work")
         OneDNN.useOneThread()
         try userWeights.bind(weight.data)
         try reorder(toWeights, userWeights, weights)
         let src = blockedInput ? x.data : try prepared(x, .toSource, into: source)
-        let dst = blockedOutput ? y.data : destination?.base ?? y.data
+        let dst = y.map { destination?.base ?? $0.data }
+        let stride = imageStrides[.destination]!, chunkFloats = kernels[0].images * stride
         if let bias { try userBias.bind(bias.data) }
         try eachChunk { k, lane, s, _, first in
+            let out = dst.map { $0 + first * stride } ?? lane.chunk(chunkFloats)
             var args: [(Int32, Memory)] = [(DNNL_ARG_SRC, try view(lane, s, .source, src, image: first)), (DNNL_ARG_WEIGHTS, weights),
-                                           (DNNL_ARG_DST, try view(lane, s, .destination, dst, image: first))]
+                                           (DNNL_ARG_DST, try view(lane, s, .destination, out, image: 0))]
             if bias != nil { args.append((DNNL_ARG_BIAS, userBias)) }
             try lane.run(k.forward, args)
-            afterChunk?(first ..< first + k.images)
+            afterChunk?(out, first ..< first + k.images)
         }
-        if !blockedOutput, let destination { try reorder(.fromDestination, from: destination.base, to: y.data) }
+        if let y, let destination { try reorder(.fromDestination, from: destination.base, to: y.data) }
         lastInput = blockedInput ? nil : x
     }
 
-    /// Adds the weight gradient of `y = conv(x)` with output gradient `gy` into `gradWeight`; x
-    /// and gy in the layouts the forward had.
-    func backwardWeights(_ x: Tensor, _ gy: Tensor, gradWeight: Tensor, blockedInput: Bool = false, blockedGradOutput: Bool = false) throws {
+    /// Adds the weight gradient of `y = conv(x)` with output gradient `gy` (NCHW) into
+    /// `gradWeight`; x in the layout the forward had.
+    func backwardWeights(_ x: Tensor, _ gy: Tensor, gradWeight: Tensor, blockedInput: Bool = false) throws {
         OneDNN.useOneThread()
-        // The forward's reordered input is still valid when backward gets the same tensor.
-        let src = blockedInput ? x.data : try prepared(x, .toBackwardSource, into: backwardSource, current: lastInput === x && backwardSource === source)
-        let diffDst = blockedGradOutput ? gy.data : try prepared(gy, .toDiffDestination, into: diffDestination)
-        let partials = partialDiffWeights.base, size = kernels[0].diffWeightsFloats
+        let src = try backwardSource(x, blockedInput: blockedInput)
+        let diffDst = try prepared(gy, .toDiffDestination, into: diffDestination)
         try eachChunk { k, lane, s, c, first in
-            let diffWeights = lane.views[s][.diffWeights]!
-            try diffWeights.bind(partials + c * size)
-            try lane.run(k.backwardWeights, [(DNNL_ARG_SRC, try view(lane, s, .backwardSource, src, image: first)),
-                                             (DNNL_ARG_DIFF_DST, try view(lane, s, .diffDestination, diffDst, image: first)),
-                                             (DNNL_ARG_DIFF_WEIGHTS, diffWeights)])
+            try weightGradient(k, lane, s, chunk: c, src: src, first: first, diffDestination: try view(lane, s, .diffDestination, diffDst, image: first))
         }
-        // In chunk order, whichever thread ran which chunk.
+        try addWeightGradient(into: gradWeight)
+        diffDestinationHolds = gy
+    }
+
+    /// Both gradients of `y = conv(x)` (its output blocked) from an output gradient that
+    /// `chunkGradient(images, into)` writes chunk by chunk into this thread's chunk buffer right
+    /// before the chunk's two passes read it: the weight gradient is added into `gradWeight`, the
+    /// input gradient written into `gradInput` when given (in the input's layout, blocked when
+    /// `blockedInput`). x in the layout the forward had.
+    func backward(_ x: Tensor, chunkGradient: (Range<Int>, UnsafeMutablePointer<Float>) -> Void, gradWeight: Tensor,
+                  weight: Tensor, gradInput: Tensor?, blockedInput: Bool) throws {
+        OneDNN.useOneThread()
+        let src = try backwardSource(x, blockedInput: blockedInput)
+        if gradInput != nil {
+            try userWeights.bind(weight.data)
+            try reorder(toDataWeights, userWeights, dataWeights)
+        }
+        let diffSrc = gradInput.map { blockedInput ? $0.data : diffSource?.base ?? $0.data }
+        let chunkFloats = kernels[0].images * imageStrides[.diffDestination]!
+        try eachChunk { k, lane, s, c, first in
+            let gy = lane.chunk(chunkFloats)
+            chunkGradient(first ..< first + k.images, gy)
+            try weightGradient(k, lane, s, chunk: c, src: src, first: first, diffDestination: try view(lane, s, .diffDestination, gy, image: 0))
+            if let diffSrc { try inputGradient(k, lane, s, diffDestination: try view(lane, s, .dataDiffDestination, gy, image: 0), diffSrc, first: first) }
+        }
+        try addWeightGradient(into: gradWeight)
+        if let gradInput, !blockedInput, let diffSource { try reorder(.fromDiffSource, from: diffSource.base, to: gradInput.data) }
+        diffDestinationHolds = nil
+    }
+
+    /// The input in backward weights' format (the forward's reordered copy when it is the same
+    /// tensor and format).
+    private func backwardSource(_ x: Tensor, blockedInput: Bool) throws -> UnsafeMutablePointer<Float> {
+        blockedInput ? x.data : try prepared(x, .toBackwardSource, into: backwardSource, current: lastInput === x && backwardSource === source)
+    }
+
+    /// Chunk `c`'s weight gradient into its own partial.
+    private func weightGradient(_ k: Kernels, _ lane: Lane, _ s: Int, chunk c: Int, src: UnsafeMutablePointer<Float>, first: Int,
+                                diffDestination: Memory) throws {
+        let diffWeights = lane.views[s][.diffWeights]!
+        try diffWeights.bind(partialDiffWeights.base + c * kernels[0].diffWeightsFloats)
+        try lane.run(k.backwardWeights, [(DNNL_ARG_SRC, try view(lane, s, .backwardSource, src, image: first)),
+                                         (DNNL_ARG_DIFF_DST, diffDestination), (DNNL_ARG_DIFF_WEIGHTS, diffWeights)])
+    }
+
+    /// A chunk's input gradient into the batch at `diffSrc`.
+    private func inputGradient(_ k: Kernels, _ lane: Lane, _ s: Int, diffDestination: Memory, _ diffSrc: UnsafeMutablePointer<Float>, first: Int) throws {
+        try lane.run(k.backwardData, [(DNNL_ARG_DIFF_DST, diffDestination), (DNNL_ARG_WEIGHTS, dataWeights),
+                                      (DNNL_ARG_DIFF_SRC, try view(lane, s, .diffSource, diffSrc, image: first))])
+    }
+
+    /// The chunks' weight gradients summed in chunk order (whichever thread ran which) and added
+    /// into `gradWeight`: gradients accumulate, as every layer's do (oneDNN overwrites its outputs).
+    private func addWeightGradient(into gradWeight: Tensor) throws {
+        let partials = partialDiffWeights.base, size = kernels[0].diffWeightsFloats
         for c in 1..<max(1, chunks.count) {
             let p = partials + c * size
             for i in 0..<size { partials[i] += p[i] }
         }
         try reorder(fromDiffWeights, partialDiffWeights, diffWeightsUser)
-        diffDestinationHolds = blockedGradOutput ? nil : gy
-        // Gradients accumulate, as every layer's do (oneDNN overwrites its outputs).
         let computed = fromDiffWeights == nil ? partials : diffWeightsUser.base, dst = gradWeight.data
         for i in 0..<gradWeight.count { dst[i] += computed[i] }
     }
 
-    /// Writes the input gradient for output gradient `gy` and weights `weight` into `gradInput`.
-    /// Right after `backwardWeights` with the same `gy` it reuses that pass's reordered `gy`;
-    /// called later (a deferred input gradient), it reorders `gy` again.
+    /// Writes the input gradient for output gradient `gy` (NCHW, or blocked when
+    /// `blockedGradOutput`) and weights `weight` into `gradInput`. Right after `backwardWeights`
+    /// with the same `gy` it reuses that pass's reordered `gy`; called later (a deferred input
+    /// gradient), it reorders `gy` again.
     func backwardData(_ gy: Tensor, weight: Tensor, gradInput: Tensor, blockedGradOutput: Bool = false, blockedGradInput: Bool = false) throws {
         OneDNN.useOneThread()
         try userWeights.bind(weight.data)
@@ -461,9 +521,7 @@ final class DNNLConvolution {
                                                                  current: dataDiffDestination === diffDestination && diffDestinationHolds === gy)
         let diffSrc = blockedGradInput ? gradInput.data : diffSource?.base ?? gradInput.data
         try eachChunk { k, lane, s, _, first in
-            try lane.run(k.backwardData, [(DNNL_ARG_DIFF_DST, try view(lane, s, .dataDiffDestination, diffDst, image: first)),
-                                          (DNNL_ARG_WEIGHTS, dataWeights),
-                                          (DNNL_ARG_DIFF_SRC, try view(lane, s, .diffSource, diffSrc, image: first))])
+            try inputGradient(k, lane, s, diffDestination: try view(lane, s, .dataDiffDestination, diffDst, image: first), diffSrc, first: first)
         }
         if !blockedGradInput, let diffSource { try reorder(.fromDiffSource, from: diffSource.base, to: gradInput.data) }
         diffDestinationHolds = nil

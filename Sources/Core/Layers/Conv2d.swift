@@ -119,12 +119,12 @@ public final class Conv2d: Module {
         return (hasFewInputChannels ? nil : c.sourceBlock, c.destinationBlock)
     }
 
-    /// The oneDNN convolution for this shape, checked to take the `blocked` sides (they exist only
-    /// where `blocks` offered them).
-    private func blockedConvolution(_ shape: [Int], _ g: ConvGeometry, fusedReLU: Bool, _ blocked: BlockedSides) throws -> DNNLConvolution? {
+    /// The oneDNN convolution for this shape, checked to take a blocked input and output when
+    /// asked (they exist only where `blocks` offered them).
+    private func blockedConvolution(_ shape: [Int], _ g: ConvGeometry, fusedReLU: Bool, input: Bool, output: Bool = false) throws -> DNNLConvolution? {
         let c = oneDNN(shape, g, fusedReLU: fusedReLU)
-        guard blocked.any else { return c }
-        guard let c, !blocked.input || (c.sourceBlock != nil && !hasFewInputChannels), !blocked.output || c.destinationBlock != nil else {
+        guard input || output else { return c }
+        guard let c, !input || (c.sourceBlock != nil && !hasFewInputChannels), !output || c.destinationBlock != nil else {
             throw DescentError("nn.Conv2d", "internal: a channel-blocked tensor reached a convolution without that format")
         }
         return c
@@ -133,23 +133,19 @@ public final class Conv2d: Module {
     /// `max(0, conv(x) + b)` in one pass when `fusedReLU` (oneDNN's ReLU post-op, or a clamp of
     /// each image while it is in cache): `Sequential` calls this for a Conv2d followed by a ReLU.
     /// The ReLU's backward then reads the output in place of the pre-activation: both have the
-    /// same sign, and that is all a ReLU's derivative looks at.
-    /// With `afterChunk` (a blocked output only), `afterChunk(output, images)` runs on each
-    /// chunk of images as soon as it is computed, on the thread that computed it.
-    func forward(_ input: Tensor, fusedReLU: Bool, blocked: BlockedSides = .none,
-                 afterChunk: ((Tensor, Range<Int>) -> Void)? = nil) throws -> Tensor {
+    /// same sign, and that is all a ReLU's derivative looks at. The output is NCHW, the input
+    /// blocked when `blockedInput` (see `blocks`).
+    func forward(_ input: Tensor, fusedReLU: Bool, blockedInput: Bool = false) throws -> Tensor {
         let (n, g) = try geometry(input)
         lastForwardFused = fusedReLU
         // A small input can ask for a huge output (many channels, a big image): check it first.
         try Tensor.checkShape([n, outChannels, g.outHeight, g.outWidth], "nn.Conv2d")
         let out = Tensor(uninitialized: [n, outChannels, g.outHeight, g.outWidth])
-        // Few input channels: GEMM, unless a blocked output was asked for.
-        if let c = try blockedConvolution(input.shape, g, fusedReLU: fusedReLU, blocked), !hasFewInputChannels || blocked.any {
-            try c.forward(input, weight: weight, bias: bias, output: out, blockedInput: blocked.input, blockedOutput: blocked.output,
-                          afterChunk: afterChunk.map { f in { f(out, $0) } })
+        // Few input channels: GEMM.
+        if let c = try blockedConvolution(input.shape, g, fusedReLU: fusedReLU, input: blockedInput), !hasFewInputChannels {
+            try c.forward(input, weight: weight, bias: bias, output: out, blockedInput: blockedInput)
             return out
         }
-        guard afterChunk == nil else { throw DescentError("nn.Conv2d", "internal: per-chunk work asked of a convolution without a blocked output") }
         let k = g.patchSize, p = g.outPixels, imageSize = g.channels * g.height * g.width
         if !g.isPointwise { try columns.prepare(workers: Parallel.threads, count: k * p, "nn.Conv2d") }
         let w = weight.data, b = bias?.data, x = input.data, y = out.data, oc = outChannels
@@ -178,52 +174,62 @@ public final class Conv2d: Module {
         return out
     }
 
-    public override func backward(_ input: Tensor, _ gradOutput: Tensor) throws -> Tensor {
-        try backward(input, gradOutput, blocked: .none)
+    /// The forward of a convolution whose output (blocked, see `blocks`) only a 2x2 max pool
+    /// reads: `pool(chunk, images)` pools each chunk of images from this thread's chunk buffer
+    /// as soon as the chunk is computed, while it is in cache, and the output is never stored
+    /// whole (for the RGB layer of the reference CNN, 8 MB a step written to memory and read
+    /// back). Its backward is `backward(_:through:)`.
+    func forwardIntoPool(_ input: Tensor, fusedReLU: Bool, blockedInput: Bool, pool: (UnsafeMutablePointer<Float>, Range<Int>) -> Void) throws {
+        let (n, g) = try geometry(input)
+        lastForwardFused = fusedReLU
+        try Tensor.checkShape([n, outChannels, g.outHeight, g.outWidth], "nn.Conv2d")
+        guard let c = try blockedConvolution(input.shape, g, fusedReLU: fusedReLU, input: blockedInput, output: true) else {
+            throw DescentError("nn.Conv2d", "internal: per-chunk work asked of a convolution without a blocked output")
+        }
+        try withoutActuallyEscaping(pool) { pool in
+            try c.forward(input, weight: weight, bias: bias, output: nil, blockedInput: blockedInput, afterChunk: pool)
+        }
     }
 
-    /// Backward with the tensors in the layouts the forward had (`blocked`); the input gradient
-    /// comes in the input's. `biasSummed`: the pool after this layer already filled
-    /// `biasGradient` from `gradOutput`.
-    func backward(_ input: Tensor, _ gradOutput: Tensor, blocked: BlockedSides, biasSummed: Bool = false) throws -> Tensor {
-        try backwardDeferringInputGradient(input, gradOutput, blocked: blocked, biasSummed: biasSummed).tensor()
+    public override func backward(_ input: Tensor, _ gradOutput: Tensor) throws -> Tensor {
+        try backward(input, gradOutput, blockedInput: false)
+    }
+
+    /// Backward with the input (and the input gradient) in the layout the forward had; the
+    /// output gradient in NCHW.
+    func backward(_ input: Tensor, _ gradOutput: Tensor, blockedInput: Bool) throws -> Tensor {
+        try backwardDeferringInputGradient(input, gradOutput, blockedInput: blockedInput).tensor()
     }
 
     public override func backwardDeferringInputGradient(_ input: Tensor, _ gradOutput: Tensor) throws -> DeferredGradient {
-        try backwardDeferringInputGradient(input, gradOutput, blocked: .none)
+        try backwardDeferringInputGradient(input, gradOutput, blockedInput: false)
     }
 
-    func backwardDeferringInputGradient(_ input: Tensor, _ gradOutput: Tensor, blocked: BlockedSides, biasSummed: Bool = false) throws -> DeferredGradient {
-        let inputGradient = try backwardParameters(input, gradOutput, blocked, biasSummed: biasSummed)
+    func backwardDeferringInputGradient(_ input: Tensor, _ gradOutput: Tensor, blockedInput: Bool) throws -> DeferredGradient {
+        let inputGradient = try backwardParameters(input, gradOutput, blockedInput: blockedInput)
         return deferInputGradient(input.shape, weight: weight, gradOutput: gradOutput, op: "nn.Conv2d.backward", inputGradient)
     }
 
     /// Accumulates the weight and bias gradients; returns the computation of the input gradient
     /// from the weights this layer has now.
-    private func backwardParameters(_ input: Tensor, _ gradOutput: Tensor, _ blocked: BlockedSides, biasSummed: Bool) throws -> () throws -> Tensor {
+    private func backwardParameters(_ input: Tensor, _ gradOutput: Tensor, blockedInput: Bool) throws -> () throws -> Tensor {
         let (n, g) = try geometry(input)
         let weightNow = weight
         try checkGradOutput(gradOutput, [n, outChannels, g.outHeight, g.outWidth], "nn.Conv2d")
         let k = g.patchSize, p = g.outPixels, imageSize = g.channels * g.height * g.width, oc = outChannels
         let shape = input.shape
-        let convolution = try blockedConvolution(shape, g, fusedReLU: lastForwardFused, blocked)
-        if gradBias != nil && !biasSummed {
-            let block = blocked.output ? convolution?.destinationBlock ?? 0 : 0
-            biasGradient.sum(gradOutput, n: n, channels: oc, h: g.outHeight, w: g.outWidth, block: block)
-        }
+        let convolution = try blockedConvolution(shape, g, fusedReLU: lastForwardFused, input: blockedInput)
+        if gradBias != nil { biasGradient.sum(gradOutput, n: n, channels: oc, h: g.outHeight, w: g.outWidth, block: 0) }
         // Added after the weight gradient: an error leaves both gradients as they were.
         let addBiasGradient = { if let gradBias = self.gradBias { self.biasGradient.accumulate(into: gradBias, n: n) } }
         // Few input channels: oneDNN's weight gradient, GEMM's input gradient.
         if let c = convolution {
-            try c.backwardWeights(input, gradOutput, gradWeight: gradWeight, blockedInput: blocked.input, blockedGradOutput: blocked.output)
+            try c.backwardWeights(input, gradOutput, gradWeight: gradWeight, blockedInput: blockedInput)
             addBiasGradient()
-            if hasFewInputChannels {
-                let block = blocked.output ? c.destinationBlock ?? 0 : 0
-                return { try self.inputGradientByGEMM(gradOutput, weight: weightNow, g, n: n, shape: shape, gradOutputBlock: block) }
-            }
+            if hasFewInputChannels { return { try self.inputGradientByGEMM(gradOutput, weight: weightNow, g, n: n, shape: shape) } }
             return {
                 let gradInput = Tensor(uninitialized: shape)
-                try c.backwardData(gradOutput, weight: weightNow, gradInput: gradInput, blockedGradOutput: blocked.output, blockedGradInput: blocked.input)
+                try c.backwardData(gradOutput, weight: weightNow, gradInput: gradInput, blockedGradInput: blockedInput)
                 return gradInput
             }
         }
@@ -255,6 +261,39 @@ public final class Conv2d: Module {
         return { try self.inputGradientByGEMM(gradOutput, weight: weightNow, g, n: n, shape: shape) }
     }
 
+    /// Backward of `forwardIntoPool`: the output gradient is the pool's input gradient `pooled`,
+    /// written chunk by chunk into the chunk buffer the weight and input gradients read it from
+    /// (with the bias gradient's sums), so it is never stored whole either. The input gradient
+    /// is computed in the same chunks unless it is deferred (`deferring`, the first layer) or
+    /// this layer's input gradient is GEMM's (few input channels): then it is computed when
+    /// read, from the output gradient written whole again.
+    func backward(_ input: Tensor, through pooled: BlockedPoolGradient, blockedInput: Bool, deferring: Bool) throws -> DeferredGradient {
+        let (n, g) = try geometry(input)
+        try checkGradOutput(pooled.gradOutput, [n, outChannels, g.outHeight / 2, g.outWidth / 2], "nn.Conv2d")
+        guard pooled.shape == [n, outChannels, g.outHeight, g.outWidth],
+              let c = try blockedConvolution(input.shape, g, fusedReLU: lastForwardFused, input: blockedInput, output: true),
+              let block = c.destinationBlock else {
+            throw DescentError("nn.Conv2d", "internal: a pooled backward without the forward that pooled")
+        }
+        let weightNow = weight, shape = input.shape
+        let sums = gradBias != nil ? biasGradient.images(n, channels: outChannels) : nil
+        let inChunks = needsInputGradient && !deferring && !hasFewInputChannels
+        let gradInput = inChunks ? Tensor(uninitialized: shape) : nil
+        try c.backward(input, chunkGradient: { pooled.write($0, $1, sums) }, gradWeight: gradWeight, weight: weightNow,
+                       gradInput: gradInput, blockedInput: blockedInput)
+        if let gradBias { biasGradient.accumulate(into: gradBias, n: n) }
+        if let gradInput { return DeferredGradient(gradInput) }
+        let deferred = deferInputGradient(shape, weight: weightNow, gradOutput: pooled.gradOutput, op: "nn.Conv2d.backward") { [self] in
+            let gy = pooled.whole(channelSums: nil)
+            if hasFewInputChannels { return try inputGradientByGEMM(gy, weight: weightNow, g, n: n, shape: shape, gradOutputBlock: block) }
+            let gradInput = Tensor(uninitialized: shape)
+            try c.backwardData(gy, weight: weightNow, gradInput: gradInput, blockedGradOutput: true, blockedGradInput: blockedInput)
+            return gradInput
+        }
+        if !deferring { _ = try deferred.tensor() }
+        return deferred
+    }
+
     /// `col2im(weightᵀ · gradOutput)` of each image, images spread over the workers; a blocked
     /// `gradOutput` (`gradOutputBlock` > 0) adds one product per block of channels.
     private func inputGradientByGEMM(_ gradOutput: Tensor, weight: Tensor, _ g: ConvGeometry, n: Int, shape: [Int], gradOutputBlock block: Int = 0) throws -> Tensor {
@@ -277,13 +316,4 @@ public final class Conv2d: Module {
         }
         return gradInput
     }
-}
-
-/// Which of a layer's tensors are in oneDNN's channel-blocked layout instead of NCHW: the input
-/// (and its gradient) and the output (and its gradient). Only `Sequential` hands such tensors
-/// over, between layers that offered the same format; scripts only ever see NCHW.
-struct BlockedSides {
-    var input = false, output = false
-    static let none = BlockedSides()
-    var any: Bool { input || output }
 }

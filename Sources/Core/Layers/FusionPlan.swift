@@ -5,8 +5,10 @@
 ///
 /// Forward: a `Conv2d` followed by a `ReLU` is one convolution with a ReLU post-op; between a
 /// convolution and a 2x2 `MaxPool2d`, and a pool and the next convolution, tensors stay blocked
-/// when both sides offer the same block. Backward: a `ReLU` followed by a `MaxPool2d` is one
-/// pass, and a blocked pool after a convolution sums that convolution's bias gradient as it writes.
+/// when both sides offer the same block; the pool then pools each chunk of the convolution's
+/// output as it is computed, and that output is never stored. Backward: a `ReLU` followed by a
+/// `MaxPool2d` is one pass, and such a pool's gradient is written chunk by chunk where the
+/// convolution's backward reads it (with the convolution's bias gradient).
 struct FusionPlan {
     let modules: [Module]
 
@@ -53,8 +55,9 @@ struct FusionPlan {
     /// What backward runs at module `i` (the last module not yet run backward).
     enum BackwardStep {
         /// The pool at `i` (and the ReLU before it when `throughReLU`); `before` is the next
-        /// module backward runs; `biasOf` the convolution whose bias gradient a blocked pool sums.
-        case pool(MaxPool2d, throughReLU: Bool, before: Int, biasOf: Conv2d?)
+        /// module backward runs; `pooled` the convolution there when the pool's input was its
+        /// output pooled chunk by chunk (blocked): their backward is one pass too.
+        case pool(MaxPool2d, throughReLU: Bool, before: Int, pooled: Conv2d?)
         case convolution(Conv2d)
         case plain(Module)
     }
@@ -63,9 +66,8 @@ struct FusionPlan {
         if let pool = modules[i] as? MaxPool2d {
             let throughReLU = poolFollowsReLU(i)
             let before = i - (throughReLU ? 2 : 1)
-            var biasOf: Conv2d? = nil
-            if gradientBlock > 0, before >= 0, let conv = modules[before] as? Conv2d, conv.bias != nil { biasOf = conv }
-            return .pool(pool, throughReLU: throughReLU, before: before, biasOf: biasOf)
+            let pooled = gradientBlock > 0 && before >= 0 ? modules[before] as? Conv2d : nil
+            return .pool(pool, throughReLU: throughReLU, before: before, pooled: pooled)
         }
         if let conv = modules[i] as? Conv2d { return .convolution(conv) }
         return .plain(modules[i])

@@ -42,7 +42,8 @@ public final class MaxPool2d: Module {
     func forward(_ input: Tensor, inputBlock: Int, outputBlock: Int) throws -> Tensor {
         if inputBlock > 0 {
             let (out, pool) = try blockedForward(inputShape: input.shape, block: inputBlock, outputBlock: outputBlock)
-            Parallel.forEach(input.shape[0]) { i in pool(input, i ..< i + 1) }
+            let x = input.data, imageFloats = input.count / max(1, input.shape[0])
+            Parallel.forEach(input.shape[0]) { i in pool(x + i * imageFloats, i ..< i + 1) }
             return out
         }
         let (n, g) = try geometry(input.shape)
@@ -78,10 +79,11 @@ public final class MaxPool2d: Module {
     }
 
     /// The forward of a blocked input, image range by image range: the output (complete once
-    /// every image is pooled) and the function that pools images `range` of the input. Any
-    /// ranges may run on any threads; `Sequential` runs each convolution chunk's images as soon
-    /// as the chunk is computed, while it is in cache.
-    func blockedForward(inputShape shape: [Int], block b: Int, outputBlock: Int) throws -> (output: Tensor, pool: (Tensor, Range<Int>) -> Void) {
+    /// every image is pooled) and the function that pools images `range` of the input, given the
+    /// input's first image of the range (the images follow it). Any ranges may run on any
+    /// threads; `Sequential` pools each convolution chunk as soon as it is computed, from the
+    /// chunk's buffer, so the convolution's output is never stored whole.
+    func blockedForward(inputShape shape: [Int], block b: Int, outputBlock: Int) throws -> (output: Tensor, pool: (UnsafeMutablePointer<Float>, Range<Int>) -> Void) {
         let (n, g) = try geometry(shape)
         guard b > 0, outputBlock == 0 || outputBlock == b, takesBlocked(inputShape: shape, block: b) else {
             throw DescentError("nn.MaxPool2d", "internal: a channel-blocked tensor reached a pool that does not take it")
@@ -92,11 +94,11 @@ public final class MaxPool2d: Module {
         lastBlock = b
         let blockedOut = outputBlock > 0 ? out : Tensor(uninitialized: out.shape)
         let (h, w) = (Int32(g.height), Int32(g.width))
-        return (out, { [out, blockedOut, codes] input, range in
-            let x = input.data, y = out.data, by = blockedOut.data, c = codes.base
-            for pl in range.lowerBound * groups ..< range.upperBound * groups {
+        return (out, { [out, blockedOut, codes] x, range in
+            let y = out.data, by = blockedOut.data, c = codes.base
+            for (k, pl) in (range.lowerBound * groups ..< range.upperBound * groups).enumerated() {
                 // Plane group pl: one blocked plane of b channels.
-                descent_maxpool2x2_forward_blocked(x + pl * plane * b, by + pl * per * b, c + pl * per * b, h, w, Int32(b))
+                descent_maxpool2x2_forward_blocked(x + k * plane * b, by + pl * per * b, c + pl * per * b, h, w, Int32(b))
             }
             if outputBlock == 0 {
                 for i in range { descent_unblock(by + i * g.channels * per, y + i * g.channels * per, Int32(g.channels), Int32(per), Int32(b)) }
@@ -160,26 +162,33 @@ public final class MaxPool2d: Module {
     func backward(_ input: Tensor, _ gradOutput: Tensor, throughReLU: Bool, block inputBlock: Int, blockedGradOutput: Bool,
                   channelSums: UnsafeMutablePointer<Double>? = nil) throws -> Tensor {
         guard inputBlock > 0 else { return try backward(input, gradOutput, throughReLU: throughReLU) }
-        let (n, g) = try window.geometry(input, "nn.MaxPool2d")
+        return try blockedBackward(inputShape: input.shape, gradOutput, throughReLU: throughReLU, block: inputBlock,
+                                   blockedGradOutput: blockedGradOutput).whole(channelSums: channelSums)
+    }
+
+    /// The input gradient of a blocked backward (see `BlockedPoolGradient`), for an input of
+    /// `shape` in the layout with channel block `block`.
+    func blockedBackward(inputShape shape: [Int], _ gradOutput: Tensor, throughReLU: Bool, block b: Int, blockedGradOutput: Bool) throws -> BlockedPoolGradient {
+        let (n, g) = try window.geometry(shape, "nn.MaxPool2d")
         try checkGradOutput(gradOutput, [n, g.channels, g.outHeight, g.outWidth], "nn.MaxPool2d")
-        guard isTiled, lastBlock == inputBlock, codes.count == gradOutput.count, takesBlocked(inputShape: input.shape, block: inputBlock) else {
+        guard isTiled, lastBlock == b, codes.count == gradOutput.count, takesBlocked(inputShape: shape, block: b) else {
             throw DescentError("nn.MaxPool2d.backward", "forward must run on this input first")
         }
-        let b = inputBlock, per = g.outHeight * g.outWidth, plane = g.height * g.width
+        let per = g.outHeight * g.outWidth, plane = g.height * g.width, groups = g.channels / b
         var gy = gradOutput
         if !blockedGradOutput {
             gy = Tensor(uninitialized: gradOutput.shape)
             let src = gradOutput.data, dst = gy.data
             Parallel.forEach(n) { i in descent_block(src + i * g.channels * per, dst + i * g.channels * per, Int32(g.channels), Int32(per), Int32(b)) }
         }
-        let gradInput = Tensor(uninitialized: input.shape)
-        let gx = gradInput.data, gyb = gy.data
-        let c = codes.base
-        Parallel.forEach(n * g.channels / b) { pl in
-            descent_maxpool2x2_backward_blocked(gyb + pl * per * b, c + pl * per * b, throughReLU ? 1 : 0, gx + pl * plane * b,
-                                                Int32(g.height), Int32(g.width), Int32(b), channelSums.map { $0 + pl * b })
+        let (h, w) = (Int32(g.height), Int32(g.width))
+        return BlockedPoolGradient(shape: shape, gradOutput: gradOutput) { [gy, buffer = codes.buffer] range, gx, sums in
+            let gyb = gy.data, c = buffer.base
+            for (k, pl) in (range.lowerBound * groups ..< range.upperBound * groups).enumerated() {
+                descent_maxpool2x2_backward_blocked(gyb + pl * per * b, c + pl * per * b, throughReLU ? 1 : 0, gx + k * plane * b, h, w, Int32(b),
+                                                    sums.map { $0 + pl * b })
+            }
         }
-        return gradInput
     }
 
     /// With `throughReLU`, also the backward of a ReLU before the pool, in the same pass:
@@ -216,6 +225,29 @@ public final class MaxPool2d: Module {
                 }
             }
         }
+        return gradInput
+    }
+}
+
+/// A blocked 2x2 max pool's input gradient (its backward, and the ReLU's before it when the pool
+/// passes through one), written image range by image range: `Sequential` writes each chunk of a
+/// convolution's output gradient into that convolution's chunk buffer right before the
+/// convolution's backward reads it, so the whole gradient is never stored.
+struct BlockedPoolGradient {
+    /// The pool's input shape, the gradient's.
+    let shape: [Int]
+    /// The pool's output gradient it is computed from (with the codes of the forward before
+    /// it, which it holds: later forwards write others).
+    let gradOutput: Tensor
+    /// `write(images, gx, sums)`: the gradient of `images` into `gx` (their first image, the
+    /// rest after it); with `sums` (else nil), also each image's gradient summed per channel into
+    /// `sums[i * channels + channel]` (the convolution's bias gradient, `BiasGradient`).
+    let write: (Range<Int>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Double>?) -> Void
+
+    /// The whole gradient as one tensor, images spread over the workers.
+    func whole(channelSums: UnsafeMutablePointer<Double>?) -> Tensor {
+        let gradInput = Tensor(uninitialized: shape), gx = gradInput.data, imageFloats = gradInput.count / max(1, shape[0])
+        Parallel.forEach(shape[0]) { i in write(i ..< i + 1, gx + i * imageFloats, channelSums) }
         return gradInput
     }
 }
