@@ -123,14 +123,10 @@ TARGET_AVX2 void pool_forward_blocked_avx2(const float *x, float *y, unsigned ch
 
 /* Every window's four pixels; the odd last column and row are the caller's. With sums, each
  * lane's gradient summed in window order (window_sums.c): a window adds its one nonzero.
- * Streaming stores where gx is 64-byte aligned (a tensor's storage is), as on AVX-512. */
-TARGET_AVX2 static inline void store8(float *p, __m256 v, int stream) {
-    if (stream) _mm256_stream_ps(p, v); else _mm256_storeu_ps(p, v);
-}
-
+ * Plain stores, as on AVX-512: the convolution's backward reads the gradient next. */
 TARGET_AVX2 void pool_backward_blocked_avx2(const float *gy, const unsigned char *code, int through_relu, float *gx, int h, int w, int block,
                                      double *sums) {
-    int oh = h / 2, ow = w / 2, stream = ((size_t)gx & 63) == 0;
+    int oh = h / 2, ow = w / 2;
     __m256d acc[4] = {_mm256_setzero_pd(), _mm256_setzero_pd(), _mm256_setzero_pd(), _mm256_setzero_pd()};
     for (int oy = 0; oy < oh; oy++) {
         float *r0 = gx + (size_t)2 * oy * w * block, *r1 = r0 + (size_t)w * block;
@@ -139,10 +135,10 @@ TARGET_AVX2 void pool_backward_blocked_avx2(const float *gy, const unsigned char
             for (int k = 0; k < block; k += 8) {
                 __m256 s[4];
                 __m256 v = window_gradients8(_mm256_loadu_ps(gy + o + k), load_codes8(code + o + k), through_relu, s);
-                store8(r0 + left + k, s[0], stream);
-                store8(r0 + left + block + k, s[1], stream);
-                store8(r1 + left + k, s[2], stream);
-                store8(r1 + left + block + k, s[3], stream);
+                _mm256_storeu_ps(r0 + left + k, s[0]);
+                _mm256_storeu_ps(r0 + left + block + k, s[1]);
+                _mm256_storeu_ps(r1 + left + k, s[2]);
+                _mm256_storeu_ps(r1 + left + block + k, s[3]);
                 if (sums) {
                     acc[k / 4] = _mm256_add_pd(acc[k / 4], _mm256_cvtps_pd(_mm256_castps256_ps128(v)));
                     acc[k / 4 + 1] = _mm256_add_pd(acc[k / 4 + 1], _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)));
@@ -150,7 +146,6 @@ TARGET_AVX2 void pool_backward_blocked_avx2(const float *gy, const unsigned char
             }
         }
     }
-    _mm_sfence();
     if (sums) for (int k = 0; k < block; k += 4) _mm256_storeu_pd(sums + k, acc[k / 4]);
 }
 #endif

@@ -3,9 +3,9 @@
 #include "pooling_rule.h"
 #include "multiversion.h"
 
-/* Hand-written: the window's max-and-code selection, the 16x16 transposes and the streaming
- * stores do not come out of a compiled loop (activations kept blocked saved ~3.5 ms of a
- * one-thread reference CNN step, commit c585110; streaming stores 38.6 -> 39.9 steps/s). */
+/* Hand-written: the window's max-and-code selection and the 16x16 transposes do not come out
+ * of a compiled loop (activations kept blocked saved ~3.5 ms of a one-thread reference CNN
+ * step, commit c585110). */
 
 /* The 2x2 max pool's AVX-512 bodies: 16 windows (NCHW) or one 16-channel pixel (aBcd16b) at a
  * time. */
@@ -105,15 +105,11 @@ TARGET_AVX512 void pool_forward_blocked_avx512(const float *x, float *y, unsigne
 
 /* Every window's four pixels; the odd last column and row are the caller's. With sums, each
  * lane's gradient summed in window order (window_sums.c): a window adds its one nonzero.
- * Streaming stores where gx is 64-byte aligned (a tensor's storage is): the gradient is four
- * times the size of what is read, and not reading its lines first made the reference step 3%
- * faster. */
-TARGET_AVX512 static inline void store16(float *p, __m512 v, int stream) {
-    if (stream) _mm512_stream_ps(p, v); else _mm512_storeu_ps(p, v);
-}
-
+ * Plain stores: the gradient goes to a convolution chunk's buffer that the convolution's
+ * backward reads next, from cache (streaming stores, which won 3% when it went to a
+ * whole-batch tensor, sent it to memory). */
 TARGET_AVX512 void pool_backward_blocked_avx512(const float *gy, const unsigned char *code, int through_relu, float *gx, int h, int w, double *sums) {
-    int oh = h / 2, ow = w / 2, stream = ((size_t)gx & 63) == 0;
+    int oh = h / 2, ow = w / 2;
     __m512d low = _mm512_setzero_pd(), high = _mm512_setzero_pd();
     for (int oy = 0; oy < oh; oy++) {
         float *r0 = gx + (size_t)2 * oy * w * 16, *r1 = r0 + (size_t)w * 16;
@@ -121,17 +117,16 @@ TARGET_AVX512 void pool_backward_blocked_avx512(const float *gy, const unsigned 
             size_t o = ((size_t)oy * ow + ox) * 16;
             __m512 s[4];
             __m512 v = window_gradients16(_mm512_loadu_ps(gy + o), _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(code + o))), through_relu, s);
-            store16(r0 + (size_t)2 * ox * 16, s[0], stream);
-            store16(r0 + (size_t)2 * ox * 16 + 16, s[1], stream);
-            store16(r1 + (size_t)2 * ox * 16, s[2], stream);
-            store16(r1 + (size_t)2 * ox * 16 + 16, s[3], stream);
+            _mm512_storeu_ps(r0 + (size_t)2 * ox * 16, s[0]);
+            _mm512_storeu_ps(r0 + (size_t)2 * ox * 16 + 16, s[1]);
+            _mm512_storeu_ps(r1 + (size_t)2 * ox * 16, s[2]);
+            _mm512_storeu_ps(r1 + (size_t)2 * ox * 16 + 16, s[3]);
             if (sums) {
                 low = _mm512_add_pd(low, _mm512_cvtps_pd(_mm512_castps512_ps256(v)));
                 high = _mm512_add_pd(high, _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1))));
             }
         }
     }
-    _mm_sfence();
     if (sums) {
         _mm512_storeu_pd(sums, low);
         _mm512_storeu_pd(sums + 8, high);
