@@ -116,7 +116,7 @@ public final class Sequential: Module {
         var i = modules.count - 1
         while i >= 0 {
             switch plan.backward(at: i, gradientBlock: inputBlocks[i]) {
-            case .pool(let pool, let throughReLU, let before, let conv?) where inputBlocks[i] > 0:
+            case .pool(let pool, let throughReLU, let before, let conv?):
                 // A pool whose input was a convolution's output pooled chunk by chunk: the
                 // convolution's backward takes the pool's gradient chunk by chunk.
                 let pooled = try pool.blockedBackward(inputShape: inputShapes[i], g, throughReLU: throughReLU, block: inputBlocks[i],
