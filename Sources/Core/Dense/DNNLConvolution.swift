@@ -180,7 +180,8 @@ final class DNNLConvolution {
             try p.execute(on: stream, scratchpad: scratchpads[ObjectIdentifier(p)], args)
         }
 
-        /// The chunk buffer, `floats` long (the same on every call for a convolution).
+        /// The chunk buffer, `floats` long (the same on every call for a convolution), taken on
+        /// first use.
         func chunk(_ floats: Int) -> UnsafeMutablePointer<Float> {
             if chunkStorage?.count != floats { chunkStorage = TensorStorage(count: floats, zeroed: false) }
             return chunkStorage!.base
@@ -203,6 +204,9 @@ final class DNNLConvolution {
     private var lanes: [Lane] = []
     /// Floats per image of each side's format (activation sides only).
     private let imageStrides: [Side: Int]
+    /// A lane's chunk buffer: the largest chunk of output, or output gradient, in the blocked
+    /// format (the two sides' formats are the same where a pool reads them).
+    private var chunkFloats: Int { kernels[0].images * imageStrides[.destination]! }
     // Descent's OIHW weights and bias, bound per call.
     private let userWeights, userBias: Memory
     // Whole-batch buffers in the primitives' formats where they differ from Descent's NCHW (nil:
@@ -390,9 +394,12 @@ final class DNNLConvolution {
 
     /// Runs `body(kernels, lane, chunk size index, chunk, first image)` for every chunk, each
     /// chunk on the next free thread; the first error is rethrown.
-    private func eachChunk(_ body: (Kernels, Lane, Int, Int, Int) throws -> Void) throws {
+    /// With `chunkBuffers`, every lane has its chunk buffer first (taken here, not by whichever
+    /// lane happens to run its first chunk in some later call).
+    private func eachChunk(chunkBuffers: Bool = false, _ body: (Kernels, Lane, Int, Int, Int) throws -> Void) throws {
         let workers = min(Parallel.threads, chunks.count)
         while lanes.count < workers { lanes.append(try Lane(kernels, engine: engine)) }
+        if chunkBuffers { for lane in lanes { _ = lane.chunk(chunkFloats) } }
         let failure = FirstError()
         Parallel.forEachTaken(chunks.count) { c, w in
             let (first, images) = chunks.chunk(c)
@@ -422,9 +429,9 @@ final class DNNLConvolution {
         try reorder(toWeights, userWeights, weights)
         let src = blockedInput ? x.data : try prepared(x, .toSource, into: source)
         let dst = y.map { destination?.base ?? $0.data }
-        let stride = imageStrides[.destination]!, chunkFloats = kernels[0].images * stride
+        let stride = imageStrides[.destination]!
         if let bias { try userBias.bind(bias.data) }
-        try eachChunk { k, lane, s, _, first in
+        try eachChunk(chunkBuffers: y == nil) { k, lane, s, _, first in
             let out = dst.map { $0 + first * stride } ?? lane.chunk(chunkFloats)
             var args: [(Int32, Memory)] = [(DNNL_ARG_SRC, try view(lane, s, .source, src, image: first)), (DNNL_ARG_WEIGHTS, weights),
                                            (DNNL_ARG_DST, try view(lane, s, .destination, out, image: 0))]
@@ -463,8 +470,7 @@ final class DNNLConvolution {
             try reorder(toDataWeights, userWeights, dataWeights)
         }
         let diffSrc = gradInput.map { blockedInput ? $0.data : diffSource?.base ?? $0.data }
-        let chunkFloats = kernels[0].images * imageStrides[.diffDestination]!
-        try eachChunk { k, lane, s, c, first in
+        try eachChunk(chunkBuffers: true) { k, lane, s, c, first in
             let gy = lane.chunk(chunkFloats)
             chunkGradient(first ..< first + k.images, gy)
             try weightGradient(k, lane, s, chunk: c, src: src, first: first, diffDestination: try view(lane, s, .diffDestination, gy, image: 0))
