@@ -104,6 +104,26 @@ final class FusedLayerTests: XCTestCase {
         }
     }
 
+    /// Backward twice after one forward (two losses on one output): the pooled layers' second
+    /// backward rebuilds their output gradients from the pool's kept codes, so the parameter
+    /// gradients double and the input gradient repeats; a gradient of the wrong shape is an
+    /// error that names the layer.
+    func testPooledBackwardTwiceAndAWrongGradient() throws {
+        var rng = RandomGenerator(seed: 41)
+        let m = Sequential([try Conv2d(input: 16, output: 16, kernel: (3, 3), padding: (1, 1), rng: &rng), ReLU(), try MaxPool2d(kernel: (2, 2))])
+        let x = try Tensor.randn([3, 16, 8, 8], seed: 5), g = try Tensor.randn([3, 16, 4, 4], seed: 6)
+        _ = try m.forward(x)
+        m.zeroGrad()
+        let first = try m.backward(x, g).values, once = m.gradients.map(\.values)
+        XCTAssertEqual(try m.backward(x, g).values, first)
+        for (twice, one) in zip(m.gradients.map(\.values), once) {
+            for (a, b) in zip(twice, one) { XCTAssertEqual(a, 2 * b, accuracy: 1e-6 * max(1, abs(a))) }
+        }
+        XCTAssertThrowsError(try m.backward(x, try Tensor.randn([3, 16, 4, 5], seed: 7))) { error in
+            XCTAssertTrue("\(error)".hasPrefix("nn.MaxPool2d"), "\(error)")
+        }
+    }
+
     func testFusedSequentialGradientsMatchFiniteDifferences() throws {
         var rng = RandomGenerator(seed: 9)
         let m = Sequential([try Conv2d(input: 2, output: 3, kernel: (3, 3), padding: (1, 1), rng: &rng), ReLU(), try MaxPool2d(kernel: (2, 2))])
