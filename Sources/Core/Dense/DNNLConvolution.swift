@@ -465,10 +465,7 @@ final class DNNLConvolution {
                   weight: Tensor, gradInput: Tensor?, blockedInput: Bool) throws {
         OneDNN.useOneThread()
         let src = try backwardSource(x, blockedInput: blockedInput)
-        if gradInput != nil {
-            try userWeights.bind(weight.data)
-            try reorder(toDataWeights, userWeights, dataWeights)
-        }
+        if gradInput != nil { try prepareDataWeights(weight) }
         let diffSrc = gradInput.map { blockedInput ? $0.data : diffSource?.base ?? $0.data }
         try eachChunk(chunkBuffers: true) { k, lane, s, c, first in
             let gy = lane.chunk(chunkFloats)
@@ -479,6 +476,13 @@ final class DNNLConvolution {
         try addWeightGradient(into: gradWeight)
         if let gradInput, !blockedInput, let diffSource { try reorder(.fromDiffSource, from: diffSource.base, to: gradInput.data) }
         diffDestinationHolds = nil
+    }
+
+    /// `weight` in backward data's format, in `dataWeights` (from the weights as they are now,
+    /// which may have changed since the forward).
+    private func prepareDataWeights(_ weight: Tensor) throws {
+        try userWeights.bind(weight.data)
+        try reorder(toDataWeights, userWeights, dataWeights)
     }
 
     /// The input in backward weights' format (the forward's reordered copy when it is the same
@@ -521,8 +525,7 @@ final class DNNLConvolution {
     /// gradient), it reorders `gy` again.
     func backwardData(_ gy: Tensor, weight: Tensor, gradInput: Tensor, blockedGradOutput: Bool = false, blockedGradInput: Bool = false) throws {
         OneDNN.useOneThread()
-        try userWeights.bind(weight.data)
-        try reorder(toDataWeights, userWeights, dataWeights)
+        try prepareDataWeights(weight)
         let diffDst = blockedGradOutput ? gy.data : try prepared(gy, .toDataDiffDestination, into: dataDiffDestination,
                                                                  current: dataDiffDestination === diffDestination && diffDestinationHolds === gy)
         let diffSrc = blockedGradInput ? gradInput.data : diffSource?.base ?? gradInput.data
